@@ -1,0 +1,92 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { prepareEvent, isValidLogTypeName } from '../engine/events.js';
+import { loadRulePaths } from '../engine/pack.js';
+import { RuleSet } from '../engine/rule-set.js';
+import { UsageError, type CommandOptions } from './main.js';
+import { printDiagnostics, write } from './output.js';
+
+function openEvents(path: string): Readable {
+  const raw: Readable = path === '-' ? process.stdin : createReadStream(path);
+  return path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+}
+
+/**
+ * `tripline eval`: streams NDJSON events (one line at a time, so a file of any size runs in constant
+ * memory) through the rules and prints each hit as one NDJSON line.
+ */
+export async function evalCommand(positionals: string[], options: CommandOptions): Promise<number> {
+  const rulePaths = options.rules ?? [];
+  const eventsPath = options.events;
+  if (rulePaths.length === 0 || eventsPath === undefined)
+    throw new UsageError('eval needs --rules PATH and --events FILE');
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const logType = options['log-type'];
+  if (logType !== undefined && !isValidLogTypeName(logType))
+    throw new UsageError(`--log-type ${JSON.stringify(logType)} is not a log type name`);
+
+  const loaded = await loadRulePaths(rulePaths, { ignoreExtraKeys: options['ignore-extra-keys'] });
+  printDiagnostics(loaded.diagnostics);
+  if (loaded.diagnostics.some((diagnostic) => diagnostic.severity === 'error')) return 1;
+  const definitions = options['include-disabled']
+    ? loaded.rules
+    : loaded.rules.filter((rule) => rule.enabled);
+  const ruleSet = RuleSet.compile(definitions);
+
+  const started = process.hrtime.bigint();
+  const hitsByRule = new Map<string, number>();
+  const errorsByRule = new Map<string, number>();
+  let index = -1;
+  let events = 0;
+  let rejected = 0;
+  let hits = 0;
+  const lines = createInterface({ input: openEvents(eventsPath), crlfDelay: Infinity });
+  for await (const line of lines) {
+    index += 1;
+    if (line.trim() === '') continue;
+    events += 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      rejected += 1;
+      process.stderr.write(
+        `line ${index + 1}: not JSON: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      continue;
+    }
+    const prepared = prepareEvent(value, { logType, receivedAt: new Date() });
+    if (!prepared.ok) {
+      rejected += 1;
+      process.stderr.write(`line ${index + 1}: ${prepared.error}\n`);
+      continue;
+    }
+    const matches = ruleSet.evaluate(prepared.event, prepared.logType, ({ ruleId }) => {
+      errorsByRule.set(ruleId, (errorsByRule.get(ruleId) ?? 0) + 1);
+    });
+    for (const hit of matches) {
+      hits += 1;
+      hitsByRule.set(hit.ruleId, (hitsByRule.get(hit.ruleId) ?? 0) + 1);
+      const record = {
+        ruleId: hit.ruleId,
+        title: hit.title,
+        dedup: hit.dedup,
+        severity: hit.severity,
+        alertContext: hit.alertContext,
+        index,
+      };
+      await write(process.stdout, `${JSON.stringify(record)}\n`);
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const rate = seconds > 0 ? Math.round(events / seconds) : events;
+  process.stderr.write(
+    `${events} events, ${rejected} rejected, ${hits} hits from ${ruleSet.size} rules in ${seconds.toFixed(2)} s (${rate} events/s)\n`,
+  );
+  for (const [ruleId, count] of [...hitsByRule].sort()) process.stderr.write(`  ${ruleId}: ${count} hits\n`);
+  for (const [ruleId, count] of [...errorsByRule].sort())
+    process.stderr.write(`  ${ruleId}: ${count} errors\n`);
+  return 0;
+}

@@ -1,0 +1,73 @@
+// `tripline`: test, validate and evaluate rule files from the command line, on the same engine the
+// service runs. Exit codes: 0 success, 1 a test failed or a rule is invalid, 2 wrong usage or I/O error.
+import { parseArgs } from 'node:util';
+import { evalCommand } from './eval.command.js';
+import { testCommand } from './test.command.js';
+import { validateCommand } from './validate.command.js';
+
+export const USAGE = `usage: tripline <command> [options]
+
+  test [PATH…]       run every rule's Tests (default PATH: rules/)
+      --ignore-extra-keys   unknown top-level keys are warnings, not errors
+      --json                one JSON document instead of text
+  validate [PATH…]   parse and check rule files without running their tests
+      --ignore-extra-keys, --json
+  eval --rules PATH --events FILE [--log-type TYPE]
+                     evaluate NDJSON events (FILE may be .gz, or - for stdin); prints each hit as
+                     one NDJSON line and a summary on stderr
+      --include-disabled    evaluate rules with Enabled: false too
+      --ignore-extra-keys
+`;
+
+export class UsageError extends Error {}
+
+export type CommandOptions = ReturnType<typeof parseCommandLine>['values'];
+
+function parseCommandLine(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'ignore-extra-keys': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      rules: { type: 'string', multiple: true },
+      events: { type: 'string' },
+      'log-type': { type: 'string' },
+      'include-disabled': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    const { values, positionals } = parseCommandLine(rest);
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    switch (command) {
+      case 'test':
+        return await testCommand(positionals, values);
+      case 'validate':
+        return await validateCommand(positionals, values);
+      case 'eval':
+        return await evalCommand(positionals, values);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (error) {
+    const usage =
+      error instanceof UsageError ||
+      (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`tripline: ${message}\n${usage ? `\n${USAGE}` : ''}`);
+    return 2;
+  }
+}

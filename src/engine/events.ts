@@ -1,0 +1,44 @@
+// From a decoded JSON value to an event ready for the rules: its log type, then normalisation. The CLI
+// and the ingest API both go through here, so an event is treated the same wherever it arrives.
+import { detectLogType, normaliseEvent } from './logtypes/index.js';
+import { isPlainObject, type JsonObject } from './values.js';
+
+export type PreparedEvent = { ok: true; logType: string; event: JsonObject } | { ok: false; error: string };
+
+/** Log type names are identifiers such as AWS.CloudTrail or Okta.SystemLog. */
+const LOG_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export function isValidLogTypeName(name: string): boolean {
+  return LOG_TYPE_PATTERN.test(name);
+}
+
+/**
+ * The log type of an event: the one the caller names, else the event's own `p_log_type`, else a shape
+ * the engine recognises (AWS CloudTrail).
+ */
+export function resolveLogType(
+  event: JsonObject,
+  explicit?: string,
+): { logType: string } | { error: string } {
+  if (explicit !== undefined) return { logType: explicit };
+  const own = Object.prototype.hasOwnProperty.call(event, 'p_log_type') ? event.p_log_type : undefined;
+  if (typeof own === 'string' && own !== '') {
+    return isValidLogTypeName(own)
+      ? { logType: own }
+      : { error: `p_log_type ${JSON.stringify(own.slice(0, 100))} is not a log type name` };
+  }
+  const detected = detectLogType(event);
+  if (detected !== undefined) return { logType: detected };
+  return {
+    error:
+      'no log type: name one (logType), set p_log_type in the event, or send a recognised shape such as AWS CloudTrail',
+  };
+}
+
+export function prepareEvent(value: unknown, options: { logType?: string; receivedAt: Date }): PreparedEvent {
+  if (!isPlainObject(value)) return { ok: false, error: 'an event must be a JSON object' };
+  const resolved = resolveLogType(value, options.logType);
+  if ('error' in resolved) return { ok: false, error: resolved.error };
+  normaliseEvent(value, resolved.logType, { receivedAt: options.receivedAt, keepExisting: false });
+  return { ok: true, logType: resolved.logType, event: value };
+}

@@ -1,0 +1,110 @@
+// Timestamps in the shapes log sources write them, always read as UTC (DESIGN §3).
+
+/**
+ * Numbers (and numeric strings) are epoch times whose unit is told by their size:
+ * - |n| < 1e11 → seconds (1e11 s is the year 5138, so every real seconds value is below it);
+ * - |n| < 1e14 → milliseconds (1e11 ms is 1973-03-03: milliseconds before then would be misread as seconds);
+ * - |n| < 1e17 → microseconds;
+ * - otherwise  → nanoseconds.
+ * Fractions are kept and rounded to the nearest millisecond.
+ */
+export const EPOCH_SECONDS_BELOW = 1e11;
+const EPOCH_MILLISECONDS_BELOW = 1e14;
+const EPOCH_MICROSECONDS_BELOW = 1e17;
+
+/** The range of a JavaScript Date, in ms either side of 1970. */
+const MAX_EPOCH_MS = 8.64e15;
+/** 400 Gregorian years are exactly 146097 days; used to step over Date.UTC's 1900 offset for years < 100. */
+const FOUR_CENTURIES_MS = 146_097 * 86_400_000;
+/** Longer strings are not timestamps; refusing them early keeps garbage cheap. */
+const MAX_TEXT_LENGTH = 64;
+
+const NUMERIC = /^[+-]?\d+(?:\.\d+)?$/;
+// YYYY-MM-DD, then optionally [T or space]hh:mm[:ss[.fraction]], then optionally a zone:
+// Z, UTC or GMT, or an offset ±hh, ±hhmm or ±hh:mm (a space before the zone is allowed).
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(?: ?(?:([Zz]|UTC|GMT)|([+-])(\d{2})(?::?(\d{2}))?))?$/;
+
+/**
+ * Epoch milliseconds of a timestamp, or `undefined` when the value is not one. Accepts ISO 8601 with `Z`
+ * or an offset, ISO 8601 without a zone (read as UTC, never local time), a date alone (midnight UTC),
+ * epoch seconds/ms/µs/ns as numbers or numeric strings (see {@link EPOCH_SECONDS_BELOW}), and Date objects.
+ * Fractional seconds may have any number of digits; they are truncated to milliseconds.
+ */
+export function parseTimestamp(value: unknown): number | undefined {
+  if (typeof value === 'number') return fromEpochNumber(value);
+  if (typeof value === 'string') return parseText(value);
+  if (value instanceof Date) return checkRange(value.getTime());
+  return undefined;
+}
+
+/** ISO 8601 in UTC with milliseconds, e.g. `2023-03-01T00:00:00.000Z`. Throws RangeError outside Date's range. */
+export function formatTimestamp(ms: number): string {
+  if (checkRange(ms) === undefined)
+    throw new RangeError(`${String(ms)} is not a valid epoch time in milliseconds`);
+  return new Date(ms).toISOString();
+}
+
+function checkRange(ms: number): number | undefined {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_EPOCH_MS ? ms : undefined;
+}
+
+function fromEpochNumber(value: number): number | undefined {
+  if (!Number.isFinite(value)) return undefined;
+  const size = Math.abs(value);
+  let ms: number;
+  if (size < EPOCH_SECONDS_BELOW) ms = value * 1000;
+  else if (size < EPOCH_MILLISECONDS_BELOW) ms = value;
+  else if (size < EPOCH_MICROSECONDS_BELOW) ms = value / 1000;
+  else ms = value / 1e6;
+  return checkRange(Math.round(ms));
+}
+
+function parseText(raw: string): number | undefined {
+  if (raw.length === 0 || raw.length > MAX_TEXT_LENGTH) return undefined;
+  const text = raw.trim();
+  if (NUMERIC.test(text)) return fromEpochNumber(Number(text));
+  const match = DATE_TIME.exec(text);
+  if (match === null) return undefined;
+  const [
+    ,
+    yearText,
+    monthText,
+    dayText,
+    hourText,
+    minuteText,
+    secondText,
+    fraction,
+    utc,
+    sign,
+    offsetHours,
+    offsetMinutes,
+  ] = match;
+  const year = Number(yearText);
+  const month = Number(monthText);
+  const day = Number(dayText);
+  const hour = hourText === undefined ? 0 : Number(hourText);
+  const minute = minuteText === undefined ? 0 : Number(minuteText);
+  // 60 is a leap second: it rolls into the next minute rather than being refused.
+  const second = secondText === undefined ? 0 : Number(secondText);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 60) return undefined;
+  const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+  let ms =
+    year < 100
+      ? Date.UTC(year + 400, month - 1, day, hour, minute, second, millis) - FOUR_CENTURIES_MS
+      : Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  if (utc === undefined && sign !== undefined) {
+    const hours = Number(offsetHours);
+    const minutes = offsetMinutes === undefined ? 0 : Number(offsetMinutes);
+    if (hours > 23 || minutes > 59) return undefined;
+    // Local time minus its offset is UTC.
+    ms -= (sign === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000;
+  }
+  return checkRange(ms);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}

@@ -1,0 +1,646 @@
+// Reads Panther rule files (YAML or JSON, one rule per document) into checked RuleDefinitions.
+// Every key of the format is understood and checked here; every problem names the key, the file, the
+// line and the column.
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { compileConditionLines, ConditionSyntaxError } from '../condition/index.js';
+import type { Diagnostic } from '../diagnostics.js';
+import {
+  SEVERITIES,
+  type AlertContextField,
+  type Detection,
+  type DynamicSeverity,
+  type KeySpecifier,
+  type RuleDefinition,
+  type RuleTest,
+  type Severity,
+} from '../rule.js';
+import { joinPath, SourceMap } from '../source-map.js';
+import { isPlainObject, type JsonObject } from '../values.js';
+import { Checker, describeType } from './checker.js';
+import { checkKeySpecifier, checkMatchList } from './match-expressions.js';
+
+export interface LoadOptions {
+  /** Shown in diagnostics. */
+  file?: string;
+  /** Unknown top-level keys become warnings instead of errors (Panther's `--ignore-extra-keys`). */
+  ignoreExtraKeys?: boolean;
+}
+
+export interface LoadResult {
+  /** The rules without errors, in document order. */
+  rules: RuleDefinition[];
+  /** Errors and warnings of every document. */
+  diagnostics: Diagnostic[];
+}
+
+/** A single rule document larger than this is refused (a rule is text, not data). */
+export const MAX_RULE_DOCUMENT_CHARS = 512 * 1024;
+/** YAML aliases expand in place; this caps the expansion ("billion laughs"). */
+export const MAX_YAML_ALIASES = 100;
+export const DEFAULT_DEDUP_PERIOD_MINUTES = 60;
+
+const RULE_KEYS = [
+  'AnalysisType',
+  'RuleID',
+  'DisplayName',
+  'Enabled',
+  'LogTypes',
+  'ScheduledQueries',
+  'Tags',
+  'Reports',
+  'Severity',
+  'Description',
+  'Runbook',
+  'Reference',
+  'DedupPeriodMinutes',
+  'Threshold',
+  'CreateAlert',
+  'SummaryAttributes',
+  'InlineFilters',
+  'AlertTitle',
+  'AlertContext',
+  'GroupBy',
+  'DynamicSeverities',
+  'Tests',
+  'Detection',
+  'Condition',
+  'Filename',
+  // Panther keys that name things this service has no use for; accepted so that real packs load.
+  'OutputIds',
+  'CreatedBy',
+  'OnlyUseBaseRiskScore',
+] as const;
+
+const TEST_KEYS = [
+  'Name',
+  'ExpectedResult',
+  'Log',
+  'LogType',
+  'Mocks',
+  'ExpectedTitle',
+  'ExpectedDedup',
+  'ExpectedSeverity',
+  'ExpectedAlertContext',
+] as const;
+
+/** Parses every document of a YAML or JSON stream; a document with errors yields no rule. */
+export function loadRuleSource(text: string, options: LoadOptions = {}): LoadResult {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const rules: RuleDefinition[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const docs = Array.isArray(documents) ? documents : [];
+  for (const document of docs) {
+    const sourceMap = SourceMap.fromNode(document.contents, lineCounter, options.file);
+    const checker = new Checker(sourceMap);
+    const [start, , end] = document.range;
+    const startLine = lineCounter.linePos(start).line;
+    if (document.errors.length > 0) {
+      for (const error of document.errors) {
+        const position = error.linePos?.[0];
+        checker.report(
+          'error',
+          '',
+          'yaml_syntax',
+          `invalid YAML: ${firstLine(error.message)}`,
+          position?.col,
+          position?.line,
+        );
+      }
+      diagnostics.push(...checker.diagnostics);
+      continue;
+    }
+    if (document.contents === null) continue; // an empty document between separators
+    if (end - start > MAX_RULE_DOCUMENT_CHARS) {
+      checker.report(
+        'error',
+        '',
+        'too_large',
+        `a rule document may hold at most ${MAX_RULE_DOCUMENT_CHARS} characters`,
+        1,
+        startLine,
+      );
+      diagnostics.push(...checker.diagnostics);
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (error) {
+      checker.report(
+        'error',
+        '',
+        'yaml_aliases',
+        `YAML aliases expand too far: ${error instanceof Error ? error.message : String(error)}`,
+        1,
+        startLine,
+      );
+      diagnostics.push(...checker.diagnostics);
+      continue;
+    }
+    const rule = checkRule(value, checker, options, {
+      file: options.file,
+      line: startLine,
+      text: text.slice(start, end),
+    });
+    diagnostics.push(...checker.diagnostics);
+    if (rule && !checker.failed) rules.push(rule);
+  }
+  if (docs.length === 0 || (rules.length === 0 && diagnostics.length === 0)) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'empty',
+      message: 'no rule found: the source is empty',
+      file: options.file,
+      line: 1,
+      column: 1,
+    });
+  }
+  return { rules, diagnostics };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+function checkRule(
+  value: unknown,
+  checker: Checker,
+  options: LoadOptions,
+  source: RuleDefinition['source'],
+): RuleDefinition | undefined {
+  if (!isPlainObject(value)) {
+    checker.error('', 'wrong_type', `a rule must be a mapping of keys, not ${describeType(value)}`);
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if ((RULE_KEYS as readonly string[]).includes(key)) continue;
+    const message = `unknown key ${JSON.stringify(key)}`;
+    if (options.ignoreExtraKeys) checker.warning(key, 'unknown_key', `${message} (ignored)`);
+    else checker.error(key, 'unknown_key', `${message}; pass ignoreExtraKeys to ignore it`);
+  }
+  const read = new Reader(value, checker);
+
+  const analysisType = read.string('AnalysisType', { required: true });
+  if (analysisType !== undefined && analysisType !== 'rule' && analysisType !== 'scheduled_rule') {
+    checker.error(
+      'AnalysisType',
+      'invalid_value',
+      `AnalysisType ${JSON.stringify(analysisType)} is not a rule: use rule or scheduled_rule`,
+    );
+  }
+  const ruleId = read.string('RuleID', { required: true });
+  if (ruleId !== undefined) checkRuleId(ruleId, checker);
+  const severity = read.severity('Severity', { required: true });
+  const logTypes = read.stringList('LogTypes');
+  const scheduledQueries = read.stringList('ScheduledQueries');
+  if (analysisType === 'rule' && (!logTypes || logTypes.length === 0)) {
+    checker.error('LogTypes', 'missing_key', 'a rule needs LogTypes: the log types it applies to');
+  }
+  if (
+    analysisType === 'scheduled_rule' &&
+    (!scheduledQueries || scheduledQueries.length === 0) &&
+    (!logTypes || logTypes.length === 0)
+  ) {
+    checker.warning(
+      'ScheduledQueries',
+      'missing_key',
+      'a scheduled rule without ScheduledQueries is never fed rows',
+    );
+  }
+
+  const detection = checkDetection(value, checker);
+  const dedupPeriodMinutes = read.integer('DedupPeriodMinutes', { min: 0, max: 60 * 24 * 366 });
+  const threshold = read.integer('Threshold', { min: 1, max: 1_000_000 });
+  const reports = checkReports(value, checker);
+  const inlineFilters =
+    value.InlineFilters === undefined
+      ? []
+      : checkMatchList(value.InlineFilters, 'InlineFilters', checker, { inlineFilter: true });
+  const alertContext = checkAlertContext(value.AlertContext, checker);
+  const groupBy = checkGroupBy(value.GroupBy, checker);
+  const dynamicSeverities = checkDynamicSeverities(value.DynamicSeverities, checker);
+  const tests = checkTests(value.Tests, checker);
+  read.stringList('OutputIds');
+  read.string('CreatedBy');
+  read.boolean('OnlyUseBaseRiskScore');
+
+  const rule: RuleDefinition = {
+    analysisType: analysisType === 'scheduled_rule' ? 'scheduled_rule' : 'rule',
+    ruleId: ruleId ?? '',
+    displayName: read.string('DisplayName'),
+    enabled: read.boolean('Enabled') ?? true,
+    logTypes: logTypes ?? [],
+    scheduledQueries: scheduledQueries ?? [],
+    tags: read.stringList('Tags') ?? [],
+    reports,
+    severity: severity ?? 'Info',
+    description: read.string('Description'),
+    runbook: read.string('Runbook'),
+    reference: read.string('Reference'),
+    dedupPeriodMinutes: dedupPeriodMinutes ?? DEFAULT_DEDUP_PERIOD_MINUTES,
+    threshold: threshold ?? 1,
+    createAlert: read.boolean('CreateAlert') ?? true,
+    summaryAttributes: read.stringList('SummaryAttributes') ?? [],
+    detection: detection ?? { language: 'panther', expressions: [] },
+    inlineFilters,
+    alertTitle: read.string('AlertTitle'),
+    alertContext,
+    groupBy,
+    dynamicSeverities,
+    tests,
+    source,
+  };
+  return checker.failed ? undefined : rule;
+}
+
+// Rule ids become URL path segments and file names: keep them to a safe alphabet.
+const RULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+
+function checkRuleId(ruleId: string, checker: Checker): void {
+  if (!RULE_ID_PATTERN.test(ruleId) || ruleId.includes('..')) {
+    checker.error(
+      'RuleID',
+      'invalid_value',
+      `RuleID ${JSON.stringify(ruleId.slice(0, 80))} must start with a letter or digit, hold only letters, digits and . _ : - (no ".."), and be at most 200 characters`,
+    );
+  }
+}
+
+function checkDetection(rule: JsonObject, checker: Checker): Detection | undefined {
+  const has = (key: string) => Object.prototype.hasOwnProperty.call(rule, key);
+  if (has('Detection') && has('Condition')) {
+    checker.error('Condition', 'conflicting_keys', 'a rule has either Detection or Condition, not both');
+    return undefined;
+  }
+  if (has('Filename') && (has('Detection') || has('Condition'))) {
+    checker.error(
+      'Filename',
+      'conflicting_keys',
+      `a rule has either Filename (a Python body) or ${has('Detection') ? 'Detection' : 'Condition'}, not both`,
+    );
+    return undefined;
+  }
+  if (has('Filename')) {
+    checker.error(
+      'Filename',
+      'python_not_supported',
+      'Python rule bodies (Filename) cannot run here: write the logic as Detection (Panther simple-detection match expressions) or Condition (the catalogue condition language)',
+    );
+    return undefined;
+  }
+  if (has('Detection'))
+    return { language: 'panther', expressions: checkMatchList(rule.Detection, 'Detection', checker) };
+  if (has('Condition')) return checkConditionLines(rule.Condition, checker);
+  checker.error(
+    '',
+    'missing_key',
+    'a rule needs its logic: Detection (match expressions) or Condition (condition lines)',
+  );
+  return undefined;
+}
+
+function checkConditionLines(raw: unknown, checker: Checker): Detection | undefined {
+  const lines = typeof raw === 'string' ? [raw] : raw;
+  if (!Array.isArray(lines) || lines.length === 0 || !lines.every((line) => typeof line === 'string')) {
+    checker.error(
+      'Condition',
+      'wrong_type',
+      `Condition must be a string or a non-empty list of strings, not ${describeType(raw)}`,
+    );
+    return undefined;
+  }
+  const paths =
+    typeof raw === 'string' ? ['Condition'] : lines.map((_line, index) => joinPath('Condition', index));
+  const positions = paths.map((path) => {
+    const found = checker.sourceMap.get(path);
+    const at = found?.value;
+    return { line: at?.line, column: at === undefined ? undefined : at.column + (found?.quoted ? 1 : 0) };
+  });
+  try {
+    compileConditionLines(lines);
+  } catch (error) {
+    if (!(error instanceof ConditionSyntaxError)) throw error;
+    const at = positions[error.lineIndex];
+    const path = paths[error.lineIndex] ?? 'Condition';
+    const column = at?.column === undefined ? undefined : at.column + error.column - 1;
+    checker.report(
+      'error',
+      path,
+      'condition_syntax',
+      `condition ${error.lineIndex + 1}: ${error.message}`,
+      column,
+      at?.line,
+    );
+    return undefined;
+  }
+  return { language: 'condition', lines, positions };
+}
+
+function checkReports(rule: JsonObject, checker: Checker): Record<string, string[]> {
+  const raw = rule.Reports;
+  const reports: Record<string, string[]> = {};
+  if (raw === undefined || raw === null) return reports;
+  if (!isPlainObject(raw)) {
+    checker.error(
+      'Reports',
+      'wrong_type',
+      `Reports must map a framework to a list of ids, not ${describeType(raw)}`,
+    );
+    return reports;
+  }
+  for (const [framework, ids] of Object.entries(raw)) {
+    const path = joinPath('Reports', framework);
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string' || typeof id === 'number')) {
+      checker.error(path, 'wrong_type', `Reports.${framework} must be a list of ids such as TA0005:T1599`);
+      continue;
+    }
+    reports[framework] = ids.map(String);
+  }
+  return reports;
+}
+
+function checkAlertContext(raw: unknown, checker: Checker): AlertContextField[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    checker.error(
+      'AlertContext',
+      'wrong_type',
+      `AlertContext must be a list of {KeyName, KeyValue}, not ${describeType(raw)}`,
+    );
+    return [];
+  }
+  const fields: AlertContextField[] = [];
+  const names = new Set<string>();
+  raw.forEach((item: unknown, index) => {
+    const path = joinPath('AlertContext', index);
+    if (!isPlainObject(item)) {
+      checker.error(
+        path,
+        'wrong_type',
+        `an AlertContext item must be {KeyName, KeyValue}, not ${describeType(item)}`,
+      );
+      return;
+    }
+    for (const key of Object.keys(item)) {
+      if (key !== 'KeyName' && key !== 'KeyValue')
+        checker.error(
+          joinPath(path, key),
+          'unknown_key',
+          `unknown key ${JSON.stringify(key)} in AlertContext; allowed: KeyName, KeyValue`,
+        );
+    }
+    const keyName = item.KeyName;
+    if (typeof keyName !== 'string' || keyName === '') {
+      checker.error(
+        joinPath(path, 'KeyName'),
+        keyName === undefined ? 'missing_key' : 'wrong_type',
+        'AlertContext needs KeyName as a non-empty string',
+      );
+      return;
+    }
+    if (names.has(keyName))
+      checker.error(
+        joinPath(path, 'KeyName'),
+        'duplicate',
+        `AlertContext names ${JSON.stringify(keyName)} twice`,
+      );
+    names.add(keyName);
+    const key = checkStandaloneKey(item.KeyValue, joinPath(path, 'KeyValue'), checker);
+    if (key) fields.push({ keyName, key });
+  });
+  return fields;
+}
+
+function checkGroupBy(raw: unknown, checker: Checker): KeySpecifier[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    checker.error(
+      'GroupBy',
+      'wrong_type',
+      `GroupBy must be a list of key specifiers, not ${describeType(raw)}`,
+    );
+    return [];
+  }
+  const keys: KeySpecifier[] = [];
+  raw.forEach((item: unknown, index) => {
+    const key = checkStandaloneKey(item, joinPath('GroupBy', index), checker);
+    if (key) keys.push(key);
+  });
+  return keys;
+}
+
+/** A mapping holding exactly one of Key, DeepKey, KeyPath and nothing else. */
+function checkStandaloneKey(raw: unknown, path: string, checker: Checker): KeySpecifier | undefined {
+  if (!isPlainObject(raw)) {
+    checker.error(
+      path,
+      raw === undefined ? 'missing_key' : 'wrong_type',
+      'expected a key specifier: {Key}, {DeepKey} or {KeyPath}',
+    );
+    return undefined;
+  }
+  const key = checkKeySpecifier(raw, path, checker);
+  if (key === null)
+    checker.error(path, 'missing_key', 'expected a key specifier: {Key}, {DeepKey} or {KeyPath}');
+  if (!key) return undefined;
+  for (const extra of Object.keys(raw)) {
+    if (extra !== key.kind)
+      checker.error(
+        joinPath(path, extra),
+        'unknown_key',
+        `unknown key ${JSON.stringify(extra)} in a key specifier`,
+      );
+  }
+  return key;
+}
+
+function checkDynamicSeverities(raw: unknown, checker: Checker): DynamicSeverity[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    checker.error(
+      'DynamicSeverities',
+      'wrong_type',
+      `DynamicSeverities must be a list of {ChangeTo, Conditions}, not ${describeType(raw)}`,
+    );
+    return [];
+  }
+  const result: DynamicSeverity[] = [];
+  raw.forEach((item: unknown, index) => {
+    const path = joinPath('DynamicSeverities', index);
+    if (!isPlainObject(item)) {
+      checker.error(path, 'wrong_type', 'a DynamicSeverities item must be {ChangeTo, Conditions}');
+      return;
+    }
+    for (const key of Object.keys(item)) {
+      if (key !== 'ChangeTo' && key !== 'Conditions')
+        checker.error(
+          joinPath(path, key),
+          'unknown_key',
+          `unknown key ${JSON.stringify(key)} in DynamicSeverities; allowed: ChangeTo, Conditions`,
+        );
+    }
+    const changeTo = new Reader(item, checker, path).severity('ChangeTo', { required: true });
+    if (item.Conditions === undefined) {
+      checker.error(path, 'missing_key', 'DynamicSeverities needs Conditions');
+      return;
+    }
+    const conditions = checkMatchList(item.Conditions, joinPath(path, 'Conditions'), checker);
+    if (changeTo) result.push({ changeTo, conditions });
+  });
+  return result;
+}
+
+function checkTests(raw: unknown, checker: Checker): RuleTest[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    checker.error('Tests', 'wrong_type', `Tests must be a list, not ${describeType(raw)}`);
+    return [];
+  }
+  const tests: RuleTest[] = [];
+  raw.forEach((item: unknown, index) => {
+    const path = joinPath('Tests', index);
+    if (!isPlainObject(item)) {
+      checker.error(
+        path,
+        'wrong_type',
+        `a test must be a mapping with Name, ExpectedResult and Log, not ${describeType(item)}`,
+      );
+      return;
+    }
+    for (const key of Object.keys(item)) {
+      if (!(TEST_KEYS as readonly string[]).includes(key)) {
+        checker.error(
+          joinPath(path, key),
+          'unknown_key',
+          `unknown key ${JSON.stringify(key)} in a test; allowed: ${TEST_KEYS.join(', ')}`,
+        );
+      }
+    }
+    const read = new Reader(item, checker, path);
+    const name = read.string('Name') ?? `test ${index + 1}`;
+    const expectedResult = read.boolean('ExpectedResult', { required: true });
+    let log = item.Log;
+    if (typeof log === 'string') {
+      // Panther also accepts the log as a JSON string.
+      try {
+        log = JSON.parse(log) as unknown;
+      } catch {
+        checker.error(joinPath(path, 'Log'), 'wrong_type', 'Log is a string that is not JSON');
+        return;
+      }
+    }
+    if (!isPlainObject(log)) {
+      checker.error(
+        joinPath(path, 'Log'),
+        log === undefined ? 'missing_key' : 'wrong_type',
+        `a test needs Log: the event as a mapping, not ${describeType(log)}`,
+      );
+      return;
+    }
+    if (item.Mocks !== undefined)
+      checker.warning(joinPath(path, 'Mocks'), 'ignored', 'Mocks apply to Python rules and are ignored here');
+    const expectedAlertContext = item.ExpectedAlertContext;
+    if (expectedAlertContext !== undefined && !isPlainObject(expectedAlertContext)) {
+      checker.error(
+        joinPath(path, 'ExpectedAlertContext'),
+        'wrong_type',
+        'ExpectedAlertContext must be a mapping of output field names to values',
+      );
+    }
+    const test: RuleTest = { name, expectedResult: expectedResult ?? false, log };
+    const expectedTitle = read.string('ExpectedTitle');
+    const expectedDedup = read.string('ExpectedDedup');
+    const expectedSeverity = read.severity('ExpectedSeverity');
+    if (expectedTitle !== undefined) test.expectedTitle = expectedTitle;
+    if (expectedDedup !== undefined) test.expectedDedup = expectedDedup;
+    if (expectedSeverity !== undefined) test.expectedSeverity = expectedSeverity;
+    if (isPlainObject(expectedAlertContext)) test.expectedAlertContext = expectedAlertContext;
+    read.string('LogType');
+    tests.push(test);
+  });
+  return tests;
+}
+
+/** Typed reads of optional keys, each wrong type reported against its key. */
+class Reader {
+  constructor(
+    private readonly node: JsonObject,
+    private readonly checker: Checker,
+    private readonly path = '',
+  ) {}
+
+  private get(key: string, required: boolean): unknown {
+    const value = Object.prototype.hasOwnProperty.call(this.node, key) ? this.node[key] : undefined;
+    if (value === undefined && required)
+      this.checker.error(joinPath(this.path, key), 'missing_key', `${key} is required`);
+    return value;
+  }
+
+  private wrong(key: string, what: string, value: unknown): undefined {
+    this.checker.error(
+      joinPath(this.path, key),
+      'wrong_type',
+      `${key} must be ${what}, not ${describeType(value)}`,
+    );
+    return undefined;
+  }
+
+  string(key: string, options: { required?: boolean } = {}): string | undefined {
+    const value = this.get(key, options.required ?? false);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') return this.wrong(key, 'a string', value);
+    if (options.required && value.trim() === '') {
+      this.checker.error(joinPath(this.path, key), 'invalid_value', `${key} must not be empty`);
+      return undefined;
+    }
+    return value;
+  }
+
+  boolean(key: string, options: { required?: boolean } = {}): boolean | undefined {
+    const value = this.get(key, options.required ?? false);
+    if (value === undefined) return undefined;
+    return typeof value === 'boolean' ? value : this.wrong(key, 'true or false', value);
+  }
+
+  integer(key: string, bounds: { min: number; max: number }): number | undefined {
+    const value = this.get(key, false);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value))
+      return this.wrong(key, 'a whole number', value);
+    if (value < bounds.min || value > bounds.max) {
+      this.checker.error(
+        joinPath(this.path, key),
+        'invalid_value',
+        `${key} must be between ${bounds.min} and ${bounds.max}, not ${value}`,
+      );
+      return undefined;
+    }
+    return value;
+  }
+
+  stringList(key: string): string[] | undefined {
+    const value = this.get(key, false);
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string'))
+      return this.wrong(key, 'a list of strings', value);
+    return value;
+  }
+
+  severity(key: string, options: { required?: boolean } = {}): Severity | undefined {
+    const value = this.get(key, options.required ?? false);
+    if (value === undefined) return undefined;
+    const found =
+      typeof value === 'string'
+        ? SEVERITIES.find((severity) => severity.toLowerCase() === value.toLowerCase())
+        : undefined;
+    if (!found) {
+      this.checker.error(
+        joinPath(this.path, key),
+        'invalid_value',
+        `${key} must be one of ${SEVERITIES.join(', ')}, not ${JSON.stringify(value)}`,
+      );
+    }
+    return found;
+  }
+}

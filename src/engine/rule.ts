@@ -1,0 +1,95 @@
+// The parsed, checked form of one rule file: what the loader produces and the compiler consumes.
+import type { PathSegment } from './paths.js';
+import type { JsonObject } from './values.js';
+
+export const SEVERITIES = ['Info', 'Low', 'Medium', 'High', 'Critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+/** Where an event value comes from: Panther's `Key`, `DeepKey` or `KeyPath`. */
+export interface KeySpecifier {
+  kind: 'Key' | 'DeepKey' | 'KeyPath';
+  /** As written, for messages: `userIdentity.accountId`. */
+  text: string;
+  segments: PathSegment[];
+}
+
+export type ScalarValue = string | number | boolean;
+
+/** Panther's simple-detection grammar, checked and typed. */
+export type MatchExpression =
+  | { type: 'All' | 'Any' | 'OnlyOne' | 'None'; expressions: MatchExpression[] }
+  | { type: 'Absolute'; value: boolean }
+  | { type: 'KeyValue'; key: KeySpecifier; condition: string; value?: ScalarValue }
+  | { type: 'KeyValues'; key: KeySpecifier; condition: string; values: ScalarValue[] }
+  | {
+      type: 'Enrichment';
+      table: string;
+      selector: string;
+      fieldPath: string;
+      condition: string;
+      value?: ScalarValue;
+      values?: ScalarValue[];
+    }
+  | { type: 'MultiKey'; keys: [KeySpecifier, KeySpecifier]; condition: string }
+  | { type: 'ListComprehension'; key: KeySpecifier; condition: string; expressions: MatchExpression[] };
+
+export type Detection =
+  | { language: 'panther'; expressions: MatchExpression[] }
+  | {
+      language: 'condition';
+      lines: string[];
+      /** Where each line is written, for errors. */ positions: { line?: number; column?: number }[];
+    };
+
+export interface AlertContextField {
+  keyName: string;
+  key: KeySpecifier;
+}
+
+export interface DynamicSeverity {
+  changeTo: Severity;
+  conditions: MatchExpression[];
+}
+
+export interface RuleTest {
+  name: string;
+  expectedResult: boolean;
+  log: JsonObject;
+  expectedTitle?: string;
+  expectedDedup?: string;
+  expectedSeverity?: Severity;
+  expectedAlertContext?: JsonObject;
+}
+
+export interface RuleDefinition {
+  analysisType: 'rule' | 'scheduled_rule';
+  ruleId: string;
+  displayName?: string;
+  enabled: boolean;
+  logTypes: string[];
+  scheduledQueries: string[];
+  tags: string[];
+  /** e.g. `{ 'MITRE ATT&CK': ['TA0005:T1599'] }` */
+  reports: Record<string, string[]>;
+  severity: Severity;
+  description?: string;
+  runbook?: string;
+  reference?: string;
+  dedupPeriodMinutes: number;
+  threshold: number;
+  createAlert: boolean;
+  summaryAttributes: string[];
+  detection: Detection;
+  inlineFilters: MatchExpression[];
+  alertTitle?: string;
+  alertContext: AlertContextField[];
+  groupBy: KeySpecifier[];
+  dynamicSeverities: DynamicSeverity[];
+  tests: RuleTest[];
+  /** Where the rule came from, and its text as written (one document of a stream). */
+  source: { file?: string; line: number; text: string };
+}

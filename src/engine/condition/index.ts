@@ -86,8 +86,9 @@ export function compileConditionLines(lines: readonly string[]): EventPredicate 
   if (lines.length === 0) throw new ConditionSyntaxError('the condition has no lines', 0, 1);
   const nodes = lines.map((line: unknown, lineIndex) => {
     // Lines usually come straight from YAML, where a bare `- 42` is a number, not a string.
-    if (typeof line !== 'string')
+    if (typeof line !== 'string') {
       throw new ConditionSyntaxError('a condition line must be a string', lineIndex, 1);
+    }
     return parseConditionLine(line, lineIndex);
   });
   return allOf(nodes.map(compileConditionNode));

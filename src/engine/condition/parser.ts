@@ -3,7 +3,13 @@
 // a path, or a list value) depends on where in the comparison it stands.
 import { parseKeyPath, PathSyntaxError } from '../paths.js';
 import { compileRegex, RegexSyntaxError } from '../regex.js';
-import type { ComparisonNode, ConditionNode, ConditionOperator, ConditionScalar } from './ast.js';
+import type {
+  ComparisonNode,
+  ConditionNode,
+  ConditionOperator,
+  ConditionScalar,
+  PresenceOperator,
+} from './ast.js';
 import { ConditionSyntaxError } from './errors.js';
 
 /** Deepest nesting of parentheses and `not`; bounds the recursion of the parser and of the predicates. */
@@ -36,6 +42,12 @@ const ONE_WORD_OPERATORS: ReadonlySet<string> = new Set(
 
 /** What may follow `not` after a path: `not contains`, `not in`, `not exists`. */
 const NEGATABLE_OPERATORS: ReadonlySet<string> = new Set(['contains', 'in', 'exists']);
+
+/** What to write instead of a list after `eq` or `ne`. */
+const LIST_ALTERNATIVES: ReadonlyMap<string, string> = new Map([
+  ['eq', 'in'],
+  ['ne', 'not in'],
+]);
 
 /** Symbols and near-misses people write out of habit, with the operator they meant. */
 const OPERATOR_SUGGESTIONS: ReadonlyMap<string, string> = new Map([
@@ -75,6 +87,7 @@ const NUMBER_TEXT = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const DIGIT = /^\d$/;
 const LIST_INDEX = /^-?\d+$/;
 const LONGEST_QUOTED_WORD = 40;
+const CROSS_FIELD_VALUE = `'cross_field_compare' takes a quoted path such as "userIdentity.accountId"`;
 
 /** Parses one condition line; errors name `lineIndex` so a list of lines reports the right one. */
 export function parseConditionLine(text: string, lineIndex: number): ConditionNode {
@@ -152,19 +165,16 @@ class LineParser {
     const column = pathStart + 1;
     const operator = this.parseOperator(path);
 
-    switch (operator) {
-      case 'exists':
-      case 'not exists':
-      case 'is_null':
-      case 'is_not_null':
-        this.refuseValue(operator);
-        return { kind: 'comparison', path, column, operator };
-      default:
-        break;
+    if (isPresenceOperator(operator)) {
+      this.refuseValue(operator);
+      return { kind: 'comparison', path, column, operator };
     }
 
     this.skipSpace();
     const valueStart = this.index;
+    if (operator === 'cross_field_compare' && !this.atEnd() && this.char() !== '"') {
+      throw this.error(CROSS_FIELD_VALUE, valueStart);
+    }
     const parsed = this.parseValue(operator);
     const scalar = parsed.kind === 'scalar' ? parsed.value : undefined;
     switch (operator) {
@@ -173,15 +183,16 @@ class LineParser {
       case 'contains':
       case 'not contains':
         if (parsed.kind === 'list') {
-          const hint =
-            operator === 'eq' || operator === 'ne' ? `; use '${operator === 'eq' ? 'in' : 'not in'}'` : '';
+          const alternative = LIST_ALTERNATIVES.get(operator);
+          const hint = alternative === undefined ? '' : `; use '${alternative}'`;
           throw this.error(`'${operator}' takes one value, not a list${hint}`, valueStart);
         }
         return { kind: 'comparison', path, column, operator, value: parsed.value };
       case 'in':
       case 'not in':
-        if (parsed.kind !== 'list')
+        if (parsed.kind !== 'list') {
           throw this.error(`'${operator}' needs a list such as ["a", "b"]`, valueStart);
+        }
         return { kind: 'comparison', path, column, operator, value: parsed.values };
       case 'startswith':
       case 'endswith':
@@ -202,12 +213,7 @@ class LineParser {
         }
         return { kind: 'comparison', path, column, operator, value: scalar };
       case 'cross_field_compare':
-        if (typeof scalar !== 'string') {
-          throw this.error(
-            `'cross_field_compare' takes a quoted path such as "userIdentity.accountId"`,
-            valueStart,
-          );
-        }
+        if (typeof scalar !== 'string') throw this.error(CROSS_FIELD_VALUE, valueStart);
         this.checkQuotedPath(scalar, valueStart);
         return { kind: 'comparison', path, column, operator, value: scalar };
     }
@@ -218,8 +224,9 @@ class LineParser {
     const start = this.index;
     if (this.atEnd()) throw this.error('expected a condition, found the end of the line', start);
     const first = this.char();
-    if (first === '"')
+    if (first === '"') {
       throw this.error('expected a path, found a string (paths are written without quotes)', start);
+    }
     if (PATH_END.test(first)) throw this.error(`expected a condition, found '${first}'`, start);
     while (!this.atEnd() && !PATH_END.test(this.char())) this.index += 1;
     const path = this.text.slice(start, this.index);
@@ -234,8 +241,9 @@ class LineParser {
     const start = this.index;
     if (this.atEnd()) throw this.error(`missing operator after '${shorten(path)}'`, start);
     const word = this.peekWord();
-    if (word === '')
+    if (word === '') {
       throw this.error(`expected an operator after the path, found ${this.describeHere()}`, start);
+    }
     this.index += word.length;
     if (word === 'not') {
       this.skipSpace();
@@ -302,8 +310,9 @@ class LineParser {
       if (next === ',') {
         this.index += 1;
         this.skipSpace();
-        if (this.char() === ']')
+        if (this.char() === ']') {
           throw this.error("expected a value after ',' (no trailing comma)", this.index);
+        }
         continue;
       }
       if (this.atEnd()) throw this.error(`unbalanced '[': the list is never closed`, open);
@@ -324,8 +333,9 @@ class LineParser {
     if (word === 'null') return this.takeWord(word, null);
     if (word === 'and' || word === 'or') throw this.error(`missing value ${where}, found '${word}'`, start);
     const literal = LITERAL_SUGGESTIONS.get(word);
-    if (literal !== undefined)
+    if (literal !== undefined) {
       throw this.error(`expected a value ${where}, found '${word}' (write ${literal})`, start);
+    }
     if (word !== '') {
       throw this.error(
         `expected a value ${where}, found '${shorten(word)}' (strings are written in double quotes)`,
@@ -473,8 +483,9 @@ function findPathProblem(path: string): { reason: string; offset: number } | und
   try {
     parseKeyPath(path, { allowWildcard: false });
   } catch (error) {
-    if (error instanceof PathSyntaxError)
+    if (error instanceof PathSyntaxError) {
       return { reason: `invalid path: ${error.message}`, offset: error.offset };
+    }
     throw error;
   }
   return undefined;
@@ -482,9 +493,16 @@ function findPathProblem(path: string): { reason: string; offset: number } | und
 
 function subscriptProblem(inside: string): string | undefined {
   if (inside === '*') return "'[*]' is not supported in condition paths: name one list item with [n]";
-  if (!LIST_INDEX.test(inside))
+  if (!LIST_INDEX.test(inside)) {
     return `'[${shorten(inside)}]' is not a list index: write [n], such as [0] or [-1]`;
+  }
   return undefined;
+}
+
+function isPresenceOperator(operator: ConditionOperator): operator is PresenceOperator {
+  return (
+    operator === 'exists' || operator === 'not exists' || operator === 'is_null' || operator === 'is_not_null'
+  );
 }
 
 function pathCharHint(char: string): string {

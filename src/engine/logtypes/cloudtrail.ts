@@ -4,7 +4,6 @@ import { getOwn, hasOwn, isPlainObject, type JsonObject } from '../values.js';
 import {
   IndicatorList,
   isIpAddress,
-  needsField,
   objectField,
   putBaseFields,
   putField,
@@ -12,7 +11,7 @@ import {
   type LogTypeModule,
   type NormaliseOptions,
 } from './common.js';
-import { parseTimestamp } from './time.js';
+import { isoTimestamp } from './time.js';
 
 export const CLOUDTRAIL_LOG_TYPE = 'AWS.CloudTrail';
 
@@ -42,8 +41,8 @@ export function isCloudTrailEvent(event: unknown): boolean {
 }
 
 /** `eventTime`, else a p_event_time the event arrived with, else `undefined` (the receive time is used). */
-export function cloudTrailEventTime(event: JsonObject): number | undefined {
-  return parseTimestamp(getOwn(event, 'eventTime')) ?? parseTimestamp(getOwn(event, 'p_event_time'));
+export function cloudTrailEventTime(event: JsonObject): string | undefined {
+  return isoTimestamp(getOwn(event, 'eventTime')) ?? isoTimestamp(getOwn(event, 'p_event_time'));
 }
 
 /**
@@ -176,24 +175,18 @@ export function cloudTrailIndicators(event: JsonObject): CloudTrailIndicators {
   const accounts = new IndicatorList();
   const arns = new IndicatorList();
   const usernames = new IndicatorList();
-  const addArn = (arn: string | undefined): void => {
-    if (arn === undefined || !arn.startsWith('arn:')) return;
-    arns.add(arn);
-    accounts.add(accountOfArn(arn));
-  };
-
   accounts.add(accountIdField(identity, 'accountId'));
   accounts.add(accountIdField(issuer, 'accountId'));
   accounts.add(accountIdField(event, 'recipientAccountId'));
   accounts.add(accountIdField(event, 'vpcEndpointAccountId'));
-  addArn(textField(identity, 'arn'));
-  addArn(textField(issuer, 'arn'));
+  addArn(textField(identity, 'arn'), arns, accounts);
+  addArn(textField(issuer, 'arn'), arns, accounts);
   const resources = getOwn(event, 'resources');
   if (Array.isArray(resources)) {
     for (const resource of resources as unknown[]) {
       if (!isPlainObject(resource)) continue;
       accounts.add(accountIdField(resource, 'accountId'));
-      addArn(textField(resource, 'ARN'));
+      addArn(textField(resource, 'ARN'), arns, accounts);
     }
   }
   usernames.add(textField(identity, 'userName'));
@@ -222,7 +215,7 @@ function normaliseCloudTrail(event: JsonObject, options: NormaliseOptions): void
   const keep = options.keepExisting;
   putBaseFields(event, CLOUDTRAIL_LOG_TYPE, cloudTrailEventTime, options);
 
-  if (INDICATOR_KEYS.some((key) => needsField(event, key, keep))) {
+  if (!keep || INDICATOR_KEYS.some((key) => !hasOwn(event, key))) {
     const indicators = cloudTrailIndicators(event);
     for (const key of INDICATOR_KEYS) putField(event, key, indicators[key], keep);
   }
@@ -258,6 +251,13 @@ function accountIdField(object: JsonObject | undefined, key: string): string | u
     return String(value).padStart(12, '0');
   }
   return textField(object, key);
+}
+
+/** Keeps a value that is an ARN, and the account id it names. */
+function addArn(arn: string | undefined, arns: IndicatorList, accounts: IndicatorList): void {
+  if (arn === undefined || !arn.startsWith('arn:')) return;
+  arns.add(arn);
+  accounts.add(accountOfArn(arn));
 }
 
 /** The account field of `arn:partition:service:region:account:resource`, when it is 12 digits. */

@@ -9,7 +9,7 @@ import {
   type LogTypeModule,
   type NormaliseOptions,
 } from './common.js';
-import { parseTimestamp } from './time.js';
+import { isoTimestamp } from './time.js';
 
 /**
  * Top-level fields that commonly hold an event's time, tried in this order; the first one that parses
@@ -54,12 +54,13 @@ export const GENERIC_IP_FIELDS: readonly string[] = [
   'actor_ip',
 ];
 
-export function genericEventTime(event: JsonObject): number | undefined {
+/** p_event_time text from the first of GENERIC_TIME_FIELDS that holds a timestamp. */
+export function genericEventTime(event: JsonObject): string | undefined {
   for (const field of GENERIC_TIME_FIELDS) {
     const value = getOwn(event, field);
     if (value === undefined || value === null) continue;
-    const ms = parseTimestamp(value);
-    if (ms !== undefined) return ms;
+    const iso = isoTimestamp(value);
+    if (iso !== undefined) return iso;
   }
   return undefined;
 }

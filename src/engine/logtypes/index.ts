@@ -6,7 +6,7 @@ import { createGenericModule, normaliseGeneric } from './generic.js';
 
 export type { LogTypeModule, NormaliseOptions } from './common.js';
 export { CLOUDTRAIL_LOG_TYPE } from './cloudtrail.js';
-export { formatTimestamp, parseTimestamp } from './time.js';
+export { formatTimestamp, isoTimestamp, parseTimestamp } from './time.js';
 
 /** Log types with a module of their own; every other name gets the generic one. */
 const MODULES: ReadonlyMap<string, LogTypeModule> = new Map([[CLOUDTRAIL_LOG_TYPE, cloudTrailModule]]);

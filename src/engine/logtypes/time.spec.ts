@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EPOCH_SECONDS_BELOW, formatTimestamp, parseTimestamp } from './time.js';
+import { EPOCH_SECONDS_BELOW, formatTimestamp, isoTimestamp, parseTimestamp } from './time.js';
 
 const MARCH_1_2023 = Date.UTC(2023, 2, 1);
 
@@ -186,5 +186,40 @@ describe('formatTimestamp', () => {
     expect(() => formatTimestamp(Number.NaN)).toThrow(RangeError);
     expect(() => formatTimestamp(Number.POSITIVE_INFINITY)).toThrow(RangeError);
     expect(() => formatTimestamp(9e15)).toThrow(RangeError);
+  });
+});
+
+describe('isoTimestamp', () => {
+  it('reuses canonical CloudTrail text and normalises every other shape', () => {
+    expect(isoTimestamp('2023-03-01T00:00:00Z')).toBe('2023-03-01T00:00:00.000Z');
+    expect(isoTimestamp('2023-03-01T00:00:00.120Z')).toBe('2023-03-01T00:00:00.120Z');
+    expect(isoTimestamp('2022-11-21 18:06:52')).toBe('2022-11-21T18:06:52.000Z');
+    expect(isoTimestamp(1677628800)).toBe('2023-03-01T00:00:00.000Z');
+    expect(isoTimestamp('2016-12-31T23:59:60Z')).toBe('2017-01-01T00:00:00.000Z');
+    expect(isoTimestamp('0050-06-15T12:00:00Z')).toBe('0050-06-15T12:00:00.000Z');
+  });
+
+  it.each([
+    '2023-02-29T00:00:00Z',
+    '2023-03-01T24:00:00Z',
+    '2023-03-01T00:00:00.12xZ',
+    '2023-03-01T0a:00:00Z',
+    'x',
+  ])('refuses %j', (text) => {
+    expect(isoTimestamp(text)).toBeUndefined();
+  });
+
+  it('agrees with formatTimestamp(parseTimestamp(…)) on the fast path', () => {
+    // Deterministic pseudo-random instants across four millennia, written both canonical ways.
+    let seed = 12345;
+    for (let index = 0; index < 2000; index += 1) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      const ms = Math.floor((seed / 2 ** 32) * 253402300799999);
+      const full = new Date(ms).toISOString();
+      const short = `${full.slice(0, 19)}Z`;
+      expect(isoTimestamp(full)).toBe(full);
+      expect(parseTimestamp(full)).toBe(ms);
+      expect(isoTimestamp(short)).toBe(formatTimestamp(Math.floor(ms / 1000) * 1000));
+    }
   });
 });

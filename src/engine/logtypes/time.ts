@@ -33,9 +33,22 @@ const DATE_TIME =
  */
 export function parseTimestamp(value: unknown): number | undefined {
   if (typeof value === 'number') return fromEpochNumber(value);
-  if (typeof value === 'string') return parseText(value);
+  if (typeof value === 'string') return parseCanonical(value) ?? parseText(value);
   if (value instanceof Date) return checkRange(value.getTime());
   return undefined;
+}
+
+/**
+ * `formatTimestamp(parseTimestamp(value))`, or `undefined` when the value is not a timestamp. CloudTrail's
+ * own `2023-03-01T00:00:00Z` (and the `.123Z` form) is checked and reused as text, skipping the Date
+ * round trip: this runs once per ingested event.
+ */
+export function isoTimestamp(value: unknown): string | undefined {
+  if (typeof value === 'string' && parseCanonical(value) !== undefined) {
+    return value.length === 24 ? value : `${value.slice(0, 19)}.000Z`;
+  }
+  const ms = parseTimestamp(value);
+  return ms === undefined ? undefined : formatTimestamp(ms);
 }
 
 /** ISO 8601 in UTC with milliseconds, e.g. `2023-03-01T00:00:00.000Z`. Throws RangeError outside Date's range. */
@@ -58,6 +71,56 @@ function fromEpochNumber(value: number): number | undefined {
   else if (size < EPOCH_MICROSECONDS_BELOW) ms = value / 1000;
   else ms = value / 1e6;
   return checkRange(Math.round(ms));
+}
+
+/**
+ * Fast path for exactly `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ`, the shapes CloudTrail and
+ * toISOString write: no regex, no allocation. Anything else (including a leap second) is `undefined` and
+ * left to the general parser, which accepts a superset of these strings with the same result.
+ */
+function parseCanonical(text: string): number | undefined {
+  const length = text.length;
+  if (length !== 20 && length !== 24) return undefined;
+  if (text.charCodeAt(length - 1) !== 90 /* Z */ || text.charCodeAt(10) !== 84 /* T */) return undefined;
+  if (text[4] !== '-' || text[7] !== '-' || text[13] !== ':' || text[16] !== ':') return undefined;
+  if (length === 24 && text[19] !== '.') return undefined;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  const millis = length === 24 ? digits(text, 20, 3) : 0;
+  // digits() gives -1 for a non-digit, which every range check below refuses.
+  if (year < 0 || millis < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month))
+    return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  return utcMs(year, month, day, hour, minute, second, millis);
+}
+
+/** The decimal number in text[start, start + count), or -1 when a character there is not a digit. */
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let index = start; index < start + count; index += 1) {
+    const digit = text.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function utcMs(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  millis: number,
+): number {
+  return year < 100
+    ? Date.UTC(year + 400, month - 1, day, hour, minute, second, millis) - FOUR_CENTURIES_MS
+    : Date.UTC(year, month - 1, day, hour, minute, second, millis);
 }
 
 function parseText(raw: string): number | undefined {
@@ -90,10 +153,7 @@ function parseText(raw: string): number | undefined {
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 60) return undefined;
   const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
-  let ms =
-    year < 100
-      ? Date.UTC(year + 400, month - 1, day, hour, minute, second, millis) - FOUR_CENTURIES_MS
-      : Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  let ms = utcMs(year, month, day, hour, minute, second, millis);
   if (utc === undefined && sign !== undefined) {
     const hours = Number(offsetHours);
     const minutes = offsetMinutes === undefined ? 0 : Number(offsetMinutes);

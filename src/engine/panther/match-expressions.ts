@@ -407,6 +407,17 @@ function checkEnrichment(
     }
     text[field] = value;
   }
+  try {
+    parseKeyPath(text.FieldPath ?? '');
+  } catch (error) {
+    const reason = error instanceof PathSyntaxError ? error.message : String(error);
+    checker.error(
+      joinPath(enrichmentPath, 'FieldPath'),
+      'invalid_key_path',
+      `FieldPath ${JSON.stringify(text.FieldPath)}: ${reason}`,
+    );
+    return undefined;
+  }
   const operand = checkOperand(node, path, condition, checker);
   if (!operand) return undefined;
   return {

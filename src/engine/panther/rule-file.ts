@@ -16,6 +16,7 @@ import {
 } from '../rule.js';
 import { joinPath, SourceMap } from '../source-map.js';
 import { isPlainObject, type JsonObject } from '../values.js';
+import { compileTemplate, TemplateSyntaxError } from '../outputs.js';
 import { Checker, describeType } from './checker.js';
 import { checkKeySpecifier, checkMatchList } from './match-expressions.js';
 
@@ -93,7 +94,9 @@ export function loadRuleSource(text: string, options: LoadOptions = {}): LoadRes
   for (const document of docs) {
     const sourceMap = SourceMap.fromNode(document.contents, lineCounter, options.file);
     const checker = new Checker(sourceMap);
-    const [start, , end] = document.range;
+    const [rangeStart, , end] = document.range;
+    // A document's range begins at its `---` marker; its own text starts on the next line.
+    const start = text.startsWith('---', rangeStart) ? nextLineStart(text, rangeStart) : rangeStart;
     const startLine = lineCounter.linePos(start).line;
     if (document.errors.length > 0) {
       for (const error of document.errors) {
@@ -159,6 +162,11 @@ export function loadRuleSource(text: string, options: LoadOptions = {}): LoadRes
   return { rules, diagnostics };
 }
 
+function nextLineStart(text: string, from: number): number {
+  const newline = text.indexOf('\n', from);
+  return newline < 0 ? text.length : newline + 1;
+}
+
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
@@ -194,7 +202,9 @@ function checkRule(
   const severity = read.severity('Severity', { required: true });
   const logTypes = read.stringList('LogTypes');
   const scheduledQueries = read.stringList('ScheduledQueries');
-  if (analysisType === 'rule' && (!logTypes || logTypes.length === 0)) {
+  const logTypesAbsent =
+    value.LogTypes === undefined || (Array.isArray(value.LogTypes) && value.LogTypes.length === 0);
+  if (analysisType === 'rule' && logTypesAbsent) {
     checker.error('LogTypes', 'missing_key', 'a rule needs LogTypes: the log types it applies to');
   }
   if (
@@ -221,6 +231,8 @@ function checkRule(
   const groupBy = checkGroupBy(value.GroupBy, checker);
   const dynamicSeverities = checkDynamicSeverities(value.DynamicSeverities, checker);
   const tests = checkTests(value.Tests, checker);
+  const alertTitle = read.string('AlertTitle');
+  if (alertTitle !== undefined) checkTitleTemplate(alertTitle, checker);
   read.stringList('OutputIds');
   read.string('CreatedBy');
   read.boolean('OnlyUseBaseRiskScore');
@@ -244,7 +256,7 @@ function checkRule(
     summaryAttributes: read.stringList('SummaryAttributes') ?? [],
     detection: detection ?? { language: 'panther', expressions: [] },
     inlineFilters,
-    alertTitle: read.string('AlertTitle'),
+    alertTitle,
     alertContext,
     groupBy,
     dynamicSeverities,
@@ -335,6 +347,25 @@ function checkConditionLines(raw: unknown, checker: Checker): Detection | undefi
     return undefined;
   }
   return { language: 'condition', lines, positions };
+}
+
+function checkTitleTemplate(template: string, checker: Checker): void {
+  try {
+    compileTemplate(template);
+  } catch (error) {
+    if (!(error instanceof TemplateSyntaxError)) throw error;
+    const found = checker.sourceMap.get('AlertTitle');
+    const at = found?.value;
+    const column = at === undefined ? undefined : at.column + (found?.quoted ? 1 : 0) + error.offset;
+    checker.report(
+      'error',
+      'AlertTitle',
+      'template_syntax',
+      `AlertTitle: ${error.message}`,
+      column,
+      at?.line,
+    );
+  }
 }
 
 function checkReports(rule: JsonObject, checker: Checker): Record<string, string[]> {

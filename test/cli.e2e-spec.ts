@@ -56,7 +56,7 @@ const hitLines = (stdout: string): HitLine[] =>
 let workDir = '';
 
 beforeAll(async () => {
-  if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) {
+  if (!existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'))) {
     await promisify(execFile)('npm', ['run', 'build'], { cwd: REPO_ROOT });
   }
   workDir = await mkdtemp(join(tmpdir(), 'tripline-cli-'));

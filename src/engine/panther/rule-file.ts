@@ -100,14 +100,14 @@ export function loadRuleSource(text: string, options: LoadOptions = {}): LoadRes
     const startLine = lineCounter.linePos(start).line;
     if (document.errors.length > 0) {
       for (const error of document.errors) {
-        const position = error.linePos?.[0];
+        const position = lineCounter.linePos(error.pos[0]);
         checker.report(
           'error',
           '',
           'yaml_syntax',
           `invalid YAML: ${firstLine(error.message)}`,
-          position?.col,
-          position?.line,
+          position.col,
+          position.line,
         );
       }
       diagnostics.push(...checker.diagnostics);

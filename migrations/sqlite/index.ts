@@ -1,0 +1,4 @@
+// SQLite migrations in the order they run. Add new ones at the end.
+import { InitialSchema1764460800000 } from './1764460800000-InitialSchema.js';
+
+export const SQLITE_MIGRATIONS = [InitialSchema1764460800000];

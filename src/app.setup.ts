@@ -1,0 +1,113 @@
+// Builds and configures the application once, the same way for main.ts and the e2e tests: the Fastify
+// adapter, versioning, validation, problem+json errors, body parsers and the OpenAPI document.
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { Logger, VersioningType, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { AppModule } from './app.module.js';
+import { ProblemDto } from './common/openapi.js';
+import { ProblemFilter } from './common/problem.filter.js';
+import { createValidationPipe } from './common/validation.js';
+import { LOG_LEVELS, type AppConfig } from './config/config.js';
+import { YAML_MEDIA_TYPES } from './rules/rule-body.js';
+import { PACK_EXAMPLE, SEED_RULE_EXAMPLE } from './rules/rule-examples.js';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+function logLevels(level: AppConfig['logLevel']): LogLevel[] {
+  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+}
+
+export async function createApp(
+  config: AppConfig,
+  options: { logger?: false } = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    // A caller's own request id is kept when it is sane, so that logs on both sides line up.
+    requestIdHeader: false,
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    rawBody: true,
+    logger: options.logger ?? logLevels(config.logLevel),
+    bufferLogs: false,
+  });
+  setupApp(app, config);
+  await app.init();
+  return app;
+}
+
+export function setupApp(app: NestFastifyApplication, config: AppConfig): void {
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  // Rule sources are kept as the exact text sent.
+  fastify.addContentTypeParser(
+    YAML_MEDIA_TYPES,
+    { parseAs: 'string', bodyLimit: config.bodyLimitBytes },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  app.useGlobalPipes(createValidationPipe());
+  // Nest routes Fastify's own errors (body parsing, limits, unknown routes) through this filter too.
+  app.useGlobalFilters(new ProblemFilter());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Tripline')
+      .setDescription(
+        'Detection as a service: rules in Panther’s format (match expressions or condition lines), tested on upload and versioned; events in; hits and alerts out. Errors are application/problem+json with a stable `code`.',
+      )
+      .setVersion('1')
+      .addTag('rules', 'Upload, version, test, import and export detection rules')
+      .addTag('health', 'Liveness and readiness')
+      .build(),
+    { extraModels: [ProblemDto] },
+  );
+  SwaggerModule.setup('docs', app, withRuleSourceBodies(document), {
+    jsonDocumentUrl: 'docs-json',
+    customSiteTitle: 'Tripline API',
+    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: false },
+  });
+  new Logger('App').verbose('configured');
+}
+
+/**
+ * Operations marked with `x-rule-source-body` take rule text: YAML (edited as text in Swagger UI, with
+ * the seed rule or a pack as example) or JSON.
+ */
+function withRuleSourceBodies(document: OpenAPIObject): OpenAPIObject {
+  for (const path of Object.values(document.paths)) {
+    for (const operation of [path.post, path.put]) {
+      const marker = (operation as unknown as Record<string, unknown> | undefined)?.['x-rule-source-body'];
+      if (!operation || (marker !== 'rule' && marker !== 'pack')) continue;
+      const example = marker === 'rule' ? SEED_RULE_EXAMPLE : PACK_EXAMPLE;
+      operation.requestBody = {
+        required: true,
+        description:
+          marker === 'rule'
+            ? 'One rule in Panther’s format'
+            : 'A multi-document YAML stream of rules (documents separated by ---)',
+        content: {
+          'application/yaml': { schema: { type: 'string' }, example },
+          'application/json': { schema: { type: 'object', additionalProperties: true } },
+        },
+      };
+      delete (operation as unknown as Record<string, unknown>)['x-rule-source-body'];
+    }
+  }
+  return document;
+}

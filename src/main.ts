@@ -1,0 +1,32 @@
+// Starts the service: configuration from the environment (a bad value stops here, saying which and why),
+// SQLite by default, migrations and the built-in rule pack at start.
+import { Logger } from '@nestjs/common';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApp } from './app.setup.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+
+/** rules/ at the repository root, found from this file whether it runs from src/ or dist/src/. */
+function defaultRulesDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = here.includes(join('dist', 'src')) ? join(here, '..', '..') : join(here, '..');
+  return join(root, 'rules');
+}
+
+async function bootstrap(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig(process.env, { builtinRulesDir: defaultRulesDir() });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`tripline: ${error.message}\n`);
+    process.exit(1);
+  }
+  const app = await createApp(config);
+  await app.listen(config.port, config.host);
+  const logger = new Logger('Tripline');
+  const url = await app.getUrl();
+  logger.log(`listening on ${url} (API ${url}/v1, Swagger UI ${url}/docs)`);
+}
+
+void bootstrap();

@@ -1,0 +1,86 @@
+// The compiled set of enabled rules that ingest evaluates. A change to the rules builds a new RuleSet and
+// swaps the reference in one step: a batch in flight keeps the set it started with.
+import { Injectable, Logger } from '@nestjs/common';
+import { compileRule, type CompiledRule } from '../engine/compile.js';
+import { loadRuleSource } from '../engine/panther/rule-file.js';
+import { RuleSet } from '../engine/rule-set.js';
+import { Database } from '../storage/database.service.js';
+import { RuleEntity, RuleVersionEntity } from '../storage/entities.js';
+
+export interface ActiveRule {
+  compiled: CompiledRule;
+  versionId: number;
+  version: number;
+}
+
+@Injectable()
+export class ActiveRuleSet {
+  private readonly logger = new Logger(ActiveRuleSet.name);
+  private ruleSet: RuleSet = RuleSet.empty;
+  private versions = new Map<string, ActiveRule>();
+  /** Compiled rules by rule_versions.id: versions never change, so a compiled one is reused. */
+  private readonly compiledByVersionId = new Map<number, CompiledRule>();
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly database: Database) {}
+
+  /** The current set; take it once per unit of work and keep using that reference. */
+  get current(): RuleSet {
+    return this.ruleSet;
+  }
+
+  /** Which stored version of a rule the current set runs. */
+  activeVersion(ruleId: string): ActiveRule | undefined {
+    return this.versions.get(ruleId);
+  }
+
+  /** Rebuilds from the database; concurrent calls run one after another, the last one wins. */
+  refresh(): Promise<void> {
+    const next = this.pending.then(() => this.rebuild());
+    this.pending = next.catch((error: unknown) => {
+      this.logger.error(
+        `rebuilding the rule set failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+    return next;
+  }
+
+  private async rebuild(): Promise<void> {
+    const rows = await this.database.read((manager) =>
+      manager
+        .createQueryBuilder(RuleEntity, 'rule')
+        .innerJoin(RuleVersionEntity, 'version', 'version.id = rule.current_version_id')
+        .select([
+          'version.id AS id',
+          'version.rule_id AS rule_id',
+          'version.version AS version',
+          'version.source_text AS source',
+        ])
+        .where('rule.enabled = :enabled AND rule.deleted_at IS NULL', { enabled: true })
+        .orderBy('rule.rule_id')
+        .getRawMany<{ id: number; rule_id: string; version: number; source: string }>(),
+    );
+    const versions = new Map<string, ActiveRule>();
+    for (const row of rows) {
+      const compiled = this.compiledByVersionId.get(row.id) ?? this.compile(row.source, row.rule_id);
+      if (!compiled) continue;
+      this.compiledByVersionId.set(row.id, compiled);
+      versions.set(row.rule_id, { compiled, versionId: row.id, version: row.version });
+    }
+    this.ruleSet = RuleSet.fromCompiled([...versions.values()].map((rule) => rule.compiled));
+    this.versions = versions;
+    this.logger.log(
+      `${this.ruleSet.size} enabled rules active for ${this.ruleSet.logTypes.length} log types`,
+    );
+  }
+
+  private compile(source: string, ruleId: string): CompiledRule | undefined {
+    const [definition] = loadRuleSource(source, { ignoreExtraKeys: true }).rules;
+    if (!definition) {
+      // Stored versions were checked on upload; this only happens if the engine became stricter.
+      this.logger.error(`stored rule ${ruleId} no longer loads; it is left out of the active set`);
+      return undefined;
+    }
+    return compileRule(definition);
+  }
+}

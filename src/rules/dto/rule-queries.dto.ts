@@ -1,0 +1,147 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+import { ToBoolean, ToInteger, ToList } from '../../common/validation.js';
+import { SEVERITIES } from '../../engine/rule.js';
+
+const SEVERITY_NAMES = [
+  ...SEVERITIES,
+  ...SEVERITIES.map((severity) => severity.toUpperCase()),
+  ...SEVERITIES.map((s) => s.toLowerCase()),
+];
+
+export class UploadRuleQuery {
+  @ApiPropertyOptional({
+    description: 'Unknown top-level keys become warnings instead of errors',
+    default: false,
+  })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  ignoreExtraKeys?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'Store a rule whose tests fail, disabled, instead of refusing it (422)',
+    default: false,
+  })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  storeDisabled?: boolean;
+}
+
+export class ImportRulesQuery extends UploadRuleQuery {
+  @ApiPropertyOptional({
+    description: 'Check the pack and report what would change, without changing anything',
+    default: false,
+  })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
+export const DEFAULT_RULE_PAGE = 100;
+export const MAX_RULE_PAGE = 500;
+
+export class ListRulesQuery {
+  @ApiPropertyOptional({ description: 'Rules for this log type', example: 'AWS.CloudTrail' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  logType?: string;
+
+  @ApiPropertyOptional({ description: 'Only enabled (true) or disabled (false) rules' })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'One or several severities (repeat the parameter or separate with commas)',
+    example: 'High,Critical',
+  })
+  @IsOptional()
+  @ToList()
+  @IsArray()
+  @IsIn(SEVERITY_NAMES, { each: true, message: `severity must be one of ${SEVERITIES.join(', ')}` })
+  severity?: string[];
+
+  @ApiPropertyOptional({ description: 'Rules carrying this tag (case-insensitive)', example: 'CloudTrail' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  tag?: string;
+
+  @ApiPropertyOptional({
+    description: 'Text in the rule id, display name or description (case-insensitive)',
+    example: 'VPC',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  q?: string;
+
+  @ApiPropertyOptional({
+    description: 'Page size',
+    minimum: 1,
+    maximum: MAX_RULE_PAGE,
+    default: DEFAULT_RULE_PAGE,
+  })
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RULE_PAGE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,400}$/, { message: 'cursor must be a nextCursor returned by this list' })
+  cursor?: string;
+}
+
+export class PatchRuleBody {
+  @ApiPropertyOptional({ description: 'Enable or disable the rule (no new version)', example: false })
+  @IsBoolean()
+  enabled: boolean;
+}
+
+export const MAX_TEST_EVENTS = 1000;
+
+export class TestRuleBody {
+  @ApiPropertyOptional({
+    description: `Events to evaluate instead of the rule's own tests (at most ${MAX_TEST_EVENTS})`,
+    type: 'array',
+    items: { type: 'object' },
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_TEST_EVENTS)
+  @IsObject({ each: true, message: 'each event must be a JSON object' })
+  events?: Record<string, unknown>[];
+
+  @ApiPropertyOptional({
+    description:
+      "Log type of the events (default: each event's p_log_type, else the rule's first LogTypes entry)",
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+    message: 'logType must be a log type name such as AWS.CloudTrail',
+  })
+  logType?: string;
+}

@@ -1,0 +1,136 @@
+// Response shapes, declared for the OpenAPI document.
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+class TestCountsDto {
+  @ApiProperty({ example: 3 }) passed: number;
+  @ApiProperty({ example: 0 }) failed: number;
+}
+
+export class RuleSummaryDto {
+  @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) ruleId: string;
+  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty() enabled: boolean;
+  @ApiProperty({ nullable: true, type: String }) displayName: string | null;
+  @ApiProperty({ nullable: true, type: String }) description: string | null;
+  @ApiProperty({ example: 'Medium' }) severity: string;
+  @ApiProperty({ example: ['AWS.CloudTrail'] }) logTypes: string[];
+  @ApiProperty({ example: ['AWS', 'CloudTrail'] }) tags: string[];
+  @ApiProperty({ example: { 'MITRE ATT&CK': ['TA0005:T1599'] } }) reports: Record<string, string[]>;
+  @ApiProperty({ example: 'rule' }) analysisType: string;
+  @ApiProperty({ enum: ['panther', 'condition'] }) detectionLanguage: string;
+  @ApiProperty({ enum: ['builtin', 'api', 'import'] }) origin: string;
+  @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
+  @ApiProperty() createdAt: string;
+  @ApiProperty() updatedAt: string;
+}
+
+export class RuleDetailDto extends RuleSummaryDto {
+  @ApiProperty({ description: 'The source of the current version, as uploaded' }) source: string;
+  @ApiProperty({ enum: ['yaml', 'json'] }) sourceFormat: string;
+  @ApiProperty({
+    description: 'The rule as the engine parsed it',
+    type: 'object',
+    additionalProperties: true,
+  })
+  definition: unknown;
+}
+
+export class RuleListDto {
+  @ApiProperty({ type: [RuleSummaryDto] }) items: RuleSummaryDto[];
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as cursor for the next page; null on the last page',
+  })
+  nextCursor: string | null;
+}
+
+export class TestResultDto {
+  @ApiProperty({ example: 'External Principal Access' }) name: string;
+  @ApiProperty() passed: boolean;
+  @ApiProperty({ example: ['ExpectedResult: expected true, got false'] }) failures: string[];
+  @ApiPropertyOptional() error?: string;
+}
+
+export class DiagnosticDto {
+  @ApiProperty({ example: 'unknown_key' }) code: string;
+  @ApiProperty() message: string;
+  @ApiPropertyOptional({ example: 'Sevrity' }) key?: string;
+  @ApiPropertyOptional({ example: 9 }) line?: number;
+  @ApiPropertyOptional({ example: 1 }) column?: number;
+}
+
+export class UploadResultDto {
+  @ApiProperty({
+    enum: ['created', 'updated', 'unchanged'],
+    description: 'unchanged: identical to the current version, nothing stored',
+  })
+  action: string;
+  @ApiProperty({ type: RuleSummaryDto }) rule: RuleSummaryDto;
+  @ApiProperty({ type: [TestResultDto] }) tests: TestResultDto[];
+  @ApiProperty({ type: [DiagnosticDto] }) warnings: DiagnosticDto[];
+}
+
+export class RuleVersionDto {
+  @ApiProperty() ruleId: string;
+  @ApiProperty() version: number;
+  @ApiProperty({ description: 'This is the version the rule runs' }) current: boolean;
+  @ApiProperty({ enum: ['builtin', 'api', 'import'] }) origin: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The API key that made it (once keys exist)' })
+  createdByKey: string | null;
+  @ApiProperty() createdAt: string;
+  @ApiProperty() severity: string;
+  @ApiProperty({ nullable: true, type: String }) displayName: string | null;
+  @ApiProperty({ description: 'sha256 of the source' }) contentHash: string;
+  @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
+  @ApiPropertyOptional({ description: 'Only when one version is asked for' }) source?: string;
+}
+
+export class RuleVersionListDto {
+  @ApiProperty({ type: [RuleVersionDto] }) items: RuleVersionDto[];
+}
+
+export class EventTestResultDto {
+  @ApiProperty({ description: '0-based position in the events list' }) index: number;
+  @ApiProperty() matched: boolean;
+  @ApiPropertyOptional() logType?: string;
+  @ApiPropertyOptional({ description: 'Why the event could not be evaluated' }) error?: string;
+  @ApiPropertyOptional() title?: string;
+  @ApiPropertyOptional() dedup?: string;
+  @ApiPropertyOptional() severity?: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "The rule's output fields (AlertContext)",
+  })
+  outputFields?: Record<string, unknown>;
+}
+
+export class RuleTestRunDto {
+  @ApiPropertyOptional({
+    type: [TestResultDto],
+    description: "The rule's own tests (when no events were given)",
+  })
+  tests?: TestResultDto[];
+  @ApiPropertyOptional({ type: [EventTestResultDto], description: 'One entry per given event' })
+  events?: EventTestResultDto[];
+  @ApiPropertyOptional({ description: 'How many of the given events matched' }) hits?: number;
+}
+
+class ImportItemDto {
+  @ApiProperty() ruleId: string;
+  @ApiProperty({ enum: ['created', 'updated', 'unchanged'] }) action: string;
+  @ApiProperty({ description: 'The version stored (or that would be, in a dry run)' }) version: number;
+  @ApiProperty() enabled: boolean;
+  @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
+  @ApiPropertyOptional({ type: [TestResultDto] }) failedTests?: TestResultDto[];
+}
+
+export class ImportReportDto {
+  @ApiProperty() dryRun: boolean;
+  @ApiProperty() created: number;
+  @ApiProperty() updated: number;
+  @ApiProperty() unchanged: number;
+  @ApiProperty({ type: [ImportItemDto] }) rules: ImportItemDto[];
+  @ApiProperty({ type: [DiagnosticDto] }) warnings: DiagnosticDto[];
+}

@@ -1,0 +1,141 @@
+// Request examples for the OpenAPI document: the founding rule, so that "Try it out" → "Execute" in
+// Swagger UI works as it stands.
+
+export const SEED_RULE_EXAMPLE = `AnalysisType: rule
+RuleID: AWS.CloudTrail.VPCE.ExternalPrincipal
+DisplayName: External Principal Accessing AWS Resources Via VPC Endpoint
+Enabled: true
+LogTypes:
+  - AWS.CloudTrail
+Tags:
+  - AWS
+  - CloudTrail
+  - VPCEndpoint
+  - Network Boundary Bridging
+  - Cloud Service Discovery
+  - Exfiltration Over Alternative Protocol
+Reports:
+  MITRE ATT&CK:
+    - TA0005:T1599 # Network Boundary Bridging
+    - TA0007:T1526 # Cloud Service Discovery
+    - TA0010:T1048 # Exfiltration Over Alternative Protocol
+Severity: Medium
+Description: >
+  This rule detects when a principal from one AWS account accesses resources in a different AWS account using a VPC Endpoint.
+  While cross-account access may be expected in some cases, it could also indicate unauthorized lateral movement between AWS accounts.
+Runbook: |
+  1. Identify the principal account and the accessed account from the alert context.
+  2. Verify if the cross-account access is expected and authorized.
+  3. If the access is unexpected, review the API calls made by the principal and the VPC Endpoint configuration.
+  4. Document findings and take appropriate remediation steps based on investigation.
+Reference: https://www.wiz.io/blog/aws-vpc-endpoint-cloudtrail
+Condition:
+  - not (eventType ne "AwsVpceEvent" or eventCategory ne "NetworkActivity")
+  - userIdentity.type eq "AWSAccount"
+  - userIdentity not contains "arn"
+  - userIdentity contains "principalId"
+  - recipientAccountId is_not_null
+  - userIdentity.accountId is_not_null
+  - recipientAccountId cross_field_compare "userIdentity.accountId"
+AlertTitle: External Principal [{p_udm.actor_user}] from account [{userIdentity.accountId}] accessing resources in account [{recipientAccountId}]
+AlertContext:
+  - { KeyName: eventName, KeyValue: { Key: eventName } }
+  - { KeyName: eventSource, KeyValue: { Key: eventSource } }
+  - { KeyName: awsRegion, KeyValue: { Key: awsRegion } }
+  - { KeyName: recipientAccountId, KeyValue: { Key: recipientAccountId } }
+  - { KeyName: sourceIPAddress, KeyValue: { Key: sourceIPAddress } }
+  - { KeyName: userAgent, KeyValue: { Key: userAgent } }
+  - { KeyName: userIdentity, KeyValue: { Key: userIdentity } }
+  - { KeyName: actor_user, KeyValue: { KeyPath: p_udm.actor_user } }
+  - { KeyName: accountId, KeyValue: { KeyPath: userIdentity.accountId } }
+Tests:
+  - Name: External Principal Access
+    ExpectedResult: true
+    ExpectedTitle: External Principal [UnknownAWSAccount] from account [111111111111] accessing resources in account [222222222222]
+    Log:
+      {
+        "p_log_type": "AWS.CloudTrail",
+        "eventVersion": "1.08",
+        "eventCategory": "NetworkActivity",
+        "eventType": "AwsVpceEvent",
+        "eventTime": "2023-03-01T00:00:00Z",
+        "awsRegion": "us-east-1",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "sourceIPAddress": "10.0.0.1",
+        "userIdentity": { "type": "AWSAccount", "accountId": "111111111111", "principalId": "AROAEXAMPLE:session-name" },
+        "recipientAccountId": "222222222222",
+        "requestParameters": { "bucketName": "example-bucket", "key": "sensitive-file.txt" },
+        "responseElements": null,
+        "vpcEndpointId": "vpce-EXAMPLE08c1b6b9b7",
+        "vpcEndpointAccountId": "222222222222"
+      }
+  - Name: Same Account Access
+    ExpectedResult: false
+    Log:
+      {
+        "eventVersion": "1.08",
+        "eventCategory": "NetworkActivity",
+        "eventType": "AwsVpceEvent",
+        "eventTime": "2023-03-01T00:00:00Z",
+        "awsRegion": "us-east-1",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "sourceIPAddress": "10.0.0.1",
+        "userIdentity": { "type": "AWSAccount", "accountId": "222222222222", "principalId": "AROAEXAMPLE:session-name" },
+        "recipientAccountId": "222222222222",
+        "requestParameters": { "bucketName": "example-bucket", "key": "sensitive-file.txt" },
+        "responseElements": null,
+        "vpcEndpointId": "vpce-EXAMPLE08c1b6b9b7",
+        "vpcEndpointAccountId": "222222222222"
+      }
+  - Name: Non-VPC Event
+    ExpectedResult: false
+    Log:
+      {
+        "eventVersion": "1.08",
+        "eventCategory": "Management",
+        "eventType": "AwsApiCall",
+        "eventTime": "2023-03-01T00:00:00Z",
+        "awsRegion": "us-east-1",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "sourceIPAddress": "10.0.0.1",
+        "userIdentity": { "type": "AWSAccount", "accountId": "111111111111", "principalId": "AROAEXAMPLE:session-name" },
+        "recipientAccountId": "222222222222",
+        "requestParameters": { "bucketName": "example-bucket", "key": "sensitive-file.txt" },
+        "responseElements": null
+      }
+`;
+
+export const PACK_EXAMPLE = `AnalysisType: rule
+RuleID: Example.CloudTrail.RootLogin
+LogTypes: [AWS.CloudTrail]
+Severity: High
+Condition:
+  - eventName eq "ConsoleLogin"
+  - userIdentity.type eq "Root"
+AlertTitle: Root console login from {sourceIPAddress}
+Tests:
+  - Name: Root login
+    ExpectedResult: true
+    Log: { eventName: ConsoleLogin, sourceIPAddress: 198.51.100.7, userIdentity: { type: Root } }
+---
+AnalysisType: rule
+RuleID: Example.CloudTrail.TrailStopped
+LogTypes: [AWS.CloudTrail]
+Severity: Medium
+Detection:
+  - Key: eventName
+    Condition: IsIn
+    Values: [StopLogging, DeleteTrail]
+  - Key: errorCode
+    Condition: DoesNotExist
+Tests:
+  - Name: Trail stopped
+    ExpectedResult: true
+    Log: { eventName: StopLogging }
+  - Name: Failed attempt
+    ExpectedResult: false
+    Log: { eventName: StopLogging, errorCode: AccessDenied }
+`;

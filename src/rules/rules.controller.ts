@@ -1,0 +1,247 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  type RawBodyRequest,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidParametersError } from '../common/errors.js';
+import { ApiProblems, ApiRuleSourceBody } from '../common/openapi.js';
+import {
+  DEFAULT_RULE_PAGE,
+  ImportRulesQuery,
+  ListRulesQuery,
+  PatchRuleBody,
+  TestRuleBody,
+  UploadRuleQuery,
+} from './dto/rule-queries.dto.js';
+import {
+  ImportReportDto,
+  RuleDetailDto,
+  RuleListDto,
+  RuleSummaryDto,
+  RuleTestRunDto,
+  RuleVersionDto,
+  RuleVersionListDto,
+  UploadResultDto,
+} from './dto/rule-responses.dto.js';
+import { ruleSourceFromRequest } from './rule-body.js';
+import type { RuleDetailView, RuleSummaryView, RuleVersionView } from './rule-views.js';
+import { RulesService, type ImportReport, type UploadResult } from './rules.service.js';
+
+const RULE_ID_PARAM = { name: 'ruleId', example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' };
+
+@ApiTags('rules')
+@Controller({ path: 'rules', version: '1' })
+export class RulesController {
+  constructor(private readonly rules: RulesService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Create a rule, or a new version of it',
+    description:
+      "Send one rule in Panther's format as YAML or JSON. It is checked, its own Tests run, and it is stored as a new version when it differs from the current one (201); an identical upload stores nothing (200, action unchanged). A rule whose tests fail is refused (422, every failing test) unless storeDisabled=true.",
+  })
+  @ApiRuleSourceBody('rule')
+  @ApiResponse({ status: 201, type: UploadResultDto, description: 'Stored: created, or a new version' })
+  @ApiOkResponse({ type: UploadResultDto, description: 'Identical to the current version; nothing stored' })
+  @ApiProblems(400, 413, 415, 422)
+  async create(
+    @Req() request: RawBodyRequest<FastifyRequest>,
+    @Query() query: UploadRuleQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UploadResult> {
+    const { text, format } = ruleSourceFromRequest(request);
+    const result = await this.rules.upsert(text, {
+      format,
+      ignoreExtraKeys: query.ignoreExtraKeys ?? false,
+      storeDisabled: query.storeDisabled ?? false,
+      origin: 'api',
+    });
+    void reply.status(result.action === 'unchanged' ? 200 : 201);
+    return result;
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'List rules',
+    description: 'Current versions, ordered by rule id, with filters and cursor pagination.',
+  })
+  @ApiOkResponse({ type: RuleListDto })
+  @ApiProblems(400)
+  list(@Query() query: ListRulesQuery): Promise<{ items: RuleSummaryView[]; nextCursor: string | null }> {
+    return this.rules.list({
+      logType: query.logType,
+      enabled: query.enabled,
+      severity: query.severity,
+      tag: query.tag,
+      q: query.q,
+      limit: query.limit ?? DEFAULT_RULE_PAGE,
+      cursor: query.cursor,
+    });
+  }
+
+  @Post('import')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Import a pack',
+    description:
+      'A multi-document YAML stream of rules. Every rule is checked and tested first; then all are stored in one transaction, or none (422 with the reasons). dryRun=true reports what would change and changes nothing.',
+  })
+  @ApiRuleSourceBody('pack')
+  @ApiOkResponse({ type: ImportReportDto })
+  @ApiProblems(400, 413, 415, 422)
+  import(
+    @Req() request: RawBodyRequest<FastifyRequest>,
+    @Query() query: ImportRulesQuery,
+  ): Promise<ImportReport> {
+    const { text, format } = ruleSourceFromRequest(request);
+    return this.rules.import(text, {
+      format,
+      ignoreExtraKeys: query.ignoreExtraKeys ?? false,
+      storeDisabled: query.storeDisabled ?? false,
+      dryRun: query.dryRun ?? false,
+      origin: 'import',
+    });
+  }
+
+  @Get('export')
+  @Header('content-type', 'application/yaml; charset=utf-8')
+  @ApiOperation({
+    summary: 'Export every rule',
+    description:
+      'The current version of every rule as one multi-document YAML stream, ordered by rule id; Enabled reflects each rule’s state. Import it elsewhere as a pack.',
+  })
+  @ApiProduces('application/yaml')
+  @ApiOkResponse({
+    description: 'A multi-document YAML stream',
+    content: { 'application/yaml': { schema: { type: 'string' } } },
+  })
+  export(): Promise<string> {
+    return this.rules.export();
+  }
+
+  @Get(':ruleId')
+  @ApiOperation({
+    summary: 'Get a rule',
+    description: 'The current version: its source as uploaded and the parsed view.',
+  })
+  @ApiParam(RULE_ID_PARAM)
+  @ApiOkResponse({ type: RuleDetailDto })
+  @ApiProblems(404)
+  get(@Param('ruleId') ruleId: string): Promise<RuleDetailView> {
+    return this.rules.get(ruleId);
+  }
+
+  @Put(':ruleId')
+  @ApiOperation({
+    summary: 'Replace a rule (new version)',
+    description:
+      'Stores the body as a new version of an existing rule; its RuleID must be the one in the path. Same checks as create.',
+  })
+  @ApiParam(RULE_ID_PARAM)
+  @ApiRuleSourceBody('rule')
+  @ApiOkResponse({ type: UploadResultDto })
+  @ApiProblems(400, 404, 413, 415, 422)
+  replace(
+    @Param('ruleId') ruleId: string,
+    @Req() request: RawBodyRequest<FastifyRequest>,
+    @Query() query: UploadRuleQuery,
+  ): Promise<UploadResult> {
+    const { text, format } = ruleSourceFromRequest(request);
+    return this.rules.replace(ruleId, text, {
+      format,
+      ignoreExtraKeys: query.ignoreExtraKeys ?? false,
+      storeDisabled: query.storeDisabled ?? false,
+      origin: 'api',
+    });
+  }
+
+  @Patch(':ruleId')
+  @ApiOperation({
+    summary: 'Enable or disable a rule',
+    description: 'Changes whether the rule runs; makes no new version.',
+  })
+  @ApiParam(RULE_ID_PARAM)
+  @ApiBody({ type: PatchRuleBody })
+  @ApiOkResponse({ type: RuleSummaryDto })
+  @ApiProblems(400, 404)
+  patch(@Param('ruleId') ruleId: string, @Body() body: PatchRuleBody): Promise<RuleSummaryView> {
+    return this.rules.setEnabled(ruleId, body.enabled);
+  }
+
+  @Delete(':ruleId')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete a rule',
+    description: 'It stops running; its versions are kept so that past hits still name them.',
+  })
+  @ApiParam(RULE_ID_PARAM)
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(404)
+  async delete(@Param('ruleId') ruleId: string): Promise<void> {
+    await this.rules.delete(ruleId);
+  }
+
+  @Get(':ruleId/versions')
+  @ApiOperation({
+    summary: 'List the versions of a rule',
+    description: 'Oldest first; `current` marks the one that runs.',
+  })
+  @ApiParam(RULE_ID_PARAM)
+  @ApiOkResponse({ type: RuleVersionListDto })
+  @ApiProblems(404)
+  async versions(@Param('ruleId') ruleId: string): Promise<{ items: RuleVersionView[] }> {
+    return { items: await this.rules.versions(ruleId) };
+  }
+
+  @Get(':ruleId/versions/:version')
+  @ApiOperation({ summary: 'Get one version of a rule, with its source' })
+  @ApiParam(RULE_ID_PARAM)
+  @ApiParam({ name: 'version', example: 1 })
+  @ApiOkResponse({ type: RuleVersionDto })
+  @ApiProblems(400, 404)
+  version(@Param('ruleId') ruleId: string, @Param('version') version: string): Promise<RuleVersionView> {
+    if (!/^\d{1,9}$/.test(version) || Number(version) < 1) {
+      throw new InvalidParametersError([
+        { parameter: 'version', message: 'version must be a whole number from 1' },
+      ]);
+    }
+    return this.rules.version(ruleId, Number(version));
+  }
+
+  @Post(':ruleId/test')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Test a rule',
+    description:
+      "Without a body (or with {}), runs the rule's own Tests. With {events: [...]}, evaluates each event against the current version as ingest would and answers with each hit's title, dedup key, severity and output fields.",
+  })
+  @ApiParam(RULE_ID_PARAM)
+  @ApiBody({ type: TestRuleBody, required: false })
+  @ApiOkResponse({ type: RuleTestRunDto })
+  @ApiProblems(400, 404)
+  test(@Param('ruleId') ruleId: string, @Body() body: TestRuleBody): ReturnType<RulesService['test']> {
+    return this.rules.test(ruleId, { events: body.events, logType: body.logType });
+  }
+}

@@ -1,0 +1,499 @@
+// Rules: upload, versions, enable/disable, delete, tests, packs. The engine decides what a rule means;
+// this service keeps every version and tells the active rule set when something changed.
+import { Injectable } from '@nestjs/common';
+import { parseDocument } from 'yaml';
+import type { EntityManager } from 'typeorm';
+import { InvalidParametersError, NotFoundError, UnprocessableError } from '../common/errors.js';
+import { prepareEvent } from '../engine/events.js';
+import { loadRuleSource } from '../engine/panther/rule-file.js';
+import { rejectDuplicateRuleIds } from '../engine/pack.js';
+import type { RuleDefinition } from '../engine/rule.js';
+import { isPlainObject } from '../engine/values.js';
+import { Database } from '../storage/database.service.js';
+import { RuleEntity, RuleVersionEntity, type RuleOrigin } from '../storage/entities.js';
+import { ActiveRuleSet } from './active-rule-set.service.js';
+import { InvalidRuleError, RuleTestsFailedError } from './rule-errors.js';
+import {
+  checkRuleSources,
+  metadataOf,
+  testsPassed,
+  type CheckedRule,
+  type SourceFormat,
+} from './rule-source.js';
+import {
+  detailView,
+  diagnosticView,
+  summaryView,
+  testResultView,
+  versionView,
+  type DiagnosticView,
+  type RuleDetailView,
+  type RuleSummaryView,
+  type RuleVersionView,
+  type TestResultView,
+} from './rule-views.js';
+
+export interface UploadOptions {
+  format: SourceFormat;
+  ignoreExtraKeys: boolean;
+  /** Store a rule whose tests fail, disabled, instead of refusing it. */
+  storeDisabled: boolean;
+  origin: RuleOrigin;
+  keyId?: string | null;
+}
+
+export type UploadAction = 'created' | 'updated' | 'unchanged';
+
+export interface UploadResult {
+  action: UploadAction;
+  rule: RuleSummaryView;
+  tests: TestResultView[];
+  warnings: DiagnosticView[];
+}
+
+export interface RuleListFilters {
+  logType?: string;
+  enabled?: boolean;
+  severity?: string[];
+  tag?: string;
+  q?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface ImportReportItem {
+  ruleId: string;
+  action: UploadAction;
+  version: number;
+  enabled: boolean;
+  tests: { passed: number; failed: number };
+  failedTests?: TestResultView[];
+}
+
+export interface ImportReport {
+  dryRun: boolean;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rules: ImportReportItem[];
+  warnings: DiagnosticView[];
+}
+
+export interface EventTestResult {
+  index: number;
+  matched: boolean;
+  logType?: string;
+  error?: string;
+  title?: string;
+  dedup?: string;
+  severity?: string;
+  outputFields?: Record<string, unknown>;
+}
+
+/** Rule ids are also URL segments; the cursor of the rule list is the last id of a page. */
+function encodeCursor(ruleId: string): string {
+  return Buffer.from(ruleId, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const ruleId = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (ruleId === '' || encodeCursor(ruleId) !== cursor) {
+    throw new InvalidParametersError([
+      { parameter: 'cursor', message: 'not a cursor returned by this list' },
+    ]);
+  }
+  return ruleId;
+}
+
+interface StoredRule {
+  rule: RuleEntity;
+  version: RuleVersionEntity;
+}
+
+@Injectable()
+export class RulesService {
+  constructor(
+    private readonly database: Database,
+    private readonly activeRules: ActiveRuleSet,
+  ) {}
+
+  /** Checks one rule source: exactly one valid rule, or a 422 naming every problem. */
+  checkOne(
+    text: string,
+    options: Pick<UploadOptions, 'ignoreExtraKeys'>,
+  ): CheckedRule & { warnings: DiagnosticView[] } {
+    const { rules, problems } = checkRuleSources(text, { ignoreExtraKeys: options.ignoreExtraKeys });
+    if (problems.errors.length > 0) throw new InvalidRuleError(problems.errors, problems.warnings);
+    if (rules.length !== 1) {
+      throw new UnprocessableError(
+        'multiple_rules',
+        `the body holds ${rules.length} rules; this operation takes one (send a pack to POST /v1/rules/import)`,
+      );
+    }
+    return { ...(rules[0] as CheckedRule), warnings: problems.warnings.map(diagnosticView) };
+  }
+
+  /** Creates a rule, or stores a new version of it when the source differs from its current one. */
+  async upsert(text: string, options: UploadOptions): Promise<UploadResult> {
+    const checked = this.checkOne(text, options);
+    if (!options.storeDisabled && !testsPassed(checked))
+      throw new RuleTestsFailedError(checked.definition.ruleId, checked.tests);
+    const stored = await this.database.write((manager) => this.storeVersion(manager, checked, options));
+    if (stored.action !== 'unchanged') await this.activeRules.refresh();
+    return {
+      action: stored.action,
+      rule: summaryView(stored.rule, stored.version),
+      tests: checked.tests.map(testResultView),
+      warnings: checked.warnings,
+    };
+  }
+
+  /** A new version of an existing rule; the body's RuleID must be the one in the path. */
+  async replace(ruleId: string, text: string, options: UploadOptions): Promise<UploadResult> {
+    const checked = this.checkOne(text, options);
+    if (checked.definition.ruleId !== ruleId) {
+      throw new UnprocessableError(
+        'rule_id_mismatch',
+        `the body defines RuleID ${JSON.stringify(checked.definition.ruleId)}, not ${JSON.stringify(ruleId)}`,
+      );
+    }
+    if (!options.storeDisabled && !testsPassed(checked))
+      throw new RuleTestsFailedError(ruleId, checked.tests);
+    const stored = await this.database.write(async (manager) => {
+      await this.requireRule(manager, ruleId);
+      return this.storeVersion(manager, checked, options);
+    });
+    if (stored.action !== 'unchanged') await this.activeRules.refresh();
+    return {
+      action: stored.action,
+      rule: summaryView(stored.rule, stored.version),
+      tests: checked.tests.map(testResultView),
+      warnings: checked.warnings,
+    };
+  }
+
+  async setEnabled(ruleId: string, enabled: boolean): Promise<RuleSummaryView> {
+    const stored = await this.database.write(async (manager) => {
+      const found = await this.requireRule(manager, ruleId);
+      if (found.rule.enabled !== enabled) {
+        found.rule.enabled = enabled;
+        found.rule.updatedAt = new Date();
+        await manager.save(found.rule);
+      }
+      return found;
+    });
+    await this.activeRules.refresh();
+    return summaryView(stored.rule, stored.version);
+  }
+
+  /** Deletes a rule; its versions stay so that past hits still name them. */
+  async delete(ruleId: string): Promise<void> {
+    await this.database.write(async (manager) => {
+      const found = await this.requireRule(manager, ruleId);
+      found.rule.deletedAt = new Date();
+      found.rule.updatedAt = found.rule.deletedAt;
+      await manager.save(found.rule);
+    });
+    await this.activeRules.refresh();
+  }
+
+  async get(ruleId: string): Promise<RuleDetailView> {
+    const found = await this.database.read((manager) => this.requireRule(manager, ruleId));
+    return detailView(found.rule, found.version, this.definitionOf(found.version));
+  }
+
+  async list(filters: RuleListFilters): Promise<{ items: RuleSummaryView[]; nextCursor: string | null }> {
+    const after = filters.cursor !== undefined ? decodeCursor(filters.cursor) : undefined;
+    const all = await this.database.read((manager) => this.currentRules(manager));
+    const q = filters.q?.toLowerCase();
+    const tag = filters.tag?.toLowerCase();
+    const severities = filters.severity?.map((severity) => severity.toLowerCase());
+    const matching = all
+      .map(({ rule, version }) => summaryView(rule, version))
+      .filter(
+        (rule) =>
+          (after === undefined || rule.ruleId > after) &&
+          (filters.logType === undefined || rule.logTypes.includes(filters.logType)) &&
+          (filters.enabled === undefined || rule.enabled === filters.enabled) &&
+          (severities === undefined || severities.includes(rule.severity.toLowerCase())) &&
+          (tag === undefined || rule.tags.some((candidate) => candidate.toLowerCase() === tag)) &&
+          (q === undefined ||
+            [rule.ruleId, rule.displayName ?? '', rule.description ?? ''].some((text) =>
+              text.toLowerCase().includes(q),
+            )),
+      );
+    const items = matching.slice(0, filters.limit);
+    const last = items.at(-1);
+    return { items, nextCursor: matching.length > filters.limit && last ? encodeCursor(last.ruleId) : null };
+  }
+
+  async versions(ruleId: string): Promise<RuleVersionView[]> {
+    return this.database.read(async (manager) => {
+      const found = await this.requireRule(manager, ruleId);
+      const versions = await manager.find(RuleVersionEntity, {
+        where: { ruleId },
+        order: { version: 'ASC' },
+      });
+      return versions.map((version) => versionView(version, found.rule.currentVersion, false));
+    });
+  }
+
+  async version(ruleId: string, number: number): Promise<RuleVersionView> {
+    return this.database.read(async (manager) => {
+      const found = await this.requireRule(manager, ruleId);
+      const version = await manager.findOne(RuleVersionEntity, { where: { ruleId, version: number } });
+      if (!version) throw new NotFoundError('rule_version', `${ruleId}@${number}`);
+      return versionView(version, found.rule.currentVersion, true);
+    });
+  }
+
+  /** Runs the rule's own tests, or evaluates the given events against its current version. */
+  async test(
+    ruleId: string,
+    input: { events?: unknown[]; logType?: string },
+  ): Promise<{ tests?: TestResultView[]; events?: EventTestResult[]; hits?: number }> {
+    const found = await this.database.read((manager) => this.requireRule(manager, ruleId));
+    const checked = this.checkOne(found.version.sourceText, { ignoreExtraKeys: true });
+    if (input.events === undefined) return { tests: checked.tests.map(testResultView) };
+    const fallbackLogType = checked.definition.logTypes[0];
+    const results = input.events.map((event, index): EventTestResult => {
+      const copy: unknown = isPlainObject(event) ? structuredClone(event) : event;
+      const hasOwnType = isPlainObject(copy) && typeof copy.p_log_type === 'string';
+      const prepared = prepareEvent(copy, {
+        logType: input.logType ?? (hasOwnType ? undefined : fallbackLogType),
+        receivedAt: new Date(),
+      });
+      if (!prepared.ok) return { index, matched: false, error: prepared.error };
+      const hit = checked.compiled.evaluate(prepared.event);
+      if (!hit) return { index, matched: false, logType: prepared.logType };
+      return {
+        index,
+        matched: true,
+        logType: prepared.logType,
+        title: hit.title,
+        dedup: hit.dedup,
+        severity: hit.severity,
+        outputFields: hit.alertContext,
+      };
+    });
+    return { events: results, hits: results.filter((result) => result.matched).length };
+  }
+
+  /** A pack: every rule checked first, then all stored in one transaction, or none. */
+  async import(text: string, options: UploadOptions & { dryRun: boolean }): Promise<ImportReport> {
+    const { rules, problems } = checkRuleSources(text, { ignoreExtraKeys: options.ignoreExtraKeys });
+    const duplicates = rejectDuplicateRuleIds(rules.map((rule) => rule.definition)).diagnostics;
+    const errors = [...problems.errors, ...duplicates];
+    if (errors.length > 0) throw new InvalidRuleError(errors, problems.warnings);
+    if (rules.length === 0) throw new UnprocessableError('empty_pack', 'the pack holds no rules');
+    const failing = rules.filter((rule) => !testsPassed(rule));
+    if (failing.length > 0 && !options.storeDisabled) {
+      throw new UnprocessableError(
+        'rule_tests_failed',
+        `${failing.length} of ${rules.length} rules fail their tests (${failing.map((rule) => rule.definition.ruleId).join(', ')}); nothing was imported; pass storeDisabled=true to store them disabled`,
+        {
+          rules: failing.map((rule) => ({
+            ruleId: rule.definition.ruleId,
+            failedTests: rule.tests.filter((t) => !t.passed).map(testResultView),
+          })),
+        },
+      );
+    }
+    const items = await this.database.write(async (manager) => {
+      const report: ImportReportItem[] = [];
+      for (const rule of rules) {
+        const stored = options.dryRun
+          ? await this.previewVersion(manager, rule)
+          : await this.storeVersion(manager, rule, options);
+        report.push({
+          ruleId: rule.definition.ruleId,
+          action: stored.action,
+          version: typeof stored.version === 'number' ? stored.version : stored.version.version,
+          enabled: stored.enabled,
+          tests: {
+            passed: rule.tests.filter((t) => t.passed).length,
+            failed: rule.tests.filter((t) => !t.passed).length,
+          },
+          ...(testsPassed(rule)
+            ? {}
+            : { failedTests: rule.tests.filter((t) => !t.passed).map(testResultView) }),
+        });
+      }
+      return report;
+    });
+    if (!options.dryRun && items.some((item) => item.action !== 'unchanged'))
+      await this.activeRules.refresh();
+    const count = (action: UploadAction) => items.filter((item) => item.action === action).length;
+    return {
+      dryRun: options.dryRun,
+      created: count('created'),
+      updated: count('updated'),
+      unchanged: count('unchanged'),
+      rules: items,
+      warnings: problems.warnings.map(diagnosticView),
+    };
+  }
+
+  /** Every current rule as one multi-document YAML stream, ordered by RuleID; `Enabled` says its state. */
+  async export(): Promise<string> {
+    const all = await this.database.read((manager) => this.currentRules(manager));
+    return all.map(({ rule, version }) => exportDocument(version, rule.enabled)).join('---\n');
+  }
+
+  /** The built-in pack: never overwrites a version a user made, never revives a rule a user deleted. */
+  async installBuiltin(
+    rule: CheckedRule,
+  ): Promise<'created' | 'updated' | 'unchanged' | 'kept-user-version' | 'kept-deleted'> {
+    const outcome = await this.database.write(async (manager) => {
+      const existing = await manager.findOne(RuleEntity, { where: { ruleId: rule.definition.ruleId } });
+      if (existing?.deletedAt) return 'kept-deleted' as const;
+      if (existing) {
+        const userVersions = await manager.count(RuleVersionEntity, {
+          where: { ruleId: existing.ruleId, origin: 'api' },
+        });
+        const imported = await manager.count(RuleVersionEntity, {
+          where: { ruleId: existing.ruleId, origin: 'import' },
+        });
+        if (userVersions + imported > 0) return 'kept-user-version' as const;
+      }
+      const stored = await this.storeVersion(manager, rule, {
+        origin: 'builtin',
+        format: 'yaml',
+        ignoreExtraKeys: false,
+        storeDisabled: true,
+      });
+      return stored.action;
+    });
+    if (outcome === 'created' || outcome === 'updated') await this.activeRules.refresh();
+    return outcome;
+  }
+
+  private definitionOf(version: RuleVersionEntity): RuleDefinition {
+    const [definition] = loadRuleSource(version.sourceText, { ignoreExtraKeys: true }).rules;
+    if (!definition) throw new Error(`stored version ${version.ruleId}@${version.version} no longer loads`);
+    return definition;
+  }
+
+  private async requireRule(manager: EntityManager, ruleId: string): Promise<StoredRule> {
+    const rule = await manager.findOne(RuleEntity, { where: { ruleId } });
+    if (!rule || rule.deletedAt) throw new NotFoundError('rule', ruleId);
+    const version = await manager.findOneOrFail(RuleVersionEntity, { where: { id: rule.currentVersionId } });
+    return { rule, version };
+  }
+
+  private async currentRules(manager: EntityManager): Promise<StoredRule[]> {
+    const rules = await manager
+      .createQueryBuilder(RuleEntity, 'rule')
+      .innerJoinAndMapOne(
+        'rule.currentVersionRow',
+        RuleVersionEntity,
+        'version',
+        'version.id = rule.current_version_id',
+      )
+      .where('rule.deleted_at IS NULL')
+      .orderBy('rule.rule_id', 'ASC')
+      .getMany();
+    return rules.map((rule) => ({ rule, version: rule.currentVersionRow as RuleVersionEntity }));
+  }
+
+  /** What storeVersion would do, without writing. */
+  private async previewVersion(
+    manager: EntityManager,
+    checked: CheckedRule,
+  ): Promise<{ action: UploadAction; version: number; enabled: boolean }> {
+    const ruleId = checked.definition.ruleId;
+    const existing = await manager.findOne(RuleEntity, { where: { ruleId } });
+    const enabled = checked.definition.enabled && testsPassed(checked);
+    if (existing && !existing.deletedAt) {
+      const current = await manager.findOneOrFail(RuleVersionEntity, {
+        where: { id: existing.currentVersionId },
+      });
+      if (current.contentHash === checked.contentHash)
+        return { action: 'unchanged', version: current.version, enabled: existing.enabled };
+    }
+    return {
+      action: existing && !existing.deletedAt ? 'updated' : 'created',
+      version: (await this.lastVersion(manager, ruleId)) + 1,
+      enabled,
+    };
+  }
+
+  private async lastVersion(manager: EntityManager, ruleId: string): Promise<number> {
+    const row = await manager
+      .createQueryBuilder(RuleVersionEntity, 'version')
+      .select('MAX(version.version)', 'last')
+      .where('version.rule_id = :ruleId', { ruleId })
+      .getRawOne<{ last: number | null }>();
+    return row?.last ?? 0;
+  }
+
+  private async storeVersion(
+    manager: EntityManager,
+    checked: CheckedRule,
+    options: Pick<UploadOptions, 'origin' | 'format' | 'keyId'> & {
+      ignoreExtraKeys: boolean;
+      storeDisabled: boolean;
+    },
+  ): Promise<{ action: UploadAction; rule: RuleEntity; version: RuleVersionEntity; enabled: boolean }> {
+    const ruleId = checked.definition.ruleId;
+    const existing = await manager.findOne(RuleEntity, { where: { ruleId } });
+    if (existing && !existing.deletedAt) {
+      const current = await manager.findOneOrFail(RuleVersionEntity, {
+        where: { id: existing.currentVersionId },
+      });
+      if (current.contentHash === checked.contentHash) {
+        return { action: 'unchanged', rule: existing, version: current, enabled: existing.enabled };
+      }
+    }
+    const now = new Date();
+    const passed = checked.tests.filter((test) => test.passed).length;
+    const version = manager.create(RuleVersionEntity, {
+      ruleId,
+      version: (await this.lastVersion(manager, ruleId)) + 1,
+      sourceText: checked.sourceText,
+      sourceFormat: options.format,
+      contentHash: checked.contentHash,
+      metadata: metadataOf(checked.definition),
+      origin: options.origin,
+      createdByKey: options.keyId ?? null,
+      testsPassed: passed,
+      testsFailed: checked.tests.length - passed,
+      createdAt: now,
+    });
+    await manager.save(version);
+    const enabled = checked.definition.enabled && testsPassed(checked);
+    const action: UploadAction = existing && !existing.deletedAt ? 'updated' : 'created';
+    const rule =
+      existing ??
+      manager.create(RuleEntity, {
+        ruleId,
+        createdAt: now,
+        deletedAt: null,
+        currentVersion: 0,
+        currentVersionId: 0,
+        enabled,
+      });
+    rule.currentVersion = version.version;
+    rule.currentVersionId = version.id;
+    rule.enabled = enabled;
+    rule.updatedAt = now;
+    if (rule.deletedAt) {
+      // Uploading a deleted rule again brings it back, with a new version.
+      rule.deletedAt = null;
+      rule.createdAt = now;
+    }
+    await manager.save(rule);
+    return { action, rule, version, enabled };
+  }
+}
+
+/** A stored source, with its `Enabled` key set to the rule's state when a PATCH changed it. */
+function exportDocument(version: RuleVersionEntity, enabled: boolean): string {
+  let text = version.sourceText;
+  if (version.metadata.enabledInSource !== enabled) {
+    const document = parseDocument(text);
+    document.set('Enabled', enabled);
+    text = document.toString();
+  }
+  return text.endsWith('\n') ? text : `${text}\n`;
+}

@@ -1,0 +1,36 @@
+// TypeORM data source options for the configured database, shared by the app and the migration CLI.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { SQLITE_MIGRATIONS } from '../../migrations/sqlite/index.js';
+import type { AppConfig } from '../config/config.js';
+import { ENTITIES } from './entities.js';
+
+/** How long a statement waits for a lock held by another process before failing (ms). */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+interface SqliteConnection {
+  pragma(source: string): unknown;
+}
+
+export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+  const database = config.database;
+  if (database.kind !== 'sqlite') throw new Error('only SQLite is supported by this version');
+  if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+  return {
+    type: 'better-sqlite3',
+    database: database.path,
+    entities: ENTITIES,
+    migrations: SQLITE_MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    enableWAL: true,
+    timeout: SQLITE_BUSY_TIMEOUT_MS,
+    prepareDatabase: (connection: SqliteConnection) => {
+      connection.pragma('foreign_keys = ON');
+      connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      // Every commit is synced to disk: a 2xx answer means the data survives a power cut too.
+      connection.pragma('synchronous = FULL');
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Transactions on the configured database. SQLite through better-sqlite3 is one connection: TypeORM
+// would nest a second concurrent transaction inside the first, so here every unit of work waits its
+// turn, and a transaction only ever holds its own statements.
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+
+export type UnitOfWork<T> = (manager: EntityManager) => Promise<T>;
+
+@Injectable()
+export class Database {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly dataSource: DataSource) {}
+
+  /** Runs `work` in one transaction: all of it is committed, or none of it. */
+  write<T>(work: UnitOfWork<T>): Promise<T> {
+    return this.enqueue(() => this.dataSource.transaction(work));
+  }
+
+  /** Runs reads; on one connection they wait for the write in progress, so they never see half of it. */
+  read<T>(work: UnitOfWork<T>): Promise<T> {
+    return this.enqueue(() => work(this.dataSource.manager));
+  }
+
+  /** True when the database answers a query. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.read((manager) => manager.query('SELECT 1'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private enqueue<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

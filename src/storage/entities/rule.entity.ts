@@ -1,0 +1,33 @@
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { RuleVersionEntity } from './rule-version.entity.js';
+
+/** A rule by its RuleID: which version is current, and whether it runs. Versions live in rule_versions. */
+@Entity({ name: 'rules' })
+export class RuleEntity {
+  @PrimaryColumn({ name: 'rule_id', type: 'varchar', length: 200 })
+  ruleId: string;
+
+  @Column({ name: 'current_version', type: 'integer' })
+  currentVersion: number;
+
+  /** rule_versions.id of the current version. */
+  @Column({ name: 'current_version_id', type: 'integer' })
+  currentVersionId: number;
+
+  @ManyToOne(() => RuleVersionEntity, { onDelete: 'NO ACTION' })
+  @JoinColumn({ name: 'current_version_id' })
+  currentVersionRow?: RuleVersionEntity;
+
+  @Column({ type: 'boolean' })
+  enabled: boolean;
+
+  @Column({ name: 'created_at' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at' })
+  updatedAt: Date;
+
+  /** Deleted rules keep their row (and every version) so that old hits can still name them. */
+  @Column({ name: 'deleted_at', type: Date, nullable: true })
+  deletedAt: Date | null;
+}

@@ -1,0 +1,8 @@
+// Data source for TypeORM's migration CLI (`npm run migration:*`), built from the same configuration and
+// entity list as the app.
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../config/config.js';
+import { dataSourceOptions } from './data-source.js';
+
+export default new DataSource(dataSourceOptions(loadConfig()));

@@ -1,0 +1,36 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { dataSourceOptions } from './data-source.js';
+import { Database } from './database.service.js';
+
+/** Opens the database and brings its schema up to date (embedded mode runs migrations at start). */
+export async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
+  const logger = new Logger('Storage');
+  const dataSource = await new DataSource(options).initialize();
+  const applied = await dataSource.runMigrations({ transaction: 'each' });
+  const where = options.type === 'better-sqlite3' ? `SQLite ${options.database}` : options.type;
+  logger.log(
+    `${where}: ${applied.length > 0 ? `applied migrations ${applied.map((m) => m.name).join(', ')}` : 'schema up to date'}`,
+  );
+  return dataSource;
+}
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => dataSourceOptions(config),
+      dataSourceFactory: async (options) => {
+        if (!options) throw new Error('no data source options');
+        return openDataSource(options);
+      },
+    }),
+  ],
+  providers: [Database],
+  exports: [Database],
+})
+export class StorageModule {}

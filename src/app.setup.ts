@@ -8,7 +8,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import { ProblemDto } from './common/openapi.js';
-import { ProblemFilter } from './common/problem.filter.js';
+import { PROBLEM_CONTENT_TYPE, ProblemFilter } from './common/problem.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { LOG_LEVELS, type AppConfig } from './config/config.js';
 import { YAML_MEDIA_TYPES } from './rules/rule-body.js';
@@ -77,12 +77,26 @@ export function setupApp(app: NestFastifyApplication, config: AppConfig): void {
       .build(),
     { extraModels: [ProblemDto] },
   );
-  SwaggerModule.setup('docs', app, withRuleSourceBodies(document), {
+  SwaggerModule.setup('docs', app, withInternalErrors(withRuleSourceBodies(document)), {
     jsonDocumentUrl: 'docs-json',
     customSiteTitle: 'Tripline API',
     swaggerOptions: { persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: false },
   });
   new Logger('App').verbose('configured');
+}
+
+/** Any operation can fail unexpectedly; say what that answer looks like once for all of them. */
+function withInternalErrors(document: OpenAPIObject): OpenAPIObject {
+  for (const path of Object.values(document.paths)) {
+    for (const operation of [path.get, path.post, path.put, path.patch, path.delete]) {
+      if (!operation || operation.responses['500']) continue;
+      operation.responses['500'] = {
+        description: 'Unexpected error; the body names the request id to quote, and nothing internal',
+        content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+      };
+    }
+  }
+  return document;
 }
 
 /**

@@ -15,7 +15,7 @@ export class RuleEntity {
   currentVersionId: number;
 
   @ManyToOne(() => RuleVersionEntity, { onDelete: 'NO ACTION' })
-  @JoinColumn({ name: 'current_version_id' })
+  @JoinColumn({ name: 'current_version_id', foreignKeyConstraintName: 'fk_rules_current_version' })
   currentVersionRow?: RuleVersionEntity;
 
   @Column({ type: 'boolean' })

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('has defaults for a first start', () => {
+    const config = loadConfig({}, { builtinRulesDir: '/opt/rules' });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      logLevel: 'log',
+      builtinRulesDir: '/opt/rules',
+    });
+    expect(config.database).toMatchObject({ kind: 'sqlite' });
+    expect(config.database.kind === 'sqlite' && config.database.path.endsWith('data/tripline.sqlite')).toBe(
+      true,
+    );
+  });
+
+  it('reads every setting', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'sqlite:/tmp/x.sqlite',
+      BODY_LIMIT_BYTES: '2048',
+      LOG_LEVEL: 'debug',
+      TRIPLINE_BUILTIN_RULES: '',
+    });
+    expect(config).toEqual({
+      port: 9000,
+      host: '0.0.0.0',
+      database: { kind: 'sqlite', path: '/tmp/x.sqlite' },
+      bodyLimitBytes: 2048,
+      logLevel: 'debug',
+      builtinRulesDir: undefined,
+    });
+    expect(loadConfig({ DATABASE_URL: 'file:/tmp/y.db' }).database).toEqual({
+      kind: 'sqlite',
+      path: '/tmp/y.db',
+    });
+  });
+
+  it('names every bad setting and why, all at once', () => {
+    expect(problems({ PORT: 'abc', LOG_LEVEL: 'loud', BODY_LIMIT_BYTES: '-1' })).toEqual([
+      'PORT: must be a whole number from 0 to 65535, got "abc"',
+      'BODY_LIMIT_BYTES: must be a whole number from 1024 to 1073741824, got "-1"',
+      'LOG_LEVEL: must be one of fatal, error, warn, log, debug, verbose, got "loud"',
+    ]);
+    expect(problems({ PORT: '70000' })[0]).toMatch(/^PORT:/);
+    expect(problems({ HOST: 'bad host!' })[0]).toMatch(/^HOST:/);
+    expect(problems({ DATABASE_URL: 'mysql://x' })[0]).toMatch(/^DATABASE_URL:/);
+    expect(problems({ DATABASE_URL: 'postgres://localhost/tripline' })[0]).toMatch(
+      /^DATABASE_URL: PostgreSQL is not supported/,
+    );
+  });
+});

@@ -1,0 +1,104 @@
+// The OpenAPI document and Swagger UI: every operation is tagged, described and lists its error answers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { http, removeDatabase, startApp, type RunningApp } from './support/app.js';
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+describe('OpenAPI document and Swagger UI', () => {
+  let running: RunningApp;
+  let document: any;
+
+  beforeAll(async () => {
+    running = await startApp({ builtinRules: false });
+    document = (await http(running.url, 'GET', '/docs-json')).body;
+  });
+
+  afterAll(async () => {
+    await running.close();
+    await removeDatabase(running);
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const page = await http(running.url, 'GET', '/docs');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('swagger-ui');
+    const asset = await http(running.url, 'GET', '/docs/swagger-ui-bundle.js');
+    expect(asset.status).toBe(200);
+  });
+
+  it('tags, summarises and describes every operation, with its error answers', () => {
+    const operations = Object.entries(document.paths as Record<string, Record<string, any>>).flatMap(
+      ([path, item]) =>
+        METHODS.filter((method) => item[method]).map((method) => ({ path, method, operation: item[method] })),
+    );
+    expect(operations.length).toBeGreaterThanOrEqual(13);
+    for (const { path, method, operation } of operations) {
+      const name = `${method.toUpperCase()} ${path}`;
+      expect(operation.tags?.length, name).toBeGreaterThan(0);
+      expect(operation.summary, name).toBeTruthy();
+      const statuses = Object.keys(operation.responses);
+      expect(
+        statuses.some((status) => status.startsWith('2')),
+        name,
+      ).toBe(true);
+      if (path.startsWith('/v1/')) {
+        expect(
+          statuses.some((status) => /^[45]/.test(status)),
+          `${name} documents its errors`,
+        ).toBe(true);
+        for (const status of statuses.filter((s) => /^[45]/.test(s))) {
+          expect(Object.keys(operation.responses[status].content ?? {}), `${name} ${status}`).toEqual([
+            'application/problem+json',
+          ]);
+        }
+      }
+    }
+  });
+
+  it('offers rule bodies as editable YAML text with the seed rule as example, and JSON', () => {
+    const body = document.paths['/v1/rules'].post.requestBody;
+    expect(Object.keys(body.content)).toEqual(['application/yaml', 'application/json']);
+    expect(body.content['application/yaml'].schema).toEqual({ type: 'string' });
+    expect(body.content['application/yaml'].example).toContain(
+      'RuleID: AWS.CloudTrail.VPCE.ExternalPrincipal',
+    );
+    expect(body.content['application/yaml'].example).toContain(
+      'recipientAccountId cross_field_compare "userIdentity.accountId"',
+    );
+    expect(document.paths['/v1/rules/import'].post.requestBody.content['application/yaml'].example).toContain(
+      '---',
+    );
+    expect(document.paths['/v1/rules/{ruleId}'].put.requestBody.content['application/yaml'].schema).toEqual({
+      type: 'string',
+    });
+  });
+
+  it('the seed example passes its own tests when created as it stands', async () => {
+    const example = document.paths['/v1/rules'].post.requestBody.content['application/yaml']
+      .example as string;
+    const created = await http(running.url, 'POST', '/v1/rules', { body: example });
+    expect(created.status).toBe(201);
+    expect(created.body.action).toBe('created');
+    expect(created.body.tests).toHaveLength(3);
+    expect(created.body.tests.every((test: { passed: boolean }) => test.passed)).toBe(true);
+  });
+
+  it('every answer carries an x-request-id, and keeps the caller’s', async () => {
+    const mine = await http(running.url, 'GET', '/healthz', { headers: { 'x-request-id': 'abc-123' } });
+    expect(mine.headers.get('x-request-id')).toBe('abc-123');
+    const generated = await http(running.url, 'GET', '/v1/rules/Nope');
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(generated.body.requestId).toBe(generated.headers.get('x-request-id'));
+  });
+
+  it('answers health and readiness', async () => {
+    expect((await http(running.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
+    expect((await http(running.url, 'GET', '/readyz')).body).toEqual({ status: 'ready', database: 'ok' });
+  });
+
+  it('answers an unknown route with a problem document', async () => {
+    const missing = await http(running.url, 'GET', '/v2/rules');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: 'route_not_found', status: 404 });
+  });
+});

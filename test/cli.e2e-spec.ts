@@ -1,5 +1,5 @@
 // The `tripline` command as a user runs it: the real bin, real files, real processes.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,27 +16,7 @@ import {
   sharedSuiteTitle,
   type Corpus,
 } from './support/shared.js';
-
-const BIN = join(REPO_ROOT, 'bin', 'tripline.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tripline(args: string[], options: { stdin?: Buffer; nodeOptions?: string[] } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeOptions ?? []), BIN, ...args], { cwd: REPO_ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.stdin);
-  });
-}
+import { tripline } from './support/cli.js';
 
 interface HitLine {
   ruleId: string;

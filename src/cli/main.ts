@@ -2,6 +2,7 @@
 // service runs. Exit codes: 0 success, 1 a test failed or a rule is invalid, 2 wrong usage or I/O error.
 import { parseArgs } from 'node:util';
 import { evalCommand } from './eval.command.js';
+import { pushCommand } from './push.command.js';
 import { testCommand } from './test.command.js';
 import { validateCommand } from './validate.command.js';
 
@@ -16,6 +17,11 @@ export const USAGE = `usage: tripline <command> [options]
                      evaluate NDJSON events (FILE may be .gz, or - for stdin); prints each hit as
                      one NDJSON line and a summary on stderr
       --include-disabled    evaluate rules with Enabled: false too
+      --ignore-extra-keys
+  push --server URL [--key KEY] [--dry-run] PATH…
+                     send rule files to a Tripline server as one pack (all or nothing) and print its
+                     report; KEY may also come from TRIPLINE_API_KEY
+      --store-disabled      store rules whose tests fail, disabled, instead of refusing the pack
       --ignore-extra-keys
 `;
 
@@ -35,6 +41,10 @@ function parseCommandLine(args: string[]) {
       events: { type: 'string' },
       'log-type': { type: 'string' },
       'include-disabled': { type: 'boolean', default: false },
+      server: { type: 'string' },
+      key: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'store-disabled': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -59,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
         return await validateCommand(positionals, values);
       case 'eval':
         return await evalCommand(positionals, values);
+      case 'push':
+        return await pushCommand(positionals, values);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

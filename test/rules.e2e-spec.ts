@@ -3,6 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, removeDatabase, startApp, type RunningApp } from './support/app.js';
+import {
+  seedExternalPrincipalAccess,
+  seedNonVpcEvent,
+  seedSameAccountAccess,
+} from './fixtures/seed-events.js';
 import { REPO_ROOT } from './support/shared.js';
 
 const SEED_RULE_ID = 'AWS.CloudTrail.VPCE.ExternalPrincipal';
@@ -255,24 +260,9 @@ describe('rules API', () => {
     expect(own.body.tests).toHaveLength(3);
     expect(own.body.tests.every((t: { passed: boolean }) => t.passed)).toBe(true);
 
-    const seedTestEvent = {
-      eventVersion: '1.08',
-      eventCategory: 'NetworkActivity',
-      eventType: 'AwsVpceEvent',
-      eventTime: '2023-03-01T00:00:00Z',
-      awsRegion: 'us-east-1',
-      eventSource: 's3.amazonaws.com',
-      eventName: 'GetObject',
-      sourceIPAddress: '10.0.0.1',
-      userIdentity: {
-        type: 'AWSAccount',
-        accountId: '111111111111',
-        principalId: 'AROAEXAMPLE:session-name',
-      },
-      recipientAccountId: '222222222222',
-    };
+    const seedTestEvent = seedExternalPrincipalAccess();
     const events = await http(base, 'POST', `/v1/rules/${SEED_RULE_ID}/test`, {
-      body: { events: [seedTestEvent, { ...seedTestEvent, recipientAccountId: '111111111111' }] },
+      body: { events: [seedTestEvent, seedSameAccountAccess(), seedNonVpcEvent()] },
     });
     expect(events.status).toBe(200);
     expect(events.body.hits).toBe(1);
@@ -291,6 +281,7 @@ describe('rules API', () => {
       },
     });
     expect(events.body.events[1]).toMatchObject({ index: 1, matched: false });
+    expect(events.body.events[2]).toMatchObject({ index: 2, matched: false });
     const bad = await http(base, 'POST', `/v1/rules/${SEED_RULE_ID}/test`, { body: { events: [1, 'x'] } });
     expect(bad.status).toBe(400);
   });

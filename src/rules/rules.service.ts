@@ -135,17 +135,7 @@ export class RulesService {
 
   /** Creates a rule, or stores a new version of it when the source differs from its current one. */
   async upsert(text: string, options: UploadOptions): Promise<UploadResult> {
-    const checked = this.checkOne(text, options);
-    if (!options.storeDisabled && !testsPassed(checked))
-      throw new RuleTestsFailedError(checked.definition.ruleId, checked.tests);
-    const stored = await this.database.write((manager) => this.storeVersion(manager, checked, options));
-    if (stored.action !== 'unchanged') await this.activeRules.refresh();
-    return {
-      action: stored.action,
-      rule: summaryView(stored.rule, stored.version),
-      tests: checked.tests.map(testResultView),
-      warnings: checked.warnings,
-    };
+    return this.store(this.checkOne(text, options), options);
   }
 
   /** A new version of an existing rule; the body's RuleID must be the one in the path. */
@@ -157,10 +147,20 @@ export class RulesService {
         `the body defines RuleID ${JSON.stringify(checked.definition.ruleId)}, not ${JSON.stringify(ruleId)}`,
       );
     }
-    if (!options.storeDisabled && !testsPassed(checked))
-      throw new RuleTestsFailedError(ruleId, checked.tests);
+    return this.store(checked, options, (manager) => this.requireRule(manager, ruleId));
+  }
+
+  /** Refuses failing tests (unless storeDisabled), stores the version, and swaps the active rule set. */
+  private async store(
+    checked: CheckedRule & { warnings: DiagnosticView[] },
+    options: UploadOptions,
+    precondition?: (manager: EntityManager) => Promise<unknown>,
+  ): Promise<UploadResult> {
+    if (!options.storeDisabled && !testsPassed(checked)) {
+      throw new RuleTestsFailedError(checked.definition.ruleId, checked.tests);
+    }
     const stored = await this.database.write(async (manager) => {
-      await this.requireRule(manager, ruleId);
+      await precondition?.(manager);
       return this.storeVersion(manager, checked, options);
     });
     if (stored.action !== 'unchanged') await this.activeRules.refresh();

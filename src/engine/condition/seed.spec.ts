@@ -1,6 +1,12 @@
 // The founding rule AWS.CloudTrail.VPCE.ExternalPrincipal: its seven condition lines, verbatim from
 // the catalogue's "Detection logic", against its three test events as written (no normaliser).
 import { describe, expect, it } from 'vitest';
+import {
+  seedExternalPrincipalAccess,
+  seedNonVpcEvent,
+  seedSameAccountAccess,
+} from '../../../test/fixtures/seed-events.js';
+import { isPlainObject } from '../values.js';
 import { compileCondition, compileConditionLines } from './index.js';
 
 const SEED_CONDITION = [
@@ -13,75 +19,9 @@ const SEED_CONDITION = [
   'recipientAccountId cross_field_compare "userIdentity.accountId"',
 ] as const;
 
-const externalPrincipalAccess = {
-  eventVersion: '1.08',
-  eventCategory: 'NetworkActivity',
-  eventType: 'AwsVpceEvent',
-  eventTime: '2023-03-01T00:00:00Z',
-  awsRegion: 'us-east-1',
-  eventSource: 's3.amazonaws.com',
-  eventName: 'GetObject',
-  sourceIPAddress: '10.0.0.1',
-  userIdentity: {
-    type: 'AWSAccount',
-    accountId: '111111111111',
-    principalId: 'AROAEXAMPLE:session-name',
-  },
-  recipientAccountId: '222222222222',
-  requestParameters: {
-    bucketName: 'example-bucket',
-    key: 'sensitive-file.txt',
-  },
-  responseElements: null,
-  vpcEndpointId: 'vpce-EXAMPLE08c1b6b9b7',
-  vpcEndpointAccountId: '222222222222',
-};
-
-const sameAccountAccess = {
-  eventVersion: '1.08',
-  eventCategory: 'NetworkActivity',
-  eventType: 'AwsVpceEvent',
-  eventTime: '2023-03-01T00:00:00Z',
-  awsRegion: 'us-east-1',
-  eventSource: 's3.amazonaws.com',
-  eventName: 'GetObject',
-  sourceIPAddress: '10.0.0.1',
-  userIdentity: {
-    type: 'AWSAccount',
-    accountId: '222222222222',
-    principalId: 'AROAEXAMPLE:session-name',
-  },
-  recipientAccountId: '222222222222',
-  requestParameters: {
-    bucketName: 'example-bucket',
-    key: 'sensitive-file.txt',
-  },
-  responseElements: null,
-  vpcEndpointId: 'vpce-EXAMPLE08c1b6b9b7',
-  vpcEndpointAccountId: '222222222222',
-};
-
-const nonVpcEvent = {
-  eventVersion: '1.08',
-  eventCategory: 'Management',
-  eventType: 'AwsApiCall',
-  eventTime: '2023-03-01T00:00:00Z',
-  awsRegion: 'us-east-1',
-  eventSource: 's3.amazonaws.com',
-  eventName: 'GetObject',
-  sourceIPAddress: '10.0.0.1',
-  userIdentity: {
-    type: 'AWSAccount',
-    accountId: '111111111111',
-    principalId: 'AROAEXAMPLE:session-name',
-  },
-  recipientAccountId: '222222222222',
-  requestParameters: {
-    bucketName: 'example-bucket',
-    key: 'sensitive-file.txt',
-  },
-  responseElements: null,
-};
+const externalPrincipalAccess = seedExternalPrincipalAccess();
+const sameAccountAccess = seedSameAccountAccess();
+const nonVpcEvent = seedNonVpcEvent();
 
 describe('seed rule AWS.CloudTrail.VPCE.ExternalPrincipal', () => {
   const rule = compileConditionLines(SEED_CONDITION);
@@ -109,9 +49,10 @@ describe('seed rule AWS.CloudTrail.VPCE.ExternalPrincipal', () => {
   });
 
   it('does not fire when userIdentity carries an arn key', () => {
+    const identity = externalPrincipalAccess.userIdentity;
     const withArn = {
       ...externalPrincipalAccess,
-      userIdentity: { ...externalPrincipalAccess.userIdentity, arn: 'arn:aws:iam::111111111111:root' },
+      userIdentity: { ...(isPlainObject(identity) ? identity : {}), arn: 'arn:aws:iam::111111111111:root' },
     };
     expect(rule(withArn)).toBe(false);
   });

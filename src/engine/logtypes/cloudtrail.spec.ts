@@ -7,31 +7,15 @@ import {
   cloudTrailUdm,
   isCloudTrailEvent,
 } from './cloudtrail.js';
+import { seedExternalPrincipalAccess } from '../../../test/fixtures/seed-events.js';
 import { CLOUDTRAIL_LOG_TYPE, normaliseEvent, type NormaliseOptions } from './index.js';
 
 const RECEIVED = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
 const INGEST: NormaliseOptions = { receivedAt: RECEIVED, rowId: 'row-1', keepExisting: false };
 const RULE_TEST: NormaliseOptions = { receivedAt: RECEIVED, rowId: 'row-1', keepExisting: true };
 
-/** The seed rule's positive test log (seed/000_2c59e4a0288232cd.txt, "External Principal Access"). */
-function seedPositiveLog(): JsonObject {
-  return {
-    eventVersion: '1.08',
-    eventCategory: 'NetworkActivity',
-    eventType: 'AwsVpceEvent',
-    eventTime: '2023-03-01T00:00:00Z',
-    awsRegion: 'us-east-1',
-    eventSource: 's3.amazonaws.com',
-    eventName: 'GetObject',
-    sourceIPAddress: '10.0.0.1',
-    userIdentity: { type: 'AWSAccount', accountId: '111111111111', principalId: 'AROAEXAMPLE:session-name' },
-    recipientAccountId: '222222222222',
-    requestParameters: { bucketName: 'example-bucket', key: 'sensitive-file.txt' },
-    responseElements: null,
-    vpcEndpointId: 'vpce-EXAMPLE08c1b6b9b7',
-    vpcEndpointAccountId: '222222222222',
-  };
-}
+/** The seed rule's positive test log ("External Principal Access"). */
+const seedPositiveLog = seedExternalPrincipalAccess;
 
 function withIdentity(userIdentity: JsonObject, extra: JsonObject = {}): JsonObject {
   return {

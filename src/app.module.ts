@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
 import { HealthModule } from './health/health.module.js';
+import { IngestModule } from './ingest/ingest.module.js';
 import { RulesModule } from './rules/rules.module.js';
 import { StorageModule } from './storage/storage.module.js';
 
@@ -10,7 +11,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), StorageModule, RulesModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), StorageModule, RulesModule, IngestModule, HealthModule],
     };
   }
 }

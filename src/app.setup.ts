@@ -11,7 +11,8 @@ import { ProblemDto } from './common/openapi.js';
 import { PROBLEM_CONTENT_TYPE, ProblemFilter } from './common/problem.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { LOG_LEVELS, type AppConfig } from './config/config.js';
-import { YAML_MEDIA_TYPES } from './rules/rule-body.js';
+import { registerBodyParsers } from './common/body-parsers.js';
+import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller.js';
 import { PACK_EXAMPLE, SEED_RULE_EXAMPLE } from './rules/rule-examples.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -34,7 +35,8 @@ export async function createApp(
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    rawBody: true,
+    // Bodies are parsed by registerBodyParsers alone (see common/body-parsers.ts).
+    bodyParser: false,
     logger: options.logger ?? logLevels(config.logLevel),
     bufferLogs: false,
   });
@@ -50,14 +52,7 @@ export function setupApp(app: NestFastifyApplication, config: AppConfig): void {
     void reply.header('x-request-id', request.id);
     done();
   });
-  // Rule sources are kept as the exact text sent.
-  fastify.addContentTypeParser(
-    YAML_MEDIA_TYPES,
-    { parseAs: 'string', bodyLimit: config.bodyLimitBytes },
-    (_request, body, done) => {
-      done(null, body);
-    },
-  );
+  registerBodyParsers(fastify, { bodyLimit: config.bodyLimitBytes, streamedRoutes: STREAMED_BODY_ROUTES });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(createValidationPipe());
   // Nest routes Fastify's own errors (body parsing, limits, unknown routes) through this filter too.
@@ -73,6 +68,7 @@ export function setupApp(app: NestFastifyApplication, config: AppConfig): void {
       )
       .setVersion('1')
       .addTag('rules', 'Upload, version, test, import and export detection rules')
+      .addTag('events', 'Send batches of log events; hits and alerts come out')
       .addTag('health', 'Liveness and readiness')
       .build(),
     { extraModels: [ProblemDto] },

@@ -26,7 +26,7 @@ describe('SQLite migrations', () => {
 
   it('leave nothing for TypeORM to change after they ran', async () => {
     const applied = await dataSource.runMigrations();
-    expect(applied.map((migration) => migration.name)).toEqual(['InitialSchema1764460800000']);
+    expect(applied.map((migration) => migration.name)).toEqual(['InitialSchema1764460800000', 'Ingest1764470000000']);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });
@@ -39,10 +39,13 @@ describe('SQLite migrations', () => {
 
   it('revert to an empty schema and apply again', async () => {
     await dataSource.undoLastMigration();
+    await dataSource.undoLastMigration();
     const tables = await dataSource.query<{ name: string }[]>(
       `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rules', 'rule_versions')`,
     );
     expect(tables).toEqual([]);
-    expect((await dataSource.runMigrations()).length).toBe(1);
+    expect((await dataSource.runMigrations()).length).toBe(2);
+    const pending = await dataSource.driver.createSchemaBuilder().log();
+    expect(pending.upQueries).toEqual([]);
   });
 });

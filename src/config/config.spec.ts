@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       database: { kind: 'sqlite', path: '/tmp/x.sqlite' },
       bodyLimitBytes: 2048,
+      ingest: { maxDecompressedBytes: 128 * 1024 * 1024, maxEvents: 100_000 },
       logLevel: 'debug',
       builtinRulesDir: undefined,
     });

@@ -10,6 +10,12 @@ export interface AppConfig {
   database: DatabaseConfig;
   /** Largest request body accepted, in bytes (413 above). */
   bodyLimitBytes: number;
+  ingest: {
+    /** What a compressed batch may expand to, in bytes (413 above): the guard against gzip bombs. */
+    maxDecompressedBytes: number;
+    /** Events in one batch (413 above). */
+    maxEvents: number;
+  };
   /** The built-in rule pack, loaded at start. Empty: none. */
   builtinRulesDir: string | undefined;
   logLevel: LogLevel;
@@ -88,6 +94,15 @@ export function loadConfig(
     1024 * 1024 * 1024,
     problems,
   );
+  const maxDecompressedBytes = integer(
+    'INGEST_MAX_DECOMPRESSED_BYTES',
+    env.INGEST_MAX_DECOMPRESSED_BYTES,
+    128 * 1024 * 1024,
+    1024,
+    4 * 1024 * 1024 * 1024,
+    problems,
+  );
+  const maxEvents = integer('INGEST_MAX_EVENTS', env.INGEST_MAX_EVENTS, 100_000, 1, 10_000_000, problems);
   const rulesDir = env.TRIPLINE_BUILTIN_RULES;
   const builtinRulesDir =
     rulesDir === undefined
@@ -99,5 +114,13 @@ export function loadConfig(
   if (!LOG_LEVELS.includes(level))
     problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host, database, bodyLimitBytes, builtinRulesDir, logLevel: level };
+  return {
+    port,
+    host,
+    database,
+    bodyLimitBytes,
+    ingest: { maxDecompressedBytes, maxEvents },
+    builtinRulesDir,
+    logLevel: level,
+  };
 }

@@ -13,25 +13,37 @@ export interface ActiveRule {
   version: number;
 }
 
+/** The rules and which stored version each one is, taken together so that they always agree. */
+export interface RuleSetSnapshot {
+  readonly ruleSet: RuleSet;
+  readonly versions: ReadonlyMap<string, ActiveRule>;
+}
+
+const EMPTY_SNAPSHOT: RuleSetSnapshot = { ruleSet: RuleSet.empty, versions: new Map() };
+
 @Injectable()
 export class ActiveRuleSet {
   private readonly logger = new Logger(ActiveRuleSet.name);
-  private ruleSet: RuleSet = RuleSet.empty;
-  private versions = new Map<string, ActiveRule>();
+  private active: RuleSetSnapshot = EMPTY_SNAPSHOT;
   /** Compiled rules by rule_versions.id: versions never change, so a compiled one is reused. */
   private readonly compiledByVersionId = new Map<number, CompiledRule>();
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly database: Database) {}
 
+  /** The current rules and their versions; take it once per unit of work and keep using it. */
+  snapshot(): RuleSetSnapshot {
+    return this.active;
+  }
+
   /** The current set; take it once per unit of work and keep using that reference. */
   get current(): RuleSet {
-    return this.ruleSet;
+    return this.active.ruleSet;
   }
 
   /** Which stored version of a rule the current set runs. */
   activeVersion(ruleId: string): ActiveRule | undefined {
-    return this.versions.get(ruleId);
+    return this.active.versions.get(ruleId);
   }
 
   /** Rebuilds from the database; concurrent calls run one after another, the last one wins. */
@@ -67,11 +79,9 @@ export class ActiveRuleSet {
       this.compiledByVersionId.set(row.id, compiled);
       versions.set(row.rule_id, { compiled, versionId: row.id, version: row.version });
     }
-    this.ruleSet = RuleSet.fromCompiled([...versions.values()].map((rule) => rule.compiled));
-    this.versions = versions;
-    this.logger.log(
-      `${this.ruleSet.size} enabled rules active for ${this.ruleSet.logTypes.length} log types`,
-    );
+    const ruleSet = RuleSet.fromCompiled([...versions.values()].map((rule) => rule.compiled));
+    this.active = { ruleSet, versions };
+    this.logger.log(`${ruleSet.size} enabled rules active for ${ruleSet.logTypes.length} log types`);
   }
 
   private compile(source: string, ruleId: string): CompiledRule | undefined {

@@ -1,8 +1,30 @@
 // The one explicit entity list, shared by the application and the migration CLI.
+import { AlertEntity } from './entities/alert.entity.js';
+import { HitFieldEntity } from './entities/hit-field.entity.js';
+import { HitEntity } from './entities/hit.entity.js';
+import { IdempotencyKeyEntity } from './entities/idempotency-key.entity.js';
+import { IngestBatchEntity } from './entities/ingest-batch.entity.js';
 import { RuleVersionEntity } from './entities/rule-version.entity.js';
 import { RuleEntity } from './entities/rule.entity.js';
 
-export const ENTITIES = [RuleEntity, RuleVersionEntity];
+export const ENTITIES = [
+  RuleEntity,
+  RuleVersionEntity,
+  IngestBatchEntity,
+  HitEntity,
+  HitFieldEntity,
+  AlertEntity,
+  IdempotencyKeyEntity,
+];
 
-export { RuleEntity, RuleVersionEntity };
+export {
+  AlertEntity,
+  HitEntity,
+  HitFieldEntity,
+  IdempotencyKeyEntity,
+  IngestBatchEntity,
+  RuleEntity,
+  RuleVersionEntity,
+};
+export type { AlertStatus } from './entities/alert.entity.js';
 export type { RuleOrigin, RuleVersionMetadata } from './entities/rule-version.entity.js';

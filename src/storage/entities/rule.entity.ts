@@ -27,6 +27,16 @@ export class RuleEntity {
   @Column({ name: 'updated_at' })
   updatedAt: Date;
 
+  /** Errors raised while evaluating this rule on an event (the event still goes to the other rules). */
+  @Column({ name: 'error_count', type: 'integer', default: 0 })
+  errorCount: number;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError: string | null;
+
+  @Column({ name: 'last_error_at', type: Date, nullable: true })
+  lastErrorAt: Date | null;
+
   /** Deleted rules keep their row (and every version) so that old hits can still name them. */
   @Column({ name: 'deleted_at', type: Date, nullable: true })
   deletedAt: Date | null;

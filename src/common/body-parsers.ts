@@ -1,0 +1,105 @@
+// Request bodies, parsed in one place. Most routes get JSON (with its exact text kept, so rule sources
+// are stored as sent) or text; routes that stream their own bodies (event ingest) get the raw stream.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { DomainError, UnsupportedMediaTypeError } from './errors.js';
+
+const TEXT_TYPES = new Set([
+  'application/yaml',
+  'application/x-yaml',
+  'text/yaml',
+  'text/x-yaml',
+  'text/plain',
+]);
+export const PARSED_MEDIA_TYPES = ['application/json', ...TEXT_TYPES];
+
+function mediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+function isJson(type: string): boolean {
+  return type === 'application/json' || type.endsWith('+json');
+}
+
+function readAll(payload: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(payload.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(
+        new DomainError(413, 'body_too_large', 'Body too large', `the body is larger than ${limit} bytes`),
+      );
+      payload.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    payload.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        payload.removeAllListeners('data');
+        payload.resume();
+        reject(
+          new DomainError(413, 'body_too_large', 'Body too large', `the body is larger than ${limit} bytes`),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    payload.on('end', () => resolve(Buffer.concat(chunks)));
+    payload.on('error', reject);
+  });
+}
+
+export interface BodyParserOptions {
+  bodyLimit: number;
+  /** Route paths (as registered, e.g. /v1/events) whose handlers read the raw body stream themselves. */
+  streamedRoutes: ReadonlySet<string>;
+}
+
+export function registerBodyParsers(fastify: FastifyInstance, options: BodyParserOptions): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (request, payload, done) => {
+    if (options.streamedRoutes.has(request.routeOptions.url ?? '')) {
+      done(null, payload);
+      return;
+    }
+    const type = mediaType(request);
+    if (!isJson(type) && !TEXT_TYPES.has(type)) {
+      payload.resume();
+      done(new UnsupportedMediaTypeError(type || undefined, PARSED_MEDIA_TYPES));
+      return;
+    }
+    readAll(payload, options.bodyLimit).then(
+      (buffer) => {
+        const text = buffer.toString('utf8');
+        if (!isJson(type)) {
+          done(null, text);
+          return;
+        }
+        if (text.trim() === '') {
+          done(
+            new DomainError(400, 'empty_body', 'Empty body', 'the body is empty but Content-Type says JSON'),
+          );
+          return;
+        }
+        try {
+          const parsed: unknown = JSON.parse(text);
+          (request as FastifyRequest & { rawBody?: Buffer }).rawBody = buffer;
+          done(null, parsed);
+        } catch (error) {
+          done(
+            new DomainError(
+              400,
+              'invalid_json',
+              'Invalid JSON',
+              `the body is not valid JSON: ${(error as Error).message}`,
+            ),
+          );
+        }
+      },
+      (error: unknown) => {
+        done(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,114 @@
+// A request body as text, read chunk by chunk: gzip, deflate and brotli bodies are decompressed on the
+// way, and both the bytes sent and the bytes they expand to are capped (a gzip bomb stops at the cap).
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { DomainError } from '../common/errors.js';
+
+export interface BodyLimits {
+  /** Bytes as sent (compressed, if it is). */
+  maxBodyBytes: number;
+  /** Bytes after decompression. */
+  maxDecompressedBytes: number;
+}
+
+export const SUPPORTED_ENCODINGS = ['identity', 'gzip', 'x-gzip', 'deflate', 'br'];
+
+function decompressor(encoding: string): NodeJS.ReadWriteStream | undefined {
+  switch (encoding) {
+    case '':
+    case 'identity':
+      return undefined;
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      throw new DomainError(
+        415,
+        'unsupported_content_encoding',
+        'Unsupported content encoding',
+        `Content-Encoding ${JSON.stringify(encoding)} is not supported; use one of ${SUPPORTED_ENCODINGS.join(', ')}`,
+      );
+  }
+}
+
+function tooLarge(code: string, detail: string): DomainError {
+  return new DomainError(413, code, 'Body too large', detail);
+}
+
+export class RequestBody {
+  private readonly hash: Hash = createHash('sha256');
+  private rawBytes = 0;
+  private decodedBytes = 0;
+
+  constructor(
+    private readonly source: Readable,
+    private readonly contentEncoding: string | undefined,
+    private readonly limits: BodyLimits,
+  ) {}
+
+  /** sha256 of the bytes as sent; complete once the text has been read to the end. */
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+
+  get bytesReceived(): number {
+    return this.rawBytes;
+  }
+
+  /** The body as UTF-8 text, chunk by chunk (invalid UTF-8 becomes U+FFFD and fails as JSON later). */
+  async *text(): AsyncGenerator<string> {
+    const inflater = decompressor((this.contentEncoding ?? '').trim().toLowerCase());
+    const raw = Readable.from(this.countRaw());
+    let decompressed: AsyncIterable<Buffer> = raw;
+    if (inflater) {
+      raw.on('error', (error) => (inflater as unknown as Readable).destroy(error));
+      decompressed = raw.pipe(inflater) as unknown as AsyncIterable<Buffer>;
+    }
+    const decoder = new TextDecoder('utf-8');
+    try {
+      for await (const chunk of decompressed) {
+        this.decodedBytes += chunk.length;
+        if (this.decodedBytes > this.limits.maxDecompressedBytes) {
+          throw tooLarge(
+            'decompressed_too_large',
+            `the body expands to more than ${this.limits.maxDecompressedBytes} bytes`,
+          );
+        }
+        const text = decoder.decode(chunk, { stream: true });
+        if (text) yield text;
+      }
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('Z_')) {
+        throw new DomainError(
+          400,
+          'invalid_compressed_body',
+          'Invalid compressed body',
+          `the body is not valid ${this.contentEncoding ?? ''} data: ${(error as Error).message}`,
+        );
+      }
+      throw error;
+    } finally {
+      raw.destroy();
+    }
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  }
+
+  private async *countRaw(): AsyncGenerator<Buffer> {
+    for await (const chunk of this.source as AsyncIterable<Buffer | string>) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      this.rawBytes += buffer.length;
+      if (this.rawBytes > this.limits.maxBodyBytes)
+        throw tooLarge('body_too_large', `the body is larger than ${this.limits.maxBodyBytes} bytes`);
+      this.hash.update(buffer);
+      yield buffer;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { EventDecoder, MAX_EVENT_CHARS, type BodyShape, type DecodedItem } from './event-decoder.js';
+
+/** Decodes `text` fed in chunks of `size` characters (every split point gets exercised). */
+function decode(text: string, shape: BodyShape, size = text.length || 1): DecodedItem[] {
+  const decoder = new EventDecoder(shape);
+  const items: DecodedItem[] = [];
+  for (let offset = 0; offset < text.length; offset += size)
+    items.push(...decoder.write(text.slice(offset, offset + size)));
+  items.push(...decoder.end());
+  return items;
+}
+
+const events = (items: DecodedItem[]) =>
+  items.map((item) => ('event' in item ? item.event : { error: item.error }));
+
+const A = { eventName: 'A', nested: { list: [1, { x: '}]' }], text: 'quote " and \\ and {' } };
+const B = { eventName: 'B', emoji: '👩‍💻', unicode: 'é' };
+const C = { eventName: 'C' };
+
+describe('EventDecoder', () => {
+  const shapes: [string, string, BodyShape][] = [
+    ['a JSON array', JSON.stringify([A, B, C]), 'json'],
+    ['a pretty JSON array', JSON.stringify([A, B, C], null, 2), 'json'],
+    ['NDJSON', [A, B, C].map((e) => JSON.stringify(e)).join('\n') + '\n', 'ndjson'],
+    [
+      'NDJSON with CRLF and blank lines',
+      ['', JSON.stringify(A), '', JSON.stringify(B), JSON.stringify(C), ''].join('\r\n'),
+      'ndjson',
+    ],
+    ['NDJSON read as JSON values', [A, B, C].map((e) => JSON.stringify(e)).join('\n'), 'json'],
+    ['concatenated objects', [A, B, C].map((e) => JSON.stringify(e)).join(''), 'json'],
+    ['concatenated pretty objects', [A, B, C].map((e) => JSON.stringify(e, null, 2)).join('\n'), 'json'],
+    ['a CloudTrail Records file', JSON.stringify({ Records: [A, B, C] }), 'json'],
+    ['a pretty Records file', JSON.stringify({ Records: [A, B, C] }, null, 4), 'json'],
+    [
+      'several Records files',
+      JSON.stringify({ Records: [A, B] }) + '\n' + JSON.stringify({ Records: [C] }),
+      'json',
+    ],
+    [
+      'a Records file with another key after the list',
+      JSON.stringify({ Records: [A, B, C], extra: { y: [1] } }),
+      'json',
+    ],
+  ];
+
+  for (const [name, text, shape] of shapes) {
+    it(`decodes ${name}, whatever the chunk size`, () => {
+      for (const size of [1, 2, 3, 7, 64, text.length]) {
+        const items = decode(text, shape, size);
+        expect(events(items), `chunks of ${size}`).toEqual([A, B, C]);
+        expect(items.map((item) => item.index)).toEqual([0, 1, 2]);
+      }
+    });
+  }
+
+  it('decodes a single object as one event', () => {
+    expect(events(decode(JSON.stringify(A), 'json', 5))).toEqual([A]);
+    expect(events(decode(JSON.stringify({ Recordz: [1] }), 'json', 3))).toEqual([{ Recordz: [1] }]);
+  });
+
+  it('keeps going after an undecodable event, rejecting it alone with its index', () => {
+    const lines = [JSON.stringify(A), '{"broken": tru}', 'not json at all', JSON.stringify(B)].join('\n');
+    const items = decode(lines, 'ndjson', 4);
+    expect(items.map((item) => item.index)).toEqual([0, 1, 2, 3]);
+    const invalid = { error: expect.stringMatching(/^invalid JSON/) as unknown };
+    expect(events(items)).toEqual([A, invalid, invalid, B]);
+
+    const values = decode(`[${JSON.stringify(A)}, {"a": nope}, ${JSON.stringify(B)}]`, 'json', 3);
+    expect(values.map((item) => ('event' in item ? 'ok' : 'rejected'))).toEqual(['ok', 'rejected', 'ok']);
+
+    const garbage = decode(`${JSON.stringify(A)}\nhello world\n${JSON.stringify(B)}`, 'json', 2);
+    expect(events(garbage)).toEqual([
+      A,
+      { error: expect.stringMatching(/^invalid JSON at "hello world" \(character \d+\)$/) as unknown },
+      B,
+    ]);
+  });
+
+  it('reports a truncated body as one rejected event at the end', () => {
+    const text = `[${JSON.stringify(A)}, {"eventName": "cut`;
+    const items = decode(text, 'json', 5);
+    expect(events(items)[0]).toEqual(A);
+    expect(items[1]).toEqual({ index: 1, error: 'the body ends inside this event (truncated JSON)' });
+    expect(decode('{"Records": [{"a": 1}, {"b"', 'json')).toEqual([
+      { index: 0, event: { a: 1 } },
+      { index: 1, error: 'the body ends inside this event (truncated JSON)' },
+    ]);
+  });
+
+  it('passes scalars through for the caller to reject, and reads nothing from whitespace', () => {
+    expect(events(decode('1 "two" true null', 'json', 2))).toEqual([1, 'two', true, null]);
+    expect(decode('  \n\t ', 'json')).toEqual([]);
+    expect(decode('', 'ndjson')).toEqual([]);
+    expect(decode('[]', 'json')).toEqual([]);
+    expect(decode('{"Records": []}', 'json')).toEqual([]);
+  });
+
+  it('rejects an event larger than the limit without stopping', () => {
+    const big = JSON.stringify({ blob: 'x'.repeat(MAX_EVENT_CHARS) });
+    const items = decode(`${big}\n${JSON.stringify(C)}\n`, 'ndjson', 65536);
+    expect(items.map((item) => ('event' in item ? item.event : item.error))).toEqual([
+      `event larger than ${MAX_EVENT_CHARS} characters`,
+      C,
+    ]);
+    const valueItems = decode(`[${big}, ${JSON.stringify(C)}]`, 'json', 65536);
+    expect(valueItems.map((item) => ('event' in item ? item.event : item.error))).toEqual([
+      `event larger than ${MAX_EVENT_CHARS} characters`,
+      C,
+    ]);
+  });
+
+  it('resumes a long value across many chunks without rescanning it', () => {
+    const long = { payload: 'y'.repeat(200_000), quote: '\\"' };
+    const started = process.hrtime.bigint();
+    expect(events(decode(JSON.stringify([long, C]), 'json', 100))).toEqual([long, C]);
+    // 2,000 chunks of one 200 kB value: linear work finishes in well under a second even on a slow machine.
+    expect(Number(process.hrtime.bigint() - started) / 1e9).toBeLessThan(5);
+  });
+});

@@ -1,0 +1,293 @@
+// Turns a request body, arriving in chunks, into events one at a time: a JSON array, NDJSON,
+// concatenated JSON values, a single object, or CloudTrail's {"Records": [...]} file. Nothing waits for
+// the whole body, and one undecodable event is rejected alone, with its index, while the rest go on.
+
+export type DecodedItem = { index: number; event: unknown } | { index: number; error: string };
+
+export type BodyShape = 'json' | 'ndjson';
+
+/** An event bigger than this is rejected (CloudTrail's own limit is 256 KB). */
+export const MAX_EVENT_CHARS = 1024 * 1024;
+
+const enum Mode {
+  /** Between top-level values. */
+  TopLevel,
+  /** Inside a top-level array (or a Records array): between elements. */
+  InList,
+}
+
+const WHITESPACE = new Set([0x20, 0x0a, 0x0d, 0x09, 0xfeff]);
+
+/**
+ * A push decoder: feed it text with `write`, call `end` once; both return the items completed so far.
+ * In `ndjson` shape every line is one value; in `json` shape values are found by their brackets, so
+ * arrays and objects may span lines, and a Records wrapper is opened without buffering the file.
+ */
+export class EventDecoder {
+  private buffer = '';
+  /** Offset in `buffer` where scanning resumes. */
+  private position = 0;
+  private mode = Mode.TopLevel;
+  /** Whether the current list is a `{"Records": [...]}` wrapper, which must be closed by `}`. */
+  private listInWrapper = false;
+  private nextIndex = 0;
+  private consumedChars = 0;
+
+  constructor(private readonly shape: BodyShape) {}
+
+  /** How many events (good or bad) have been seen. */
+  get count(): number {
+    return this.nextIndex;
+  }
+
+  write(text: string): DecodedItem[] {
+    this.buffer += text;
+    return this.shape === 'ndjson' ? this.drainLines(false) : this.drainValues(false);
+  }
+
+  end(): DecodedItem[] {
+    return this.shape === 'ndjson' ? this.drainLines(true) : this.drainValues(true);
+  }
+
+  private compact(): void {
+    if (this.position > 0) {
+      if (this.scan) {
+        this.scan.start -= this.position;
+        this.scan.index -= this.position;
+      }
+      this.consumedChars += this.position;
+      this.buffer = this.buffer.slice(this.position);
+      this.position = 0;
+    }
+  }
+
+  private emitParsed(text: string, items: DecodedItem[]): void {
+    const index = this.nextIndex++;
+    if (text.length > MAX_EVENT_CHARS) {
+      items.push({ index, error: `event larger than ${MAX_EVENT_CHARS} characters` });
+      return;
+    }
+    try {
+      items.push({ index, event: JSON.parse(text) as unknown });
+    } catch (error) {
+      items.push({ index, error: `invalid JSON: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  }
+
+  private drainLines(final: boolean): DecodedItem[] {
+    const items: DecodedItem[] = [];
+    if (this.skippingLine) {
+      // The rest of a line already rejected as too long.
+      const newline = this.buffer.indexOf('\n', this.position);
+      this.position = newline < 0 ? this.buffer.length : newline + 1;
+      this.skippingLine = newline < 0;
+    }
+    for (;;) {
+      if (this.skippingLine) break;
+      const newline = this.buffer.indexOf('\n', this.position);
+      if (newline < 0) break;
+      const line = this.buffer.slice(this.position, newline);
+      this.position = newline + 1;
+      if (line.trim() !== '') this.emitParsed(line, items);
+    }
+    if (final && !this.skippingLine) {
+      const rest = this.buffer.slice(this.position);
+      this.position = this.buffer.length;
+      if (rest.trim() !== '') this.emitParsed(rest, items);
+    } else if (!this.skippingLine && this.buffer.length - this.position > MAX_EVENT_CHARS) {
+      // A line that never ends: reject it now rather than buffer the rest of the body.
+      items.push({ index: this.nextIndex++, error: `event larger than ${MAX_EVENT_CHARS} characters` });
+      this.position = this.buffer.length;
+      this.skippingLine = true;
+    }
+    this.compact();
+    return items;
+  }
+
+  private skippingLine = false;
+
+  private drainValues(final: boolean): DecodedItem[] {
+    const items: DecodedItem[] = [];
+    const text = this.buffer;
+    for (;;) {
+      const start = this.skipWhitespace(text, this.position);
+      if (start >= text.length) {
+        this.position = start;
+        break;
+      }
+      const code = text.charCodeAt(start);
+      if (this.mode === Mode.InList) {
+        if (code === 0x2c /* , */) {
+          this.position = start + 1;
+          continue;
+        }
+        if (code === 0x5d /* ] */) {
+          if (this.listInWrapper) {
+            // The rest of the wrapper object ({"Records": [...] ... }) is not events: skip to its end.
+            const close = this.findWrapperEnd(text, start + 1);
+            if (close < 0) {
+              if (!final) {
+                this.position = start;
+                break;
+              }
+              this.position = text.length;
+              break;
+            }
+            this.position = close;
+          } else {
+            this.position = start + 1;
+          }
+          this.mode = Mode.TopLevel;
+          this.listInWrapper = false;
+          continue;
+        }
+      } else {
+        if (code === 0x5b /* [ */) {
+          this.mode = Mode.InList;
+          this.position = start + 1;
+          continue;
+        }
+        if (code === 0x7b /* { */) {
+          const records = this.recordsListStart(text, start);
+          if (records === undefined && !final) {
+            // Not enough text yet to tell a Records wrapper from an event.
+            this.position = start;
+            break;
+          }
+          if (records !== undefined && records >= 0) {
+            this.mode = Mode.InList;
+            this.listInWrapper = true;
+            this.position = records;
+            continue;
+          }
+        }
+      }
+      const end = this.valueEnd(text, start, final);
+      if (end < 0) {
+        if (!final) {
+          this.position = start;
+          break;
+        }
+        items.push({ index: this.nextIndex++, error: 'the body ends inside this event (truncated JSON)' });
+        this.position = text.length;
+        break;
+      }
+      if (end === start) {
+        // Not the start of any JSON value: reject up to the next line and carry on from there.
+        const newline = text.indexOf('\n', start);
+        if (newline < 0 && !final) {
+          this.position = start;
+          break;
+        }
+        const stop = newline < 0 ? text.length : newline + 1;
+        const excerpt = text.slice(start, Math.min(stop, start + 40)).trim();
+        items.push({
+          index: this.nextIndex++,
+          error: `invalid JSON at ${JSON.stringify(excerpt)} (character ${this.consumedChars + start})`,
+        });
+        this.position = stop;
+        this.mode = Mode.TopLevel;
+        this.listInWrapper = false;
+        continue;
+      }
+      this.emitParsed(text.slice(start, end), items);
+      this.position = end;
+    }
+    this.compact();
+    return items;
+  }
+
+  private skipWhitespace(text: string, from: number): number {
+    let index = from;
+    while (index < text.length && WHITESPACE.has(text.charCodeAt(index))) index += 1;
+    return index;
+  }
+
+  /**
+   * Where the list of a `{"Records": [` wrapper starts (just after its `[`); -1 when the object is not
+   * such a wrapper; undefined when the text so far cannot tell.
+   */
+  private recordsListStart(text: string, brace: number): number | undefined {
+    let index = this.skipWhitespace(text, brace + 1);
+    const key = '"Records"';
+    if (text.length - index < key.length)
+      return text.startsWith(key.slice(0, text.length - index), index) ? undefined : -1;
+    if (!text.startsWith(key, index)) return -1;
+    index = this.skipWhitespace(text, index + key.length);
+    if (index >= text.length) return undefined;
+    if (text.charCodeAt(index) !== 0x3a /* : */) return -1;
+    index = this.skipWhitespace(text, index + 1);
+    if (index >= text.length) return undefined;
+    return text.charCodeAt(index) === 0x5b /* [ */ ? index + 1 : -1;
+  }
+
+  /** After a Records list: the position after the wrapper's closing `}`, skipping any other keys. */
+  private findWrapperEnd(text: string, from: number): number {
+    let depth = 1;
+    let inString = false;
+    for (let index = from; index < text.length; index += 1) {
+      const code = text.charCodeAt(index);
+      if (inString) {
+        if (code === 0x5c /* \ */) index += 1;
+        else if (code === 0x22 /* " */) inString = false;
+      } else if (code === 0x22) inString = true;
+      else if (code === 0x7b || code === 0x5b) depth += 1;
+      else if (code === 0x7d || code === 0x5d) {
+        depth -= 1;
+        if (depth === 0) return index + 1;
+      }
+    }
+    return -1;
+  }
+
+  /** Progress through a bracketed value that has not ended yet, so that the next chunk resumes it. */
+  private scan: { start: number; index: number; depth: number; inString: boolean } | undefined;
+
+  /**
+   * End (exclusive) of the JSON value starting at `start`: -1 when the text ends first; `start` itself
+   * when no value starts there. Brackets are matched and strings skipped; JSON.parse checks the rest.
+   */
+  private valueEnd(text: string, start: number, final: boolean): number {
+    const first = text.charCodeAt(start);
+    if (first === 0x7b || first === 0x5b) {
+      const resume = this.scan?.start === start ? this.scan : undefined;
+      let depth = resume?.depth ?? 0;
+      let inString = resume?.inString ?? false;
+      let index = resume?.index ?? start;
+      for (; index < text.length; index += 1) {
+        const code = text.charCodeAt(index);
+        if (inString) {
+          if (code === 0x5c) index += 1;
+          else if (code === 0x22) inString = false;
+        } else if (code === 0x22) inString = true;
+        else if (code === 0x7b || code === 0x5b) depth += 1;
+        else if (code === 0x7d || code === 0x5d) {
+          depth -= 1;
+          if (depth === 0) {
+            this.scan = undefined;
+            return index + 1;
+          }
+        }
+      }
+      // After an escape as the last character, `index` is one past the end: resuming there skips the
+      // escaped character when it arrives.
+      this.scan = { start, index, depth, inString };
+      return -1;
+    }
+    if (first === 0x22) {
+      for (let index = start + 1; index < text.length; index += 1) {
+        const code = text.charCodeAt(index);
+        if (code === 0x5c) index += 1;
+        else if (code === 0x22) return index + 1;
+      }
+      return -1;
+    }
+    // Numbers, true, false, null: up to the next delimiter.
+    if (/[-0-9tfn]/.test(text.charAt(start))) {
+      let index = start;
+      while (index < text.length && !/[\s,\]}[{]/.test(text.charAt(index))) index += 1;
+      return index === text.length && !final ? -1 : index;
+    }
+    return start;
+  }
+}

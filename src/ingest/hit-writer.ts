@@ -1,0 +1,298 @@
+// Stores one batch inside the caller's transaction: the batch row, its hits (one per rule and CloudTrail
+// eventID, ever), their searchable fields, the alerts they open or extend, and per-rule error counts.
+import type { EntityManager } from 'typeorm';
+import type { Severity } from '../engine/rule.js';
+import { chunksFor, parseSqliteTimestamp, sqliteTimestamp, valuesList } from '../storage/sql.js';
+import { assignAlerts, groupKey, type AlertState, type GroupableHit } from './alert-grouping.js';
+import { indexedFields } from './hit-fields.js';
+
+export interface PendingHit extends GroupableHit {
+  ruleVersionId: number;
+  ruleVersion: number;
+  logType: string;
+  /** CloudTrail's eventID, when the event has one. */
+  eventId: string | null;
+  outputFields: Record<string, unknown>;
+  event: Record<string, unknown>;
+}
+
+export interface RuleErrorTally {
+  count: number;
+  lastError: string;
+}
+
+export interface BatchRecord {
+  receivedAt: Date;
+  received: number;
+  accepted: number;
+  rejected: number;
+  idempotencyKey: string | null;
+}
+
+export interface WriteOutcome {
+  batchId: number;
+  hitsStored: number;
+  /** Hits not stored again: the same rule already matched the same CloudTrail eventID. */
+  duplicateHits: number;
+  alertsOpened: number;
+  alertsUpdated: number;
+}
+
+interface AlertRow {
+  id: number;
+  rule_id: string;
+  dedup_key: string;
+  title: string;
+  severity: Severity;
+  status: AlertState['status'];
+  first_event_time: string;
+  last_event_time: string;
+  window_end: string;
+  hit_count: number;
+  threshold: number;
+  opened_at: string | null;
+}
+
+const HIT_COLUMNS = [
+  'batch_id',
+  'batch_seq',
+  'rule_id',
+  'rule_version_id',
+  'rule_version',
+  'severity',
+  'title',
+  'dedup_key',
+  'alert_id',
+  'log_type',
+  'event_time',
+  'received_at',
+  'event_id',
+  'output_fields',
+  'event',
+];
+
+export async function writeBatch(
+  manager: EntityManager,
+  record: BatchRecord,
+  pending: readonly PendingHit[],
+  ruleErrors: ReadonlyMap<string, RuleErrorTally>,
+): Promise<WriteOutcome> {
+  const now = record.receivedAt;
+  const [{ id: batchId }] = await manager.query<[{ id: number }]>(
+    'INSERT INTO "ingest_batches" ("received_at", "received", "accepted", "rejected", "hits", "alerts_opened", "idempotency_key") VALUES (?, ?, ?, ?, 0, 0, ?) RETURNING "id"',
+    [
+      sqliteTimestamp(now.getTime()),
+      record.received,
+      record.accepted,
+      record.rejected,
+      record.idempotencyKey,
+    ],
+  );
+
+  const hits = await withoutStoredEventIds(manager, pending);
+  const duplicateHits = pending.length - hits.length;
+
+  const existing = await loadOpenAlerts(manager, hits);
+  const alerts = assignAlerts(hits, existing, now);
+  const touched = [...new Set(alerts.filter((alert): alert is AlertState => alert !== undefined))];
+  for (const alert of touched.filter((candidate) => candidate.isNew))
+    alert.id = await insertAlert(manager, alert, now);
+
+  const storedIds = await insertHits(manager, batchId, hits, alerts, now.getTime());
+  await insertFields(manager, hits, storedIds);
+  for (const alert of touched.filter((candidate) => !candidate.isNew)) await updateAlert(manager, alert, now);
+  await recordRuleErrors(manager, ruleErrors, now);
+
+  const alertsOpened = touched.filter((alert) => alert.openedNow).length;
+  await manager.query('UPDATE "ingest_batches" SET "hits" = ?, "alerts_opened" = ? WHERE "id" = ?', [
+    storedIds.size,
+    alertsOpened,
+    batchId,
+  ]);
+  return {
+    batchId,
+    hitsStored: storedIds.size,
+    duplicateHits: duplicateHits + (hits.length - storedIds.size),
+    alertsOpened,
+    alertsUpdated: touched.filter((alert) => !alert.isNew && !alert.openedNow && alert.status !== 'pending')
+      .length,
+  };
+}
+
+/** Drops hits whose (rule, eventID) is stored already, or repeats an earlier one of this batch. */
+async function withoutStoredEventIds(
+  manager: EntityManager,
+  pending: readonly PendingHit[],
+): Promise<PendingHit[]> {
+  const seen = new Set<string>();
+  const eventIds = [...new Set(pending.map((hit) => hit.eventId).filter((id): id is string => id !== null))];
+  for (const chunk of chunksFor(eventIds, 1)) {
+    const rows = await manager.query<{ rule_id: string; event_id: string }[]>(
+      `SELECT "rule_id", "event_id" FROM "hits" WHERE "event_id" IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const row of rows) seen.add(`${row.rule_id}\u0000${row.event_id}`);
+  }
+  return pending.filter((hit) => {
+    if (hit.eventId === null) return true;
+    const key = `${hit.ruleId}\u0000${hit.eventId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Alerts that hits of this batch may join: same rule and dedup key, window still open at the batch's earliest event. */
+async function loadOpenAlerts(
+  manager: EntityManager,
+  hits: readonly PendingHit[],
+): Promise<Map<string, AlertState[]>> {
+  const groups = new Map<string, { ruleId: string; dedupKey: string }>();
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const hit of hits) {
+    if (!hit.policy.createAlert) continue;
+    groups.set(groupKey(hit.ruleId, hit.dedupKey), { ruleId: hit.ruleId, dedupKey: hit.dedupKey });
+    earliest = Math.min(earliest, hit.eventTime);
+  }
+  const existing = new Map<string, AlertState[]>();
+  for (const chunk of chunksFor([...groups.values()], 2)) {
+    const rows = await manager.query<AlertRow[]>(
+      `SELECT * FROM "alerts" WHERE "status" != 'closed' AND "window_end" > ? AND ("rule_id", "dedup_key") IN (VALUES ${valuesList(chunk.length, 2)})`,
+      [sqliteTimestamp(earliest), ...chunk.flatMap((group) => [group.ruleId, group.dedupKey])],
+    );
+    for (const row of rows) {
+      const key = groupKey(row.rule_id, row.dedup_key);
+      const list = existing.get(key) ?? [];
+      list.push({
+        id: row.id,
+        ruleId: row.rule_id,
+        dedupKey: row.dedup_key,
+        title: row.title,
+        severity: row.severity,
+        status: row.status,
+        firstEventTime: parseSqliteTimestamp(row.first_event_time),
+        lastEventTime: parseSqliteTimestamp(row.last_event_time),
+        windowEnd: parseSqliteTimestamp(row.window_end),
+        hitCount: row.hit_count,
+        threshold: row.threshold,
+        openedAt: row.opened_at === null ? null : new Date(parseSqliteTimestamp(row.opened_at)),
+        isNew: false,
+        changed: false,
+        openedNow: false,
+      });
+      existing.set(key, list);
+    }
+  }
+  return existing;
+}
+
+async function insertAlert(manager: EntityManager, alert: AlertState, now: Date): Promise<number> {
+  const [{ id }] = await manager.query<[{ id: number }]>(
+    `INSERT INTO "alerts" ("rule_id", "dedup_key", "title", "severity", "status", "first_event_time", "last_event_time", "window_end", "hit_count", "threshold", "opened_at", "created_at", "updated_at") VALUES ${valuesList(1, 13)} RETURNING "id"`,
+    [
+      alert.ruleId,
+      alert.dedupKey,
+      alert.title,
+      alert.severity,
+      alert.status,
+      sqliteTimestamp(alert.firstEventTime),
+      sqliteTimestamp(alert.lastEventTime),
+      sqliteTimestamp(alert.windowEnd),
+      alert.hitCount,
+      alert.threshold,
+      alert.openedAt ? sqliteTimestamp(alert.openedAt.getTime()) : null,
+      sqliteTimestamp(now.getTime()),
+      sqliteTimestamp(now.getTime()),
+    ],
+  );
+  return id;
+}
+
+async function updateAlert(manager: EntityManager, alert: AlertState, now: Date): Promise<void> {
+  await manager.query(
+    'UPDATE "alerts" SET "severity" = ?, "status" = ?, "last_event_time" = ?, "hit_count" = ?, "opened_at" = ?, "updated_at" = ? WHERE "id" = ?',
+    [
+      alert.severity,
+      alert.status,
+      sqliteTimestamp(alert.lastEventTime),
+      alert.hitCount,
+      alert.openedAt ? sqliteTimestamp(alert.openedAt.getTime()) : null,
+      sqliteTimestamp(now.getTime()),
+      alert.id,
+    ],
+  );
+}
+
+/** Inserts the hits; returns the stored id of each, by position in `hits`. */
+async function insertHits(
+  manager: EntityManager,
+  batchId: number,
+  hits: readonly PendingHit[],
+  alerts: readonly (AlertState | undefined)[],
+  receivedAt: number,
+): Promise<Map<number, number>> {
+  const ids = new Map<number, number>();
+  const received = sqliteTimestamp(receivedAt);
+  const positions = hits.map((_, index) => index);
+  for (const chunk of chunksFor(positions, HIT_COLUMNS.length)) {
+    const values = chunk.flatMap((position) => {
+      const hit = hits[position] as PendingHit;
+      return [
+        batchId,
+        position,
+        hit.ruleId,
+        hit.ruleVersionId,
+        hit.ruleVersion,
+        hit.severity,
+        hit.title,
+        hit.dedupKey,
+        alerts[position]?.id ?? null,
+        hit.logType,
+        sqliteTimestamp(hit.eventTime),
+        received,
+        hit.eventId,
+        JSON.stringify(hit.outputFields),
+        JSON.stringify(hit.event),
+      ];
+    });
+    // ON CONFLICT: another writer stored the same (rule, eventID) first; that hit is simply not stored twice.
+    const rows = await manager.query<{ id: number; batch_seq: number }[]>(
+      `INSERT INTO "hits" (${HIT_COLUMNS.map((column) => `"${column}"`).join(', ')}) VALUES ${valuesList(chunk.length, HIT_COLUMNS.length)} ON CONFLICT DO NOTHING RETURNING "id", "batch_seq"`,
+      values,
+    );
+    for (const row of rows) ids.set(row.batch_seq, row.id);
+  }
+  return ids;
+}
+
+async function insertFields(
+  manager: EntityManager,
+  hits: readonly PendingHit[],
+  ids: ReadonlyMap<number, number>,
+): Promise<void> {
+  const rows: unknown[][] = [];
+  hits.forEach((hit, position) => {
+    const id = ids.get(position);
+    if (id === undefined) return;
+    for (const field of indexedFields(hit.outputFields, hit.event)) rows.push([id, field.name, field.value]);
+  });
+  for (const chunk of chunksFor(rows, 3)) {
+    await manager.query(
+      `INSERT INTO "hit_fields" ("hit_id", "name", "value") VALUES ${valuesList(chunk.length, 3)}`,
+      chunk.flat(),
+    );
+  }
+}
+
+async function recordRuleErrors(
+  manager: EntityManager,
+  errors: ReadonlyMap<string, RuleErrorTally>,
+  now: Date,
+): Promise<void> {
+  for (const [ruleId, tally] of errors) {
+    await manager.query(
+      'UPDATE "rules" SET "error_count" = "error_count" + ?, "last_error" = ?, "last_error_at" = ? WHERE "rule_id" = ?',
+      [tally.count, tally.lastError.slice(0, 2000), sqliteTimestamp(now.getTime()), ruleId],
+    );
+  }
+}

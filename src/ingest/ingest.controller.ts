@@ -1,0 +1,112 @@
+import { Controller, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsOptional, Matches } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { InvalidParametersError } from '../common/errors.js';
+import { ApiProblems } from '../common/openapi.js';
+import { IngestService, type IngestAnswer } from './ingest.service.js';
+import { INGEST_EXAMPLE } from './ingest-examples.js';
+
+/** Routes whose bodies reach the handler as a raw stream (see common/body-parsers.ts). */
+export const STREAMED_BODY_ROUTES: ReadonlySet<string> = new Set(['/v1/events']);
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+export class IngestQuery {
+  @ApiPropertyOptional({
+    description:
+      "Log type of every event (default: each event's p_log_type, else AWS CloudTrail recognised by its shape)",
+    example: 'AWS.CloudTrail',
+  })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+    message: 'logType must be a log type name such as AWS.CloudTrail',
+  })
+  logType?: string;
+}
+
+class RejectedEventDto {
+  @ApiProperty({ description: '0-based position of the event in the batch' }) index: number;
+  @ApiProperty({
+    example:
+      'no log type: name one (logType), set p_log_type in the event, or send a recognised shape such as AWS CloudTrail',
+  })
+  error: string;
+}
+
+class IngestAnswerDto {
+  @ApiProperty() batchId: number;
+  @ApiProperty({ description: 'Events found in the body' }) received: number;
+  @ApiProperty({ description: 'Events normalised and evaluated' }) accepted: number;
+  @ApiProperty({ type: [RejectedEventDto], description: 'The first 1000 rejected events' })
+  rejected: RejectedEventDto[];
+  @ApiProperty() rejectedCount: number;
+  @ApiProperty({ description: 'Hits stored' }) hits: number;
+  @ApiProperty({ description: 'Hits not stored again: the rule already matched the same CloudTrail eventID' })
+  duplicateHits: number;
+  @ApiProperty({ description: 'Alerts this batch opened' }) alerts: number;
+  @ApiProperty({ description: 'Open alerts that this batch joined' }) alertsUpdated: number;
+}
+
+@ApiTags('events')
+@Controller({ path: 'events', version: '1' })
+export class IngestController {
+  constructor(private readonly ingestService: IngestService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Send a batch of events',
+    description:
+      'A JSON array, NDJSON, concatenated JSON objects, one object, or a CloudTrail {"Records": [...]} file; plain or with Content-Encoding gzip, deflate or br. Each event is normalised, evaluated by the enabled rules, and every hit stored with the rule’s output fields and grouped into alerts. The batch is one transaction: the answer comes after the commit. An event that cannot be decoded or has no log type is rejected alone, with its index. With an Idempotency-Key, a retry gets the first answer and stores nothing new; a hit for the same rule and CloudTrail eventID is stored once in any case.',
+  })
+  @ApiQuery({ name: 'logType', required: false, example: 'AWS.CloudTrail' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Up to 200 visible ASCII characters; kept for 24 hours',
+  })
+  @ApiBody({
+    required: true,
+    description: 'Events (the example: the founding rule’s three test events)',
+    schema: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    examples: { seed: { summary: 'The seed rule’s three test events', value: INGEST_EXAMPLE } },
+  })
+  @ApiOkResponse({
+    type: IngestAnswerDto,
+    description: 'Stored (or, with a repeated Idempotency-Key, the first answer again)',
+  })
+  @ApiProblems(400, 409, 413, 415)
+  async ingest(
+    @Req() request: FastifyRequest,
+    @Query() query: IngestQuery,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<IngestAnswer> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new InvalidParametersError([
+        { parameter: 'Idempotency-Key', message: 'must be 1 to 200 visible ASCII characters' },
+      ]);
+    }
+    const body = request.body instanceof Readable ? request.body : Readable.from([]);
+    const { replayed, ...answer } = await this.ingestService.ingest({
+      body,
+      contentType: request.headers['content-type'],
+      contentEncoding: request.headers['content-encoding'],
+      logType: query.logType,
+      idempotencyKey,
+    });
+    if (replayed) void reply.header('idempotent-replayed', 'true');
+    return answer;
+  }
+}

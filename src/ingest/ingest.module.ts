@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { RulesModule } from '../rules/rules.module.js';
+import { IngestController } from './ingest.controller.js';
+import { IngestService } from './ingest.service.js';
+
+@Module({
+  imports: [RulesModule],
+  controllers: [IngestController],
+  providers: [IngestService],
+})
+export class IngestModule {}

@@ -1,0 +1,262 @@
+// POST /v1/events from body to durable hits: decode as the body arrives, normalise and evaluate each
+// event on one snapshot of the rules, then store the whole batch in one transaction. The answer is
+// given only after the commit.
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import type { EntityManager } from 'typeorm';
+import { ConflictError, DomainError } from '../common/errors.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { prepareEvent } from '../engine/events.js';
+import { CLOUDTRAIL_LOG_TYPE } from '../engine/logtypes/index.js';
+import { ActiveRuleSet, type RuleSetSnapshot } from '../rules/active-rule-set.service.js';
+import { Database } from '../storage/database.service.js';
+import { IdempotencyKeyEntity } from '../storage/entities.js';
+import { RequestBody } from './body-stream.js';
+import { EventDecoder, type BodyShape, type DecodedItem } from './event-decoder.js';
+import { writeBatch, type PendingHit, type RuleErrorTally } from './hit-writer.js';
+
+export interface IngestRequest {
+  body: Readable;
+  contentType: string | undefined;
+  contentEncoding: string | undefined;
+  logType: string | undefined;
+  idempotencyKey: string | undefined;
+}
+
+export interface RejectedEvent {
+  index: number;
+  error: string;
+}
+
+export interface IngestAnswer {
+  batchId: number;
+  received: number;
+  accepted: number;
+  /** The first MAX_LISTED_REJECTIONS rejected events; rejectedCount says how many there were. */
+  rejected: RejectedEvent[];
+  rejectedCount: number;
+  /** Hits stored by this batch. */
+  hits: number;
+  /** Hits not stored again: the rule already matched the same CloudTrail eventID. */
+  duplicateHits: number;
+  /** Alerts this batch opened. */
+  alerts: number;
+  /** Open alerts that this batch's hits joined. */
+  alertsUpdated: number;
+}
+
+export const MAX_LISTED_REJECTIONS = 1000;
+/** Idempotency keys are kept this long; a retry after that is a new batch. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+const NDJSON_TYPES = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/jsonlines',
+  'application/x-jsonlines',
+  'text/x-ndjson',
+]);
+
+/** NDJSON when Content-Type says so; otherwise the body's own brackets tell (JSON also covers NDJSON). */
+export function bodyShape(contentType: string | undefined): BodyShape {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  return type !== undefined && NDJSON_TYPES.has(type) ? 'ndjson' : 'json';
+}
+
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger('Ingest');
+  private lastPrune = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly database: Database,
+    private readonly activeRules: ActiveRuleSet,
+  ) {}
+
+  async ingest(request: IngestRequest): Promise<IngestAnswer & { replayed: boolean }> {
+    const receivedAt = new Date();
+    const rules = this.activeRules.snapshot();
+    const body = new RequestBody(request.body, request.contentEncoding, {
+      maxBodyBytes: this.config.bodyLimitBytes,
+      maxDecompressedBytes: this.config.ingest.maxDecompressedBytes,
+    });
+    const batch = new BatchEvaluation(rules, request.logType, receivedAt);
+    const decoder = new EventDecoder(bodyShape(request.contentType));
+    const take = (items: DecodedItem[]) => {
+      if (decoder.count > this.config.ingest.maxEvents) {
+        throw new DomainError(
+          413,
+          'too_many_events',
+          'Too many events',
+          `a batch may hold at most ${this.config.ingest.maxEvents} events; nothing was stored`,
+        );
+      }
+      for (const item of items) batch.add(item);
+    };
+    for await (const text of body.text()) take(decoder.write(text));
+    take(decoder.end());
+
+    if (batch.received === 0) {
+      throw new DomainError(
+        400,
+        'no_events',
+        'No events',
+        'the body holds no events: send a JSON array, NDJSON, JSON objects or a CloudTrail Records file',
+      );
+    }
+    if (batch.accepted === 0) {
+      throw new DomainError(
+        400,
+        'no_valid_events',
+        'No valid events',
+        `none of the ${batch.received} events could be accepted; nothing was stored`,
+        {
+          rejected: batch.rejected.slice(0, MAX_LISTED_REJECTIONS),
+        },
+      );
+    }
+    const requestHash = body.digest();
+    const answer = await this.database.write(async (manager) => {
+      if (request.idempotencyKey !== undefined) {
+        const previous = await manager.findOne(IdempotencyKeyEntity, {
+          where: { key: request.idempotencyKey },
+        });
+        if (previous) {
+          if (previous.requestHash !== requestHash) {
+            throw new ConflictError(
+              'idempotency_key_reused',
+              'this Idempotency-Key was used for a different body; use a new key for a new batch',
+            );
+          }
+          return { ...(previous.response as unknown as IngestAnswer), replayed: true };
+        }
+      }
+      const outcome = await writeBatch(
+        manager,
+        {
+          receivedAt,
+          received: batch.received,
+          accepted: batch.accepted,
+          rejected: batch.rejected.length,
+          idempotencyKey: request.idempotencyKey ?? null,
+        },
+        batch.hits,
+        batch.ruleErrors,
+      );
+      const result: IngestAnswer = {
+        batchId: outcome.batchId,
+        received: batch.received,
+        accepted: batch.accepted,
+        rejected: batch.rejected.slice(0, MAX_LISTED_REJECTIONS),
+        rejectedCount: batch.rejected.length,
+        hits: outcome.hitsStored,
+        duplicateHits: outcome.duplicateHits,
+        alerts: outcome.alertsOpened,
+        alertsUpdated: outcome.alertsUpdated,
+      };
+      if (request.idempotencyKey !== undefined)
+        await this.remember(manager, request.idempotencyKey, requestHash, result, receivedAt);
+      return { ...result, replayed: false };
+    });
+    if (!answer.replayed) {
+      this.logger.debug(
+        `batch ${answer.batchId}: ${answer.accepted}/${answer.received} events, ${answer.hits} hits, ${answer.alerts} alerts opened`,
+      );
+    }
+    return answer;
+  }
+
+  private async remember(
+    manager: EntityManager,
+    key: string,
+    requestHash: string,
+    response: IngestAnswer,
+    now: Date,
+  ): Promise<void> {
+    const record = manager.create(IdempotencyKeyEntity, {
+      key,
+      requestHash,
+      response: { ...response },
+      createdAt: now,
+    });
+    await manager.save(record);
+    // Forget old keys now and then, in the same transaction, rather than with a timer.
+    if (now.getTime() - this.lastPrune > 60_000) {
+      this.lastPrune = now.getTime();
+      await manager
+        .createQueryBuilder()
+        .delete()
+        .from(IdempotencyKeyEntity)
+        .where('created_at < :cutoff', { cutoff: new Date(now.getTime() - IDEMPOTENCY_TTL_MS) })
+        .execute();
+    }
+  }
+}
+
+/** One batch's events going through the rules: counts, rejections, pending hits and rule errors. */
+class BatchEvaluation {
+  received = 0;
+  accepted = 0;
+  readonly rejected: RejectedEvent[] = [];
+  readonly hits: PendingHit[] = [];
+  readonly ruleErrors = new Map<string, RuleErrorTally>();
+
+  constructor(
+    private readonly rules: RuleSetSnapshot,
+    private readonly logType: string | undefined,
+    private readonly receivedAt: Date,
+  ) {}
+
+  add(item: DecodedItem): void {
+    this.received += 1;
+    if ('error' in item) {
+      this.rejected.push({ index: item.index, error: item.error });
+      return;
+    }
+    const prepared = prepareEvent(item.event, { logType: this.logType, receivedAt: this.receivedAt });
+    if (!prepared.ok) {
+      this.rejected.push({ index: item.index, error: prepared.error });
+      return;
+    }
+    this.accepted += 1;
+    const { event, logType } = prepared;
+    const matches = this.rules.ruleSet.evaluate(event, logType, ({ ruleId, error }) => {
+      const tally = this.ruleErrors.get(ruleId) ?? { count: 0, lastError: '' };
+      tally.count += 1;
+      tally.lastError = error instanceof Error ? error.message : String(error);
+      this.ruleErrors.set(ruleId, tally);
+    });
+    if (matches.length === 0) return;
+    const eventTime = Date.parse(typeof event.p_event_time === 'string' ? event.p_event_time : '');
+    const eventId =
+      logType === CLOUDTRAIL_LOG_TYPE && typeof event.eventID === 'string'
+        ? event.eventID.slice(0, 128)
+        : null;
+    for (const match of matches) {
+      const active = this.rules.versions.get(match.ruleId);
+      if (!active) continue;
+      const definition = active.compiled.definition;
+      this.hits.push({
+        ruleId: match.ruleId,
+        ruleVersionId: active.versionId,
+        ruleVersion: active.version,
+        severity: match.severity,
+        title: match.title,
+        dedupKey: match.dedup,
+        logType,
+        eventTime: Number.isNaN(eventTime) ? this.receivedAt.getTime() : eventTime,
+        eventId,
+        outputFields: match.alertContext,
+        event,
+        policy: {
+          dedupPeriodMinutes: definition.dedupPeriodMinutes,
+          threshold: definition.threshold,
+          createAlert: definition.createAlert,
+        },
+      });
+    }
+  }
+}

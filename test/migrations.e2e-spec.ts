@@ -26,7 +26,10 @@ describe('SQLite migrations', () => {
 
   it('leave nothing for TypeORM to change after they ran', async () => {
     const applied = await dataSource.runMigrations();
-    expect(applied.map((migration) => migration.name)).toEqual(['InitialSchema1764460800000', 'Ingest1764470000000']);
+    expect(applied.map((migration) => migration.name)).toEqual([
+      'InitialSchema1764460800000',
+      'Ingest1764470000000',
+    ]);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });

@@ -459,5 +459,7 @@ Tests:
     );
     expect(rule).toMatchObject({ error_count: 2, last_error: 'boom on this event' });
     expect(rule.last_error_at).toBeTruthy();
+    const view = await http(running.url, 'GET', '/v1/rules/Test.Fragile');
+    expect(view.body.errors).toMatchObject({ count: 2, last: 'boom on this event' });
   });
 });

@@ -1,57 +1,12 @@
 // The service as a new user starts it: the built main.js, configuration from the environment, an SQLite
 // file under ./data of the working directory, and a restart that keeps everything.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from './support/app.js';
-import { REPO_ROOT } from './support/shared.js';
-
-const MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
-
-interface Server {
-  process: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-function start(cwd: string, env: Record<string, string> = {}): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], {
-      cwd,
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'log', ...env },
-    });
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s]+) /.exec(output);
-      if (match?.[1]) resolve({ process: child, url: match[1], output: () => output });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-}
-
-/** SIGTERM; resolves true when the process closed by itself (exit 0, or re-raising the signal after closing). */
-function stop(server: Server): Promise<boolean> {
-  return new Promise((resolve) => {
-    server.process.removeAllListeners('exit');
-    server.process.on('exit', (code, signal) => resolve(code === 0 || signal === 'SIGTERM'));
-    server.process.kill('SIGTERM');
-  });
-}
-
-function run(cwd: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN], { cwd, env: { ...process.env, ...env } });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
-}
+import { MAIN, run, start, stop } from './support/process.js';
 
 describe('the server process', () => {
   let workDir = '';

@@ -18,6 +18,8 @@ export interface RuleSummaryView {
   detectionLanguage: string;
   origin: RuleOrigin;
   tests: { passed: number; failed: number };
+  /** Errors raised while evaluating the rule on events (the events still went to the other rules). */
+  errors: { count: number; last: string | null; lastAt: string | null };
   createdAt: string;
   updatedAt: string;
 }
@@ -74,6 +76,7 @@ export function summaryView(rule: RuleEntity, version: RuleVersionEntity): RuleS
     detectionLanguage: metadata.detectionLanguage,
     origin: version.origin,
     tests: { passed: version.testsPassed, failed: version.testsFailed },
+    errors: { count: rule.errorCount, last: rule.lastError, lastAt: rule.lastErrorAt?.toISOString() ?? null },
     createdAt: rule.createdAt.toISOString(),
     updatedAt: rule.updatedAt.toISOString(),
   };

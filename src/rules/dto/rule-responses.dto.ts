@@ -6,6 +6,13 @@ class TestCountsDto {
   @ApiProperty({ example: 0 }) failed: number;
 }
 
+class RuleErrorsDto {
+  @ApiProperty({ example: 0, description: 'Errors raised while evaluating the rule on events' })
+  count: number;
+  @ApiProperty({ nullable: true, type: String }) last: string | null;
+  @ApiProperty({ nullable: true, type: String }) lastAt: string | null;
+}
+
 export class RuleSummaryDto {
   @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) ruleId: string;
   @ApiProperty({ example: 1 }) version: number;
@@ -20,6 +27,7 @@ export class RuleSummaryDto {
   @ApiProperty({ enum: ['panther', 'condition'] }) detectionLanguage: string;
   @ApiProperty({ enum: ['builtin', 'api', 'import'] }) origin: string;
   @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
+  @ApiProperty({ type: RuleErrorsDto }) errors: RuleErrorsDto;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }

@@ -6,12 +6,14 @@ import { Logger, VersioningType, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import { ProblemDto } from './common/openapi.js';
 import { PROBLEM_CONTENT_TYPE, ProblemFilter } from './common/problem.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { LOG_LEVELS, type AppConfig } from './config/config.js';
 import { registerBodyParsers } from './common/body-parsers.js';
+import { RULE_SOURCE_ROUTES } from './rules/rule-body.js';
 import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller.js';
 import { PACK_EXAMPLE, SEED_RULE_EXAMPLE } from './rules/rule-examples.js';
 
@@ -25,8 +27,16 @@ export async function createApp(
   config: AppConfig,
   options: { logger?: false } = {},
 ): Promise<NestFastifyApplication> {
+  const problems = new ProblemFilter();
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    // Rule ids are up to 200 characters, more once percent-encoded.
+    routerOptions: { maxParamLength: 1000 },
+    // Errors Fastify meets before routing (bad URL encoding, over-long parameters) are problems too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const problem = problems.toProblem(error, request);
+      void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+    },
     // A caller's own request id is kept when it is sane, so that logs on both sides line up.
     requestIdHeader: false,
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
@@ -40,23 +50,31 @@ export async function createApp(
     logger: options.logger ?? logLevels(config.logLevel),
     bufferLogs: false,
   });
-  setupApp(app, config);
+  setupApp(app, config, problems);
   await app.init();
   return app;
 }
 
-export function setupApp(app: NestFastifyApplication, config: AppConfig): void {
+export function setupApp(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  problems = new ProblemFilter(),
+): void {
   const fastify = app.getHttpAdapter().getInstance();
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
   });
-  registerBodyParsers(fastify, { bodyLimit: config.bodyLimitBytes, streamedRoutes: STREAMED_BODY_ROUTES });
+  registerBodyParsers(fastify, {
+    bodyLimit: config.bodyLimitBytes,
+    streamedRoutes: STREAMED_BODY_ROUTES,
+    textRoutes: RULE_SOURCE_ROUTES,
+  });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(createValidationPipe());
   // Nest routes Fastify's own errors (body parsing, limits, unknown routes) through this filter too.
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(problems);
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

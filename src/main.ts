@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.setup.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+import { ensureDatabaseLocation } from './storage/data-source.js';
 
 /** rules/ at the repository root, found from this file whether it runs from src/ or dist/src/. */
 function defaultRulesDir(): string {
@@ -22,8 +23,18 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`tripline: ${error.message}\n`);
     process.exit(1);
   }
-  const app = await createApp(config);
-  await app.listen(config.port, config.host);
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    ensureDatabaseLocation(config);
+    app = await createApp(config);
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    // Opening the database or the port failed: say so plainly and stop, rather than hang or dump a trace.
+    const reason = error instanceof Error ? error.message : String(error);
+    const where = config.database.kind === 'sqlite' ? `database ${config.database.path}` : 'database';
+    process.stderr.write(`tripline: cannot start (${where}, ${config.host}:${config.port}): ${reason}\n`);
+    process.exit(1);
+  }
   const logger = new Logger('Tripline');
   const url = await app.getUrl();
   logger.log(`listening on ${url} (API ${url}/v1, Swagger UI ${url}/docs)`);

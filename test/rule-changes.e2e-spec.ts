@@ -81,6 +81,9 @@ describe('rule changes', () => {
     await http(running.url, 'PUT', '/v1/rules/Swap.Login', {
       body: rule('Swap.Login', 'ConsoleLogin').replace('Severity: Low', 'Severity: High'),
     });
+    // A new version keeps the rule disabled: the user's PATCH stands until someone enables it.
+    expect(active.activeVersion('Swap.Login')).toBeUndefined();
+    await http(running.url, 'PATCH', '/v1/rules/Swap.Login', { body: { enabled: true } });
     expect(active.activeVersion('Swap.Login')?.version).toBe(2);
     expect(
       active.current.evaluate(loginEvent(), 'AWS.CloudTrail').find((hit) => hit.ruleId === 'Swap.Login')

@@ -244,11 +244,34 @@ describe('rules API', () => {
     ]);
   });
 
+  it('keeps a rule disabled across new versions, unless the new source changes Enabled', async () => {
+    await http(base, 'POST', '/v1/rules', { body: rule('Test.Stays.Off') });
+    await http(base, 'PATCH', '/v1/rules/Test.Stays.Off', { body: { enabled: false } });
+    const next = await http(base, 'PUT', '/v1/rules/Test.Stays.Off', {
+      body: rule('Test.Stays.Off', { severity: 'High' }),
+    });
+    expect(next.body.rule).toMatchObject({ version: 2, enabled: false });
+    const explicit = await http(base, 'PUT', '/v1/rules/Test.Stays.Off', {
+      body: rule('Test.Stays.Off', { extra: 'Enabled: false\n' }),
+    });
+    expect(explicit.body.rule).toMatchObject({ version: 3, enabled: false });
+    const back = await http(base, 'PUT', '/v1/rules/Test.Stays.Off', {
+      body: rule('Test.Stays.Off', { extra: 'Enabled: true\n' }),
+    });
+    expect(back.body.rule).toMatchObject({ version: 4, enabled: true });
+  });
+
   it('deletes a rule', async () => {
     await http(base, 'POST', '/v1/rules', { body: rule('Test.Delete') });
     expect((await http(base, 'DELETE', '/v1/rules/Test.Delete')).status).toBe(204);
     expect((await http(base, 'GET', '/v1/rules/Test.Delete')).status).toBe(404);
     expect((await http(base, 'DELETE', '/v1/rules/Test.Delete')).status).toBe(404);
+    // Its versions stay readable, so that hits made by it can still be explained.
+    const versions = await http(base, 'GET', '/v1/rules/Test.Delete/versions');
+    expect(versions.body.items.map((v: { version: number }) => v.version)).toEqual([1]);
+    expect((await http(base, 'GET', '/v1/rules/Test.Delete/versions/1')).body.source).toBe(
+      rule('Test.Delete'),
+    );
     // Uploading it again brings it back as a new version; version numbers never repeat.
     const revived = await http(base, 'POST', '/v1/rules', { body: rule('Test.Delete') });
     expect(revived.body).toMatchObject({ action: 'created', rule: { version: 2 } });
@@ -282,6 +305,13 @@ describe('rules API', () => {
     });
     expect(events.body.events[1]).toMatchObject({ index: 1, matched: false });
     expect(events.body.events[2]).toMatchObject({ index: 2, matched: false });
+    const otherLogType = await http(base, 'POST', `/v1/rules/${SEED_RULE_ID}/test`, {
+      body: { events: [seedTestEvent], logType: 'Okta.SystemLog' },
+    });
+    expect(otherLogType.body).toMatchObject({
+      hits: 0,
+      events: [{ index: 0, matched: false, logType: 'Okta.SystemLog' }],
+    });
     const bad = await http(base, 'POST', `/v1/rules/${SEED_RULE_ID}/test`, { body: { events: [1, 'x'] } });
     expect(bad.status).toBe(400);
   });
@@ -337,9 +367,14 @@ describe('rules API', () => {
     const png = await http(base, 'POST', '/v1/rules', { body: 'x', contentType: 'image/png' });
     expect(png.status).toBe(415);
     expect(png.body.code).toBe('unsupported_media_type');
-    const json = await http(base, 'POST', '/v1/rules', { body: '{bad', contentType: 'application/json' });
-    expect(json.status).toBe(400);
-    expect(json.body.code).toBe('invalid_json');
+    const json = await http(base, 'POST', '/v1/rules', {
+      body: '{\n  "RuleID": "x",\n  bad\n}',
+      contentType: 'application/json',
+    });
+    expect(json.status).toBe(422);
+    expect(json.body.code).toBe('invalid_rule');
+    expect(json.body.errors[0]).toMatchObject({ code: 'json_syntax', line: 3 });
+    expect(json.body.detail).toMatch(/invalid JSON/);
     const empty = await http(base, 'POST', '/v1/rules', { body: '   ', contentType: 'application/yaml' });
     expect(empty.status).toBe(400);
     const two = await http(base, 'POST', '/v1/rules', {
@@ -499,5 +534,82 @@ describe('a restart', () => {
       await second.close();
       await removeDatabase(second);
     }
+  });
+});
+
+describe('rules API: awkward input', () => {
+  let running: RunningApp;
+  let base: string;
+
+  beforeAll(async () => {
+    running = await startApp({ builtinRules: false });
+    base = running.url;
+  });
+
+  afterAll(async () => {
+    await running.close();
+    await removeDatabase(running);
+  });
+
+  it('stores what it checked: directives, markers and comments included', async () => {
+    const source = `%YAML 1.1\n# Team: detection engineering\n---\n${rule('Test.Yaml11', { extra: 'Enabled: yes\n' })}`;
+    const created = await http(base, 'POST', '/v1/rules', { body: source });
+    expect(created.status).toBe(201);
+    expect(created.body.rule.enabled).toBe(true);
+    const stored = await http(base, 'GET', '/v1/rules/Test.Yaml11');
+    expect(stored.status).toBe(200);
+    expect(stored.body.source).toBe(source);
+    const inline = await http(base, 'POST', '/v1/rules', {
+      body: '--- {AnalysisType: rule, RuleID: Test.Inline, LogTypes: [AWS.CloudTrail], Severity: Low, Condition: \'eventName eq "X"\'}\n',
+    });
+    expect(inline.status).toBe(201);
+    expect((await http(base, 'GET', '/v1/rules/Test.Inline')).status).toBe(200);
+  });
+
+  it('serves rule ids up to the 200 characters it accepts', async () => {
+    const ruleId = `Test.${'x'.repeat(195)}`;
+    expect((await http(base, 'POST', '/v1/rules', { body: rule(ruleId) })).status).toBe(201);
+    expect((await http(base, 'GET', `/v1/rules/${ruleId}`)).body.ruleId).toBe(ruleId);
+    expect((await http(base, 'PATCH', `/v1/rules/${ruleId}`, { body: { enabled: false } })).status).toBe(200);
+    expect((await http(base, 'DELETE', `/v1/rules/${ruleId}`)).status).toBe(204);
+    expect((await http(base, 'POST', '/v1/rules', { body: rule('export') })).body.errors[0]).toMatchObject({
+      key: 'RuleID',
+    });
+    const badEncoding = await http(base, 'GET', '/v1/rules/%E0%A4%A');
+    expect(badEncoding.status).toBe(400);
+    expect(badEncoding.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('refuses deep nesting and oversized sources with a 4xx, never a 5xx', async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 3000; i++) deep = { a: deep };
+    const events = await http(base, 'POST', '/v1/rules/Test.Yaml11/test', { body: { events: [deep] } });
+    expect(events.status).toBe(400);
+    expect(events.body.code).toBe('too_deep');
+    const nestedLog = rule('Test.Deep.Log', {
+      tests: `  - Name: deep\n    ExpectedResult: false\n    Log: '${JSON.stringify(deep)}'\n`,
+    });
+    const refused = await http(base, 'POST', '/v1/rules?storeDisabled=true', { body: nestedLog });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors[0]).toMatchObject({ code: 'too_deep', key: 'Tests[0].Log' });
+    const huge = await http(base, 'POST', '/v1/rules', {
+      body: `${rule('Test.Huge')}# ${'x'.repeat(600 * 1024)}\n`,
+    });
+    expect(huge.status).toBe(413);
+    expect(huge.body.code).toBe('rule_source_too_large');
+  });
+
+  it('keeps an AlertContext named __proto__ as a plain field', async () => {
+    const source = rule('Test.Proto', {
+      extra: 'AlertContext:\n  - { KeyName: __proto__, KeyValue: { Key: eventName } }\n',
+      tests:
+        '  - Name: login\n    ExpectedResult: true\n    ExpectedAlertContext: { __proto__: ConsoleLogin }\n    Log: { eventName: ConsoleLogin }\n',
+    });
+    const created = await http(base, 'POST', '/v1/rules', { body: source });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const events = await http(base, 'POST', '/v1/rules/Test.Proto/test', {
+      body: { events: [{ p_log_type: 'AWS.CloudTrail', eventName: 'ConsoleLogin' }] },
+    });
+    expect(JSON.stringify(events.body.events[0].outputFields)).toBe('{"__proto__":"ConsoleLogin"}');
   });
 });

@@ -58,5 +58,18 @@ describe('the server process', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('PORT: must be a whole number from 0 to 65535, got "eighty"');
     expect(result.stderr).toContain('DATABASE_URL:');
+    const rules = await run(workDir, { TRIPLINE_BUILTIN_RULES: join(workDir, 'no-such-dir') });
+    expect(rules.code).toBe(1);
+    expect(rules.stderr).toContain('TRIPLINE_BUILTIN_RULES:');
+  });
+
+  it('stops at once with the reason when the database cannot be opened', async () => {
+    for (const url of ['sqlite:/proc/no-such-dir/db.sqlite', `sqlite:${workDir}`]) {
+      const started = Date.now();
+      const result = await run(workDir, { DATABASE_URL: url, PORT: '0' });
+      expect(result.code, url).toBe(1);
+      expect(result.stderr, url).toMatch(/^tripline: cannot start \(database /m);
+      expect(Date.now() - started, url).toBeLessThan(20_000);
+    }
   });
 });

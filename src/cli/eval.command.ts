@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -27,6 +28,13 @@ export async function evalCommand(positionals: string[], options: CommandOptions
   if (logType !== undefined && !isValidLogTypeName(logType))
     throw new UsageError(`--log-type ${JSON.stringify(logType)} is not a log type name`);
 
+  if (eventsPath !== '-') {
+    try {
+      await access(eventsPath, constants.R_OK);
+    } catch {
+      throw new UsageError(`cannot read --events ${JSON.stringify(eventsPath)}`);
+    }
+  }
   const loaded = await loadRulePaths(rulePaths, { ignoreExtraKeys: options['ignore-extra-keys'] });
   printDiagnostics(loaded.diagnostics);
   if (loaded.diagnostics.some((diagnostic) => diagnostic.severity === 'error')) return 1;

@@ -1,8 +1,12 @@
-// Request bodies, parsed in one place. Most routes get JSON (with its exact text kept, so rule sources
-// are stored as sent) or text; routes that stream their own bodies (event ingest) get the raw stream.
+// Request bodies, parsed in one place. Most routes get parsed JSON or text; rule uploads get their JSON
+// as text (parsed later with line and column); routes that stream their bodies (ingest) get the stream.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import { jsonDepth } from '../engine/values.js';
 import { DomainError, UnsupportedMediaTypeError } from './errors.js';
+
+/** JSON bodies nested deeper than this are refused before anything walks them. */
+export const MAX_JSON_DEPTH = 64;
 
 const TEXT_TYPES = new Set([
   'application/yaml',
@@ -54,6 +58,8 @@ export interface BodyParserOptions {
   bodyLimit: number;
   /** Route paths (as registered, e.g. /v1/events) whose handlers read the raw body stream themselves. */
   streamedRoutes: ReadonlySet<string>;
+  /** `METHOD /path` of routes that take JSON as text, to parse it themselves with positions. */
+  textRoutes: ReadonlySet<string>;
 }
 
 export function registerBodyParsers(fastify: FastifyInstance, options: BodyParserOptions): void {
@@ -72,7 +78,7 @@ export function registerBodyParsers(fastify: FastifyInstance, options: BodyParse
     readAll(payload, options.bodyLimit).then(
       (buffer) => {
         const text = buffer.toString('utf8');
-        if (!isJson(type)) {
+        if (!isJson(type) || options.textRoutes.has(`${request.method} ${request.routeOptions.url ?? ''}`)) {
           done(null, text);
           return;
         }
@@ -84,7 +90,17 @@ export function registerBodyParsers(fastify: FastifyInstance, options: BodyParse
         }
         try {
           const parsed: unknown = JSON.parse(text);
-          (request as FastifyRequest & { rawBody?: Buffer }).rawBody = buffer;
+          if (jsonDepth(parsed, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+            done(
+              new DomainError(
+                400,
+                'too_deep',
+                'Body nested too deeply',
+                `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`,
+              ),
+            );
+            return;
+          }
           done(null, parsed);
         } catch (error) {
           done(

@@ -31,6 +31,7 @@ export function problemType(code: string): string {
 
 /** Fastify's own client errors (body parsing, size limits, media types) by their error code. */
 const FASTIFY_CLIENT_ERRORS: Record<string, { code: string; title: string }> = {
+  FST_ERR_BAD_URL: { code: 'invalid_url', title: 'Invalid URL' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', title: 'Invalid JSON' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'empty_body', title: 'Empty body' },
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'body_too_large', title: 'Body too large' },

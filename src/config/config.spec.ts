@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -13,12 +14,13 @@ function problems(env: Record<string, string>): string[] {
 
 describe('loadConfig', () => {
   it('has defaults for a first start', () => {
-    const config = loadConfig({}, { builtinRulesDir: '/opt/rules' });
+    const rules = tmpdir();
+    const config = loadConfig({}, { builtinRulesDir: rules });
     expect(config).toMatchObject({
       port: 8080,
       host: '127.0.0.1',
       logLevel: 'log',
-      builtinRulesDir: '/opt/rules',
+      builtinRulesDir: rules,
     });
     expect(config.database).toMatchObject({ kind: 'sqlite' });
     expect(config.database.kind === 'sqlite' && config.database.path.endsWith('data/tripline.sqlite')).toBe(

@@ -1,5 +1,6 @@
 // The service's configuration, read once from the environment and checked before anything starts:
 // a bad value stops the start with a message that says which setting and why.
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -51,6 +52,14 @@ function parseDatabaseUrl(raw: string, problems: string[]): DatabaseConfig {
     );
   }
   return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function integer(
@@ -110,6 +119,11 @@ export function loadConfig(
       : rulesDir.trim() === ''
         ? undefined
         : resolve(rulesDir);
+  if (builtinRulesDir !== undefined && !isDirectory(builtinRulesDir)) {
+    problems.push(
+      `TRIPLINE_BUILTIN_RULES: ${JSON.stringify(builtinRulesDir)} is not a directory (set it empty for no built-in rules)`,
+    );
+  }
   const level = (env.LOG_LEVEL?.trim().toLowerCase() || 'log') as LogLevel;
   if (!LOG_LEVELS.includes(level))
     problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);

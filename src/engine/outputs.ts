@@ -3,7 +3,7 @@
 import { compileMatchList, keyGetter, type EventPredicate } from './panther/compile.js';
 import { parseKeyPath, compileGetter, PathSyntaxError, type ValueGetter } from './paths.js';
 import type { RuleDefinition, Severity } from './rule.js';
-import { displayValue, truncate, type JsonObject } from './values.js';
+import { displayValue, setOwn, truncate, type JsonObject } from './values.js';
 
 /** Titles and dedup keys are cut to this many characters. */
 export const MAX_TITLE_LENGTH = 1000;
@@ -93,7 +93,7 @@ export function compileOutputs(rule: RuleDefinition): OutputsBuilder {
     if (groupBy.length > 0) dedup = groupBy.map((get) => displayValue(get(event))).join(':');
     else dedup = rule.alertTitle !== undefined ? alertTitle : defaultDedup;
     const alertContext: JsonObject = {};
-    for (const field of context) alertContext[field.name] = field.get(event) ?? null;
+    for (const field of context) setOwn(alertContext, field.name, field.get(event) ?? null);
     let severity = rule.severity;
     for (const candidate of severities) {
       if (candidate.when(event)) {

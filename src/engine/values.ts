@@ -51,3 +51,28 @@ export function truncate(text: string, max: number): string {
   if (code >= 0xd800 && code <= 0xdbff) end -= 1;
   return text.slice(0, end);
 }
+
+/**
+ * How deeply a JSON value nests (a scalar is 0), counted without recursion and given up past `limit`:
+ * the answer is then `limit + 1`. Deep values would overflow recursive code further on.
+ */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    const level = depth + 1;
+    if (level > limit) return limit + 1;
+    if (level > deepest) deepest = level;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, level]);
+    }
+  }
+  return deepest;
+}
+
+/** Sets a key as an own, enumerable property, even when it is `__proto__`. */
+export function setOwn(object: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { EventDecoder, MAX_EVENT_CHARS, type BodyShape, type DecodedItem } from './event-decoder.js';
+import {
+  EventDecoder,
+  MAX_EVENT_CHARS,
+  MAX_EVENT_DEPTH,
+  type BodyShape,
+  type DecodedItem,
+} from './event-decoder.js';
 
 /** Decodes `text` fed in chunks of `size` characters (every split point gets exercised). */
 function decode(text: string, shape: BodyShape, size = text.length || 1): DecodedItem[] {
@@ -109,6 +115,19 @@ describe('EventDecoder', () => {
       `event larger than ${MAX_EVENT_CHARS} characters`,
       C,
     ]);
+  });
+
+  it('rejects an event nested too deeply, in both shapes', () => {
+    const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    const deep = nested(MAX_EVENT_DEPTH + 1);
+    const ok = nested(MAX_EVENT_DEPTH);
+    for (const shape of ['json', 'ndjson'] as const) {
+      const items = decode(`${deep}\n${ok}\n`, shape, 7);
+      expect(
+        items.map((item) => ('error' in item ? item.error : 'ok')),
+        shape,
+      ).toEqual([`event nested deeper than ${MAX_EVENT_DEPTH} levels`, 'ok']);
+    }
   });
 
   it('resumes a long value across many chunks without rescanning it', () => {

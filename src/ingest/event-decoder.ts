@@ -8,6 +8,27 @@ export type BodyShape = 'json' | 'ndjson';
 
 /** An event bigger than this is rejected (CloudTrail's own limit is 256 KB). */
 export const MAX_EVENT_CHARS = 1024 * 1024;
+/** An event nested deeper than this is rejected: nothing real nests so deep, and it would strain every recursive step after. */
+export const MAX_EVENT_DEPTH = 64;
+
+/** Deepest bracket nesting of a JSON text, strings skipped. */
+function bracketDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c) index += 1;
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x7b || code === 0x5b) {
+      depth += 1;
+      if (depth > deepest) deepest = depth;
+    } else if (code === 0x7d || code === 0x5d) depth -= 1;
+  }
+  return deepest;
+}
 
 const enum Mode {
   /** Between top-level values. */
@@ -61,10 +82,14 @@ export class EventDecoder {
     }
   }
 
-  private emitParsed(text: string, items: DecodedItem[]): void {
+  private emitParsed(text: string, items: DecodedItem[], depth = bracketDepth(text)): void {
     const index = this.nextIndex++;
     if (text.length > MAX_EVENT_CHARS) {
       items.push({ index, error: `event larger than ${MAX_EVENT_CHARS} characters` });
+      return;
+    }
+    if (depth > MAX_EVENT_DEPTH) {
+      items.push({ index, error: `event nested deeper than ${MAX_EVENT_DEPTH} levels` });
       return;
     }
     try {
@@ -190,7 +215,7 @@ export class EventDecoder {
         this.listInWrapper = false;
         continue;
       }
-      this.emitParsed(text.slice(start, end), items);
+      this.emitParsed(text.slice(start, end), items, this.lastDepth);
       this.position = end;
     }
     this.compact();
@@ -241,7 +266,10 @@ export class EventDecoder {
   }
 
   /** Progress through a bracketed value that has not ended yet, so that the next chunk resumes it. */
-  private scan: { start: number; index: number; depth: number; inString: boolean } | undefined;
+  private scan:
+    { start: number; index: number; depth: number; deepest: number; inString: boolean } | undefined;
+  /** Deepest nesting of the value valueEnd last completed. */
+  private lastDepth = 0;
 
   /**
    * End (exclusive) of the JSON value starting at `start`: -1 when the text ends first; `start` itself
@@ -252,6 +280,7 @@ export class EventDecoder {
     if (first === 0x7b || first === 0x5b) {
       const resume = this.scan?.start === start ? this.scan : undefined;
       let depth = resume?.depth ?? 0;
+      let deepest = resume?.deepest ?? 0;
       let inString = resume?.inString ?? false;
       let index = resume?.index ?? start;
       for (; index < text.length; index += 1) {
@@ -260,20 +289,24 @@ export class EventDecoder {
           if (code === 0x5c) index += 1;
           else if (code === 0x22) inString = false;
         } else if (code === 0x22) inString = true;
-        else if (code === 0x7b || code === 0x5b) depth += 1;
-        else if (code === 0x7d || code === 0x5d) {
+        else if (code === 0x7b || code === 0x5b) {
+          depth += 1;
+          if (depth > deepest) deepest = depth;
+        } else if (code === 0x7d || code === 0x5d) {
           depth -= 1;
           if (depth === 0) {
             this.scan = undefined;
+            this.lastDepth = deepest;
             return index + 1;
           }
         }
       }
       // After an escape as the last character, `index` is one past the end: resuming there skips the
       // escaped character when it arrives.
-      this.scan = { start, index, depth, inString };
+      this.scan = { start, index, depth, deepest, inString };
       return -1;
     }
+    this.lastDepth = 0;
     if (first === 0x22) {
       for (let index = start + 1; index < text.length; index += 1) {
         const code = text.charCodeAt(index);

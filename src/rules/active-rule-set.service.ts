@@ -26,7 +26,7 @@ export class ActiveRuleSet {
   private readonly logger = new Logger(ActiveRuleSet.name);
   private active: RuleSetSnapshot = EMPTY_SNAPSHOT;
   /** Compiled rules by rule_versions.id: versions never change, so a compiled one is reused. */
-  private readonly compiledByVersionId = new Map<number, CompiledRule>();
+  private compiledByVersionId = new Map<number, CompiledRule>();
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly database: Database) {}
@@ -73,12 +73,15 @@ export class ActiveRuleSet {
         .getRawMany<{ id: number; rule_id: string; version: number; source: string }>(),
     );
     const versions = new Map<string, ActiveRule>();
+    // Only the versions in use stay compiled.
+    const compiledByVersionId = new Map<number, CompiledRule>();
     for (const row of rows) {
       const compiled = this.compiledByVersionId.get(row.id) ?? this.compile(row.source, row.rule_id);
       if (!compiled) continue;
-      this.compiledByVersionId.set(row.id, compiled);
+      compiledByVersionId.set(row.id, compiled);
       versions.set(row.rule_id, { compiled, versionId: row.id, version: row.version });
     }
+    this.compiledByVersionId = compiledByVersionId;
     const ruleSet = RuleSet.fromCompiled([...versions.values()].map((rule) => rule.compiled));
     this.active = { ruleSet, versions };
     this.logger.log(`${ruleSet.size} enabled rules active for ${ruleSet.logTypes.length} log types`);

@@ -1,9 +1,15 @@
 // Rule sources arrive as YAML (application/yaml, text/yaml) or JSON; both are kept as the exact text sent,
 // so stored versions and error positions match what the author wrote.
-import type { RawBodyRequest } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { DomainError, UnsupportedMediaTypeError } from '../common/errors.js';
 import type { SourceFormat } from './rule-source.js';
+
+/** Routes whose body is a rule source; JSON reaches them as text so errors can name line and column. */
+export const RULE_SOURCE_ROUTES: ReadonlySet<string> = new Set([
+  'POST /v1/rules',
+  'PUT /v1/rules/:ruleId',
+  'POST /v1/rules/import',
+]);
 
 export const YAML_MEDIA_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 export const RULE_SOURCE_MEDIA_TYPES = [...YAML_MEDIA_TYPES, 'application/json', 'text/plain'];
@@ -13,20 +19,27 @@ export function mediaType(request: FastifyRequest): string | undefined {
   return header?.split(';')[0]?.trim().toLowerCase() || undefined;
 }
 
-export function ruleSourceFromRequest(request: RawBodyRequest<FastifyRequest>): {
-  text: string;
-  format: SourceFormat;
-} {
+/** One rule's source may be this large; a pack this large (both refused with 413 before parsing). */
+export const MAX_RULE_SOURCE_CHARS = 512 * 1024;
+export const MAX_PACK_SOURCE_CHARS = 8 * 1024 * 1024;
+
+export function ruleSourceFromRequest(
+  request: FastifyRequest,
+  limit: number = MAX_RULE_SOURCE_CHARS,
+): { text: string; format: SourceFormat } {
   const type = mediaType(request);
-  let text: string | undefined;
-  let format: SourceFormat = 'yaml';
-  if (type === 'application/json') {
-    text = request.rawBody?.toString('utf8');
-    format = 'json';
-  } else if (type !== undefined && RULE_SOURCE_MEDIA_TYPES.includes(type)) {
-    text = typeof request.body === 'string' ? request.body : undefined;
-  } else {
+  if (type === undefined || !RULE_SOURCE_MEDIA_TYPES.includes(type)) {
     throw new UnsupportedMediaTypeError(type, RULE_SOURCE_MEDIA_TYPES);
+  }
+  const format: SourceFormat = type === 'application/json' ? 'json' : 'yaml';
+  const text = typeof request.body === 'string' ? request.body : undefined;
+  if (text !== undefined && text.length > limit) {
+    throw new DomainError(
+      413,
+      'rule_source_too_large',
+      'Rule source too large',
+      `the rule source is larger than ${limit} characters`,
+    );
   }
   if (text === undefined || text.trim() === '') {
     throw new DomainError(

@@ -31,25 +31,42 @@ export function testsPassed(rule: CheckedRule): boolean {
   return rule.tests.every((test) => test.passed);
 }
 
-/** Parses every rule of a source; each rule is compiled and tested. Errors name key, line and column. */
+/**
+ * Parses every rule of a source; each rule is compiled and tested. Errors name key, line and column.
+ * What is stored for a rule is the whole source when it holds one rule, else that rule's document; it
+ * must load on its own into the same rule, or it is refused.
+ */
 export function checkRuleSources(
   text: string,
-  options: { ignoreExtraKeys: boolean; file?: string },
+  options: { ignoreExtraKeys: boolean; file?: string; format?: SourceFormat; maxDocuments?: number },
 ): { rules: CheckedRule[]; problems: SourceProblems } {
-  const loaded = loadRuleSource(text, { ignoreExtraKeys: options.ignoreExtraKeys, file: options.file });
+  const loaded = loadRuleSource(text, options);
   const errors = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
   const warnings = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning');
-  const rules = loaded.rules.map((definition) => {
+  const rules: CheckedRule[] = [];
+  for (const definition of loaded.rules) {
+    const sourceText = loaded.rules.length === 1 ? text : definition.source.text;
+    const [alone, ...more] = loadRuleSource(sourceText, { ignoreExtraKeys: true }).rules;
+    if (!alone || more.length > 0 || alone.ruleId !== definition.ruleId) {
+      errors.push({
+        severity: 'error',
+        code: 'source_not_self_contained',
+        message: `the document of ${definition.ruleId} does not load on its own; send it as a separate rule`,
+        key: 'RuleID',
+        file: options.file,
+        line: definition.source.line,
+      });
+      continue;
+    }
     const compiled = compileRule(definition);
-    const sourceText = definition.source.text;
-    return {
+    rules.push({
       definition,
       compiled,
       tests: runRuleTests(compiled),
       sourceText,
       contentHash: contentHash(sourceText),
-    };
-  });
+    });
+  }
   return { rules, problems: { errors, warnings } };
 }
 

@@ -12,7 +12,6 @@ import {
   Query,
   Req,
   Res,
-  type RawBodyRequest,
 } from '@nestjs/common';
 import {
   ApiBody,
@@ -27,6 +26,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParametersError } from '../common/errors.js';
 import { ApiProblems, ApiRuleSourceBody } from '../common/openapi.js';
+import { INGEST_EXAMPLE } from '../ingest/ingest-examples.js';
 import {
   DEFAULT_RULE_PAGE,
   ImportRulesQuery,
@@ -45,7 +45,7 @@ import {
   RuleVersionListDto,
   UploadResultDto,
 } from './dto/rule-responses.dto.js';
-import { ruleSourceFromRequest } from './rule-body.js';
+import { MAX_PACK_SOURCE_CHARS, ruleSourceFromRequest } from './rule-body.js';
 import type { RuleDetailView, RuleSummaryView, RuleVersionView } from './rule-views.js';
 import { RulesService, type ImportReport, type UploadResult } from './rules.service.js';
 
@@ -67,7 +67,7 @@ export class RulesController {
   @ApiOkResponse({ type: UploadResultDto, description: 'Identical to the current version; nothing stored' })
   @ApiProblems(400, 413, 415, 422)
   async create(
-    @Req() request: RawBodyRequest<FastifyRequest>,
+    @Req() request: FastifyRequest,
     @Query() query: UploadRuleQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UploadResult> {
@@ -111,11 +111,8 @@ export class RulesController {
   @ApiRuleSourceBody('pack')
   @ApiOkResponse({ type: ImportReportDto })
   @ApiProblems(400, 413, 415, 422)
-  import(
-    @Req() request: RawBodyRequest<FastifyRequest>,
-    @Query() query: ImportRulesQuery,
-  ): Promise<ImportReport> {
-    const { text, format } = ruleSourceFromRequest(request);
+  import(@Req() request: FastifyRequest, @Query() query: ImportRulesQuery): Promise<ImportReport> {
+    const { text, format } = ruleSourceFromRequest(request, MAX_PACK_SOURCE_CHARS);
     return this.rules.import(text, {
       format,
       ignoreExtraKeys: query.ignoreExtraKeys ?? false,
@@ -165,7 +162,7 @@ export class RulesController {
   @ApiProblems(400, 404, 413, 415, 422)
   replace(
     @Param('ruleId') ruleId: string,
-    @Req() request: RawBodyRequest<FastifyRequest>,
+    @Req() request: FastifyRequest,
     @Query() query: UploadRuleQuery,
   ): Promise<UploadResult> {
     const { text, format } = ruleSourceFromRequest(request);
@@ -216,7 +213,10 @@ export class RulesController {
   }
 
   @Get(':ruleId/versions/:version')
-  @ApiOperation({ summary: 'Get one version of a rule, with its source' })
+  @ApiOperation({
+    summary: 'Get one version of a rule, with its source',
+    description: 'Any version ever stored, also of a deleted rule: what a hit names is always readable.',
+  })
   @ApiParam(RULE_ID_PARAM)
   @ApiParam({ name: 'version', example: 1 })
   @ApiOkResponse({ type: RuleVersionDto })
@@ -238,7 +238,14 @@ export class RulesController {
       "Without a body (or with {}), runs the rule's own Tests. With {events: [...]}, evaluates each event against the current version as ingest would and answers with each hit's title, dedup key, severity and output fields.",
   })
   @ApiParam(RULE_ID_PARAM)
-  @ApiBody({ type: TestRuleBody, required: false })
+  @ApiBody({
+    type: TestRuleBody,
+    required: false,
+    examples: {
+      ownTests: { summary: 'Run the rule’s own tests', value: {} },
+      events: { summary: 'Evaluate the seed events', value: { events: INGEST_EXAMPLE } },
+    },
+  })
   @ApiOkResponse({ type: RuleTestRunDto })
   @ApiProblems(400, 404)
   test(@Param('ruleId') ruleId: string, @Body() body: TestRuleBody): ReturnType<RulesService['test']> {

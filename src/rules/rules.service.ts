@@ -7,6 +7,7 @@ import { InvalidParametersError, NotFoundError, UnprocessableError } from '../co
 import { prepareEvent } from '../engine/events.js';
 import { loadRuleSource } from '../engine/panther/rule-file.js';
 import { rejectDuplicateRuleIds } from '../engine/pack.js';
+import { RuleSet } from '../engine/rule-set.js';
 import type { RuleDefinition } from '../engine/rule.js';
 import { isPlainObject } from '../engine/values.js';
 import { Database } from '../storage/database.service.js';
@@ -90,6 +91,9 @@ export interface EventTestResult {
   outputFields?: Record<string, unknown>;
 }
 
+/** Rules in one imported pack: each is parsed, compiled and tested before anything is stored. */
+export const MAX_PACK_RULES = 2000;
+
 /** Rule ids are also URL segments; the cursor of the rule list is the last id of a page. */
 function encodeCursor(ruleId: string): string {
   return Buffer.from(ruleId, 'utf8').toString('base64url');
@@ -120,9 +124,9 @@ export class RulesService {
   /** Checks one rule source: exactly one valid rule, or a 422 naming every problem. */
   checkOne(
     text: string,
-    options: Pick<UploadOptions, 'ignoreExtraKeys'>,
+    options: Pick<UploadOptions, 'ignoreExtraKeys'> & { format?: SourceFormat },
   ): CheckedRule & { warnings: DiagnosticView[] } {
-    const { rules, problems } = checkRuleSources(text, { ignoreExtraKeys: options.ignoreExtraKeys });
+    const { rules, problems } = checkRuleSources(text, options);
     if (problems.errors.length > 0) throw new InvalidRuleError(problems.errors, problems.warnings);
     if (rules.length !== 1) {
       throw new UnprocessableError(
@@ -229,7 +233,7 @@ export class RulesService {
 
   async versions(ruleId: string): Promise<RuleVersionView[]> {
     return this.database.read(async (manager) => {
-      const found = await this.requireRule(manager, ruleId);
+      const found = await this.requireRule(manager, ruleId, { includeDeleted: true });
       const versions = await manager.find(RuleVersionEntity, {
         where: { ruleId },
         order: { version: 'ASC' },
@@ -240,7 +244,7 @@ export class RulesService {
 
   async version(ruleId: string, number: number): Promise<RuleVersionView> {
     return this.database.read(async (manager) => {
-      const found = await this.requireRule(manager, ruleId);
+      const found = await this.requireRule(manager, ruleId, { includeDeleted: true });
       const version = await manager.findOne(RuleVersionEntity, { where: { ruleId, version: number } });
       if (!version) throw new NotFoundError('rule_version', `${ruleId}@${number}`);
       return versionView(version, found.rule.currentVersion, true);
@@ -256,6 +260,7 @@ export class RulesService {
     const checked = this.checkOne(found.version.sourceText, { ignoreExtraKeys: true });
     if (input.events === undefined) return { tests: checked.tests.map(testResultView) };
     const fallbackLogType = checked.definition.logTypes[0];
+    const single = RuleSet.fromCompiled([checked.compiled]);
     const results = input.events.map((event, index): EventTestResult => {
       const copy: unknown = isPlainObject(event) ? structuredClone(event) : event;
       const hasOwnType = isPlainObject(copy) && typeof copy.p_log_type === 'string';
@@ -264,7 +269,8 @@ export class RulesService {
         receivedAt: new Date(),
       });
       if (!prepared.ok) return { index, matched: false, error: prepared.error };
-      const hit = checked.compiled.evaluate(prepared.event);
+      // As ingest would: only events of the rule's log types reach it.
+      const [hit] = single.evaluate(prepared.event, prepared.logType);
       if (!hit) return { index, matched: false, logType: prepared.logType };
       return {
         index,
@@ -281,7 +287,7 @@ export class RulesService {
 
   /** A pack: every rule checked first, then all stored in one transaction, or none. */
   async import(text: string, options: UploadOptions & { dryRun: boolean }): Promise<ImportReport> {
-    const { rules, problems } = checkRuleSources(text, { ignoreExtraKeys: options.ignoreExtraKeys });
+    const { rules, problems } = checkRuleSources(text, { ...options, maxDocuments: MAX_PACK_RULES });
     const duplicates = rejectDuplicateRuleIds(rules.map((rule) => rule.definition)).diagnostics;
     const errors = [...problems.errors, ...duplicates];
     if (errors.length > 0) throw new InvalidRuleError(errors, problems.warnings);
@@ -337,7 +343,7 @@ export class RulesService {
   /** Every current rule as one multi-document YAML stream, ordered by RuleID; `Enabled` says its state. */
   async export(): Promise<string> {
     const all = await this.database.read((manager) => this.currentRules(manager));
-    return all.map(({ rule, version }) => exportDocument(version, rule.enabled)).join('---\n');
+    return joinDocuments(all.map(({ rule, version }) => exportDocument(version, rule.enabled)));
   }
 
   /** The built-in pack: never overwrites a version a user made, never revives a rule a user deleted. */
@@ -374,9 +380,14 @@ export class RulesService {
     return definition;
   }
 
-  private async requireRule(manager: EntityManager, ruleId: string): Promise<StoredRule> {
+  /** A live rule and its current version; with `includeDeleted`, a deleted one too (its versions stay readable). */
+  private async requireRule(
+    manager: EntityManager,
+    ruleId: string,
+    options: { includeDeleted?: boolean } = {},
+  ): Promise<StoredRule> {
     const rule = await manager.findOne(RuleEntity, { where: { ruleId } });
-    if (!rule || rule.deletedAt) throw new NotFoundError('rule', ruleId);
+    if (!rule || (rule.deletedAt && !options.includeDeleted)) throw new NotFoundError('rule', ruleId);
     const version = await manager.findOneOrFail(RuleVersionEntity, { where: { id: rule.currentVersionId } });
     return { rule, version };
   }
@@ -402,20 +413,28 @@ export class RulesService {
     checked: CheckedRule,
   ): Promise<{ action: UploadAction; version: number; enabled: boolean }> {
     const ruleId = checked.definition.ruleId;
-    const existing = await manager.findOne(RuleEntity, { where: { ruleId } });
-    const enabled = checked.definition.enabled && testsPassed(checked);
-    if (existing && !existing.deletedAt) {
-      const current = await manager.findOneOrFail(RuleVersionEntity, {
-        where: { id: existing.currentVersionId },
-      });
-      if (current.contentHash === checked.contentHash)
-        return { action: 'unchanged', version: current.version, enabled: existing.enabled };
+    const { existing, current } = await this.currentOf(manager, ruleId);
+    if (existing && current?.contentHash === checked.contentHash) {
+      return { action: 'unchanged', version: current.version, enabled: existing.enabled };
     }
     return {
-      action: existing && !existing.deletedAt ? 'updated' : 'created',
+      action: current ? 'updated' : 'created',
       version: (await this.lastVersion(manager, ruleId)) + 1,
-      enabled,
+      enabled: enabledAfter(checked, existing, current),
     };
+  }
+
+  /** The rule row (deleted or not) and, for a live rule, its current version. */
+  private async currentOf(
+    manager: EntityManager,
+    ruleId: string,
+  ): Promise<{ existing: RuleEntity | null; current: RuleVersionEntity | null }> {
+    const existing = await manager.findOne(RuleEntity, { where: { ruleId } });
+    if (!existing || existing.deletedAt) return { existing, current: null };
+    const current = await manager.findOneOrFail(RuleVersionEntity, {
+      where: { id: existing.currentVersionId },
+    });
+    return { existing, current };
   }
 
   private async lastVersion(manager: EntityManager, ruleId: string): Promise<number> {
@@ -436,14 +455,9 @@ export class RulesService {
     },
   ): Promise<{ action: UploadAction; rule: RuleEntity; version: RuleVersionEntity; enabled: boolean }> {
     const ruleId = checked.definition.ruleId;
-    const existing = await manager.findOne(RuleEntity, { where: { ruleId } });
-    if (existing && !existing.deletedAt) {
-      const current = await manager.findOneOrFail(RuleVersionEntity, {
-        where: { id: existing.currentVersionId },
-      });
-      if (current.contentHash === checked.contentHash) {
-        return { action: 'unchanged', rule: existing, version: current, enabled: existing.enabled };
-      }
+    const { existing, current } = await this.currentOf(manager, ruleId);
+    if (existing && current?.contentHash === checked.contentHash) {
+      return { action: 'unchanged', rule: existing, version: current, enabled: existing.enabled };
     }
     const now = new Date();
     const passed = checked.tests.filter((test) => test.passed).length;
@@ -461,8 +475,8 @@ export class RulesService {
       createdAt: now,
     });
     await manager.save(version);
-    const enabled = checked.definition.enabled && testsPassed(checked);
-    const action: UploadAction = existing && !existing.deletedAt ? 'updated' : 'created';
+    const enabled = enabledAfter(checked, existing, current);
+    const action: UploadAction = current ? 'updated' : 'created';
     const rule =
       existing ??
       manager.create(RuleEntity, {
@@ -485,6 +499,33 @@ export class RulesService {
     await manager.save(rule);
     return { action, rule, version, enabled };
   }
+}
+
+/**
+ * Whether a new version runs: never with failing tests; a new rule as its `Enabled` says; an existing
+ * one keeps its state (a user may have disabled it) unless the new source changes `Enabled` itself.
+ */
+function enabledAfter(
+  checked: CheckedRule,
+  existing: RuleEntity | null,
+  current: RuleVersionEntity | null,
+): boolean {
+  if (!testsPassed(checked)) return false;
+  if (!existing || !current) return checked.definition.enabled;
+  return checked.definition.enabled !== current.metadata.enabledInSource
+    ? checked.definition.enabled
+    : existing.enabled;
+}
+
+/** One YAML stream of documents that may or may not carry their own `---` marker and directives. */
+function joinDocuments(documents: readonly string[]): string {
+  return documents
+    .map((text, index) => {
+      if (index === 0 || /^---(\s|$)/.test(text)) return text;
+      // Directives may only follow a document that was ended explicitly.
+      return text.startsWith('%') ? `...\n${text}` : `---\n${text}`;
+    })
+    .join('');
 }
 
 /** A stored source, with its `Enabled` key set to the rule's state when a PATCH changed it. */

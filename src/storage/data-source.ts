@@ -1,5 +1,5 @@
 // TypeORM data source options for the configured database, shared by the app and the migration CLI.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { SQLITE_MIGRATIONS } from '../../migrations/sqlite/index.js';
@@ -13,10 +13,29 @@ interface SqliteConnection {
   pragma(source: string): unknown;
 }
 
+/** mkdir -p, one level at a time (Node's recursive mkdir never returns for some paths, e.g. under /proc). */
+function makeDirectories(path: string): void {
+  const missing: string[] = [];
+  for (let current = path; !existsSync(current); current = dirname(current)) {
+    missing.push(current);
+    if (dirname(current) === current) break;
+  }
+  for (const directory of missing.reverse()) mkdirSync(directory);
+}
+
+/** Creates the SQLite file's folder; throws with the reason when it cannot (checked before the app starts). */
+export function ensureDatabaseLocation(config: AppConfig): void {
+  const database = config.database;
+  if (database.kind !== 'sqlite' || database.path === ':memory:') return;
+  makeDirectories(dirname(database.path));
+  if (existsSync(database.path) && !statSync(database.path).isFile())
+    throw new Error(`${database.path} is not a file`);
+}
+
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {
   const database = config.database;
   if (database.kind !== 'sqlite') throw new Error('only SQLite is supported by this version');
-  if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+  ensureDatabaseLocation(config);
   return {
     type: 'better-sqlite3',
     database: database.path,

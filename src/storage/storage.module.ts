@@ -23,7 +23,8 @@ export async function openDataSource(options: DataSourceOptions): Promise<DataSo
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => dataSourceOptions(config),
+      // An embedded database that does not open will not open on a retry either: fail the start at once.
+      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config), retryAttempts: 0 }),
       dataSourceFactory: async (options) => {
         if (!options) throw new Error('no data source options');
         return openDataSource(options);

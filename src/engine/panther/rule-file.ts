@@ -15,7 +15,7 @@ import {
   type Severity,
 } from '../rule.js';
 import { joinPath, SourceMap } from '../source-map.js';
-import { isPlainObject, type JsonObject } from '../values.js';
+import { isPlainObject, jsonDepth, setOwn, type JsonObject } from '../values.js';
 import { compileTemplate, TemplateSyntaxError } from '../outputs.js';
 import { Checker, describeType } from './checker.js';
 import { checkKeySpecifier, checkMatchList } from './match-expressions.js';
@@ -25,6 +25,10 @@ export interface LoadOptions {
   file?: string;
   /** Unknown top-level keys become warnings instead of errors (Panther's `--ignore-extra-keys`). */
   ignoreExtraKeys?: boolean;
+  /** How syntax errors are worded: the text is parsed as YAML either way (JSON is YAML). */
+  format?: 'yaml' | 'json';
+  /** More documents than this in one source are refused as a whole. */
+  maxDocuments?: number;
 }
 
 export interface LoadResult {
@@ -39,6 +43,8 @@ export const MAX_RULE_DOCUMENT_CHARS = 512 * 1024;
 /** YAML aliases expand in place; this caps the expansion ("billion laughs"). */
 export const MAX_YAML_ALIASES = 100;
 export const DEFAULT_DEDUP_PERIOD_MINUTES = 60;
+/** Events nest a few levels; a test Log nested deeper than this is refused. */
+export const MAX_TEST_LOG_DEPTH = 100;
 
 const RULE_KEYS = [
   'AnalysisType',
@@ -86,26 +92,43 @@ const TEST_KEYS = [
 
 /** Parses every document of a YAML or JSON stream; a document with errors yields no rule. */
 export function loadRuleSource(text: string, options: LoadOptions = {}): LoadResult {
+  if (options.format === 'json') {
+    // YAML accepts more than JSON (unquoted keys, comments): hold a JSON body to JSON's own grammar.
+    const problem = jsonSyntaxError(text, options.file);
+    if (problem) return { rules: [], diagnostics: [problem] };
+  }
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const rules: RuleDefinition[] = [];
   const diagnostics: Diagnostic[] = [];
   const docs = Array.isArray(documents) ? documents : [];
+  if (options.maxDocuments !== undefined && docs.length > options.maxDocuments) {
+    const message = `the source holds ${docs.length} documents; at most ${options.maxDocuments} are taken at once`;
+    return {
+      rules: [],
+      diagnostics: [
+        { severity: 'error', code: 'too_many_documents', message, file: options.file, line: 1, column: 1 },
+      ],
+    };
+  }
+  // Each rule keeps the text from the end of the previous document to the end of its own: its
+  // directives, `---` marker and leading comments included, so that the text alone loads the same rule.
+  let previousEnd = 0;
   for (const document of docs) {
     const sourceMap = SourceMap.fromNode(document.contents, lineCounter, options.file);
     const checker = new Checker(sourceMap);
-    const [rangeStart, , end] = document.range;
-    // A document's range begins at its `---` marker; its own text starts on the next line.
-    const start = text.startsWith('---', rangeStart) ? nextLineStart(text, rangeStart) : rangeStart;
-    const startLine = lineCounter.linePos(start).line;
+    const end = document.range[2];
+    const start = previousEnd;
+    previousEnd = end;
+    const startLine = lineCounter.linePos(document.contents?.range[0] ?? document.range[0]).line;
     if (document.errors.length > 0) {
       for (const error of document.errors) {
         const position = lineCounter.linePos(error.pos[0]);
         checker.report(
           'error',
           '',
-          'yaml_syntax',
-          `invalid YAML: ${firstLine(error.message)}`,
+          options.format === 'json' ? 'json_syntax' : 'yaml_syntax',
+          `invalid ${options.format === 'json' ? 'JSON' : 'YAML'}: ${firstLine(error.message)}`,
           position.col,
           position.line,
         );
@@ -162,9 +185,23 @@ export function loadRuleSource(text: string, options: LoadOptions = {}): LoadRes
   return { rules, diagnostics };
 }
 
-function nextLineStart(text: string, from: number): number {
-  const newline = text.indexOf('\n', from);
-  return newline < 0 ? text.length : newline + 1;
+function jsonSyntaxError(text: string, file: string | undefined): Diagnostic | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const offset = Number(/position (\d+)/.exec(message)?.[1] ?? text.length);
+    const before = text.slice(0, offset).split('\n');
+    return {
+      severity: 'error',
+      code: 'json_syntax',
+      message: `invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`,
+      file,
+      line: before.length,
+      column: (before.at(-1)?.length ?? 0) + 1,
+    };
+  }
 }
 
 function firstLine(message: string): string {
@@ -269,7 +306,14 @@ function checkRule(
 // Rule ids become URL path segments and file names: keep them to a safe alphabet.
 const RULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 
+/** Path segments of the rules API that a rule id would shadow. */
+const RESERVED_RULE_IDS = new Set(['import', 'export']);
+
 function checkRuleId(ruleId: string, checker: Checker): void {
+  if (RESERVED_RULE_IDS.has(ruleId.toLowerCase())) {
+    checker.error('RuleID', 'invalid_value', `RuleID ${JSON.stringify(ruleId)} is reserved by the API`);
+    return;
+  }
   if (!RULE_ID_PATTERN.test(ruleId) || ruleId.includes('..')) {
     checker.error(
       'RuleID',
@@ -386,7 +430,7 @@ function checkReports(rule: JsonObject, checker: Checker): Record<string, string
       checker.error(path, 'wrong_type', `Reports.${framework} must be a list of ids such as TA0005:T1599`);
       continue;
     }
-    reports[framework] = ids.map(String);
+    setOwn(reports, framework, ids.map(String));
   }
   return reports;
 }
@@ -567,6 +611,10 @@ function checkTests(raw: unknown, checker: Checker): RuleTest[] {
         log === undefined ? 'missing_key' : 'wrong_type',
         `a test needs Log: the event as a mapping, not ${describeType(log)}`,
       );
+      return;
+    }
+    if (jsonDepth(log, MAX_TEST_LOG_DEPTH) > MAX_TEST_LOG_DEPTH) {
+      checker.error(joinPath(path, 'Log'), 'too_deep', `Log nests deeper than ${MAX_TEST_LOG_DEPTH} levels`);
       return;
     }
     if (item.Mocks !== undefined)

@@ -63,16 +63,6 @@ export function parseKeyPath(text: string, options: { allowWildcard?: boolean } 
   return segments;
 }
 
-export function formatKeyPath(segments: readonly PathSegment[]): string {
-  let out = '';
-  for (const segment of segments) {
-    if (segment === WILDCARD) out += '[*]';
-    else if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out.length === 0 ? segment : `.${segment}`;
-  }
-  return out;
-}
-
 /** Reads a value; `undefined` means the path does not exist in the event. */
 export type ValueGetter = (root: unknown) => unknown;
 
@@ -144,8 +134,4 @@ export function compileGetter(segments: readonly PathSegment[], options: GetterO
     }
     return found;
   };
-}
-
-export function getterForPath(text: string): ValueGetter {
-  return compileGetter(parseKeyPath(text));
 }

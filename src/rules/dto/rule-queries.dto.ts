@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
+  ArrayNotEmpty,
   IsArray,
   IsBoolean,
   IsIn,
@@ -76,6 +77,7 @@ export class ListRulesQuery {
   @IsOptional()
   @ToList()
   @IsArray()
+  @ArrayNotEmpty({ message: 'severity must name at least one severity' })
   @IsIn(SEVERITY_NAMES, { each: true, message: `severity must be one of ${SEVERITIES.join(', ')}` })
   severity?: string[];
 

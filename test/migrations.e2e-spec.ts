@@ -29,6 +29,7 @@ describe('SQLite migrations', () => {
     expect(applied.map((migration) => migration.name)).toEqual([
       'InitialSchema1764460800000',
       'Ingest1764470000000',
+      'Queries1764480000000',
     ]);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
@@ -43,11 +44,12 @@ describe('SQLite migrations', () => {
   it('revert to an empty schema and apply again', async () => {
     await dataSource.undoLastMigration();
     await dataSource.undoLastMigration();
+    await dataSource.undoLastMigration();
     const tables = await dataSource.query<{ name: string }[]>(
       `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rules', 'rule_versions')`,
     );
     expect(tables).toEqual([]);
-    expect((await dataSource.runMigrations()).length).toBe(2);
+    expect((await dataSource.runMigrations()).length).toBe(3);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries).toEqual([]);
   });

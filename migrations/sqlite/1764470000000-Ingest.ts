@@ -58,6 +58,7 @@ const HIT_FIELDS = [
   '"hit_id" integer NOT NULL',
   '"name" varchar(200) NOT NULL',
   '"value" varchar(1000) NOT NULL',
+  '"event_time" datetime NOT NULL',
   'CONSTRAINT "fk_hit_fields_hit" FOREIGN KEY ("hit_id") REFERENCES "hits" ("id") ON DELETE CASCADE ON UPDATE NO ACTION',
   'PRIMARY KEY ("hit_id", "name", "value")',
 ];
@@ -79,17 +80,25 @@ export class Ingest1764470000000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(table('ingest_batches', INGEST_BATCHES));
     await queryRunner.query(table('alerts', ALERTS));
-    await queryRunner.query(`CREATE INDEX "ix_alerts_group" ON "alerts" ("rule_id", "dedup_key", "first_event_time")`);
+    await queryRunner.query(
+      `CREATE INDEX "ix_alerts_group" ON "alerts" ("rule_id", "dedup_key", "first_event_time")`,
+    );
     await queryRunner.query(table('hits', HITS));
-    await queryRunner.query(`CREATE UNIQUE INDEX "uq_hits_rule_event" ON "hits" ("rule_id", "event_id") WHERE "event_id" IS NOT NULL`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "uq_hits_rule_event" ON "hits" ("rule_id", "event_id") WHERE "event_id" IS NOT NULL`,
+    );
     await queryRunner.query(`CREATE UNIQUE INDEX "uq_hits_batch_seq" ON "hits" ("batch_id", "batch_seq")`);
     await queryRunner.query(`CREATE INDEX "ix_hits_event_time" ON "hits" ("event_time", "id")`);
     await queryRunner.query(`CREATE INDEX "ix_hits_rule_time" ON "hits" ("rule_id", "event_time", "id")`);
-    await queryRunner.query(`CREATE INDEX "ix_hits_alert" ON "hits" ("alert_id")`);
+    await queryRunner.query(`CREATE INDEX "ix_hits_alert" ON "hits" ("alert_id", "event_time", "id")`);
     await queryRunner.query(table('hit_fields', HIT_FIELDS));
-    await queryRunner.query(`CREATE INDEX "ix_hit_fields_lookup" ON "hit_fields" ("name", "value", "hit_id")`);
+    await queryRunner.query(
+      `CREATE INDEX "ix_hit_fields_lookup" ON "hit_fields" ("name", "value", "event_time", "hit_id")`,
+    );
     await queryRunner.query(table('idempotency_keys', IDEMPOTENCY_KEYS));
-    await queryRunner.query(`CREATE INDEX "ix_idempotency_keys_created" ON "idempotency_keys" ("created_at")`);
+    await queryRunner.query(
+      `CREATE INDEX "ix_idempotency_keys_created" ON "idempotency_keys" ("created_at")`,
+    );
     await queryRunner.query(`ALTER TABLE "rules" ADD COLUMN "error_count" integer NOT NULL DEFAULT (0)`);
     await queryRunner.query(`ALTER TABLE "rules" ADD COLUMN "last_error" text`);
     await queryRunner.query(`ALTER TABLE "rules" ADD COLUMN "last_error_at" datetime`);

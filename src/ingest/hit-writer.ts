@@ -274,11 +274,13 @@ async function insertFields(
   hits.forEach((hit, position) => {
     const id = ids.get(position);
     if (id === undefined) return;
-    for (const field of indexedFields(hit.outputFields, hit.event)) rows.push([id, field.name, field.value]);
+    const eventTime = sqliteTimestamp(hit.eventTime);
+    for (const field of indexedFields(hit.outputFields, hit.event))
+      rows.push([id, field.name, field.value, eventTime]);
   });
-  for (const chunk of chunksFor(rows, 3)) {
+  for (const chunk of chunksFor(rows, 4)) {
     await manager.query(
-      `INSERT INTO "hit_fields" ("hit_id", "name", "value") VALUES ${valuesList(chunk.length, 3)}`,
+      `INSERT INTO "hit_fields" ("hit_id", "name", "value", "event_time") VALUES ${valuesList(chunk.length, 4)}`,
       chunk.flat(),
     );
   }

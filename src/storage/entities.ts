@@ -1,4 +1,5 @@
 // The one explicit entity list, shared by the application and the migration CLI.
+import { AlertStatusChangeEntity } from './entities/alert-status-change.entity.js';
 import { AlertEntity } from './entities/alert.entity.js';
 import { HitFieldEntity } from './entities/hit-field.entity.js';
 import { HitEntity } from './entities/hit.entity.js';
@@ -15,10 +16,12 @@ export const ENTITIES = [
   HitFieldEntity,
   AlertEntity,
   IdempotencyKeyEntity,
+  AlertStatusChangeEntity,
 ];
 
 export {
   AlertEntity,
+  AlertStatusChangeEntity,
   HitEntity,
   HitFieldEntity,
   IdempotencyKeyEntity,

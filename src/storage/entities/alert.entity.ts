@@ -9,6 +9,10 @@ export type AlertStatus = 'pending' | 'open' | 'acknowledged' | 'closed';
  */
 @Entity({ name: 'alerts' })
 @Index('ix_alerts_group', ['ruleId', 'dedupKey', 'firstEventTime'])
+@Index('ix_alerts_time', ['firstEventTime', 'id'])
+@Index('ix_alerts_status_time', ['status', 'firstEventTime', 'id'])
+@Index('ix_alerts_rule_time', ['ruleId', 'firstEventTime', 'id'])
+@Index('ix_alerts_severity_time', ['severity', 'firstEventTime', 'id'])
 export class AlertEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;

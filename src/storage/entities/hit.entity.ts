@@ -9,7 +9,9 @@ import { RuleVersionEntity } from './rule-version.entity.js';
 @Index('uq_hits_batch_seq', ['batchId', 'batchSeq'], { unique: true })
 @Index('ix_hits_event_time', ['eventTime', 'id'])
 @Index('ix_hits_rule_time', ['ruleId', 'eventTime', 'id'])
-@Index('ix_hits_alert', ['alertId'])
+@Index('ix_hits_alert', ['alertId', 'eventTime', 'id'])
+@Index('ix_hits_severity_time', ['severity', 'eventTime', 'id'])
+@Index('ix_hits_log_type_time', ['logType', 'eventTime', 'id'])
 export class HitEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;

@@ -1,7 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
+import { AlertsModule } from './alerts/alerts.module.js';
+import { CoverageModule } from './coverage/coverage.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HitsModule } from './hits/hits.module.js';
+import { StatsModule } from './stats/stats.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { RulesModule } from './rules/rules.module.js';
 import { StorageModule } from './storage/storage.module.js';
@@ -11,7 +15,17 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), StorageModule, RulesModule, IngestModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        StorageModule,
+        RulesModule,
+        IngestModule,
+        HitsModule,
+        AlertsModule,
+        StatsModule,
+        CoverageModule,
+        HealthModule,
+      ],
     };
   }
 }

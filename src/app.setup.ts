@@ -87,6 +87,10 @@ export function setupApp(
       .setVersion('1')
       .addTag('rules', 'Upload, version, test, import and export detection rules')
       .addTag('events', 'Send batches of log events; hits and alerts come out')
+      .addTag('hits', 'Find hits by rule, severity, time and any output field')
+      .addTag('alerts', 'Find and triage deduplicated alerts')
+      .addTag('stats', 'Hits and alerts over time')
+      .addTag('coverage', 'MITRE ATT&CK coverage of the enabled rules')
       .addTag('health', 'Liveness and readiness')
       .build(),
     { extraModels: [ProblemDto] },

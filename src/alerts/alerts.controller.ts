@@ -1,0 +1,135 @@
+import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiProblems } from '../common/openapi.js';
+import { ApiPage, ApiTimeRange } from '../common/openapi-queries.js';
+import { cursor, pageSize, positiveId, rejectUnknown, type RawQuery } from '../common/query-params.js';
+import { DEFAULT_HIT_PAGE, MAX_HIT_PAGE } from '../hits/hit-filters.js';
+import { HitPageDto } from '../hits/hits.controller.js';
+import type { AlertStatus } from '../storage/entities.js';
+import {
+  AlertsService,
+  DEFAULT_ALERT_PAGE,
+  MAX_ALERT_PAGE,
+  parseAlertFilters,
+  TRIAGE_STATUSES,
+  type AlertView,
+} from './alerts.service.js';
+
+export class PatchAlertBody {
+  @ApiProperty({ enum: TRIAGE_STATUSES, example: 'acknowledged' })
+  @IsIn(TRIAGE_STATUSES)
+  status: AlertStatus;
+
+  @ApiPropertyOptional({ example: 'Partner account; expected access, see TICKET-123', maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  comment?: string;
+}
+
+class AlertDto {
+  @ApiProperty() id: number;
+  @ApiProperty() ruleId: string;
+  @ApiProperty() dedupKey: string;
+  @ApiProperty() title: string;
+  @ApiProperty({ description: 'The highest severity of its hits' }) severity: string;
+  @ApiProperty({ enum: ['pending', 'open', 'acknowledged', 'closed'] }) status: string;
+  @ApiProperty() firstEventTime: string;
+  @ApiProperty() lastEventTime: string;
+  @ApiProperty() hitCount: number;
+  @ApiProperty({ description: 'It opened (or opens) at this many hits' }) threshold: number;
+  @ApiProperty({ nullable: true, type: String }) openedAt: string | null;
+  @ApiProperty() updatedAt: string;
+}
+
+class AlertPageDto {
+  @ApiProperty({ type: [AlertDto] }) items: AlertDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+class StatusChangeDto {
+  @ApiProperty() from: string;
+  @ApiProperty() to: string;
+  @ApiProperty({ nullable: true, type: String }) comment: string | null;
+  @ApiProperty({ nullable: true, type: String }) changedBy: string | null;
+  @ApiProperty() changedAt: string;
+}
+
+class AlertDetailDto extends AlertDto {
+  @ApiProperty({ type: [StatusChangeDto] }) history: StatusChangeDto[];
+  @ApiProperty({ type: HitPageDto }) hits: HitPageDto;
+}
+
+@ApiTags('alerts')
+@Controller({ path: 'alerts', version: '1' })
+export class AlertsController {
+  constructor(private readonly alerts: AlertsService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Find alerts',
+    description:
+      'Newest first. By default open, acknowledged and closed alerts; status=pending shows those still below their threshold.',
+  })
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    description: 'One or several of pending, open, acknowledged, closed',
+    example: 'open',
+  })
+  @ApiQuery({ name: 'ruleId', required: false })
+  @ApiQuery({ name: 'severity', required: false, example: 'High,Critical' })
+  @ApiTimeRange('Alerts whose events overlap a time')
+  @ApiPage(MAX_ALERT_PAGE, DEFAULT_ALERT_PAGE)
+  @ApiOkResponse({ type: AlertPageDto })
+  @ApiProblems(400)
+  list(@Query() query: RawQuery): Promise<{ items: AlertView[]; nextCursor: string | null }> {
+    return this.alerts.list(parseAlertFilters(query));
+  }
+
+  @Get(':id')
+  @ApiOperation({
+    summary: 'Get an alert',
+    description: 'With its status history and a page of its hits (hitsLimit, hitsCursor).',
+  })
+  @ApiParam({ name: 'id', example: 1 })
+  @ApiQuery({
+    name: 'hitsLimit',
+    required: false,
+    description: `1 to ${MAX_HIT_PAGE} (default ${DEFAULT_HIT_PAGE})`,
+  })
+  @ApiQuery({ name: 'hitsCursor', required: false })
+  @ApiOkResponse({ type: AlertDetailDto })
+  @ApiProblems(400, 404)
+  get(@Param('id') id: string, @Query() query: RawQuery): ReturnType<AlertsService['get']> {
+    rejectUnknown(query, ['hitsLimit', 'hitsCursor']);
+    return this.alerts.get(positiveId(id, 'id'), {
+      limit: pageSize(query, 'hitsLimit', DEFAULT_HIT_PAGE, MAX_HIT_PAGE),
+      after: cursor(query, 'hitsCursor'),
+    });
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: 'Triage an alert',
+    description:
+      'Move it between open, acknowledged and closed, with an optional comment; every change is kept.',
+  })
+  @ApiParam({ name: 'id', example: 1 })
+  @ApiBody({ type: PatchAlertBody })
+  @ApiOkResponse({ type: AlertDto })
+  @ApiProblems(400, 404, 409)
+  patch(@Param('id') id: string, @Body() body: PatchAlertBody): Promise<AlertView> {
+    return this.alerts.setStatus(positiveId(id, 'id'), body.status, body.comment);
+  }
+}

@@ -1,0 +1,234 @@
+// Alerts: list with filters, one alert with its hits and its triage history, and status changes.
+import { Injectable } from '@nestjs/common';
+import { ConflictError, InvalidParametersError, NotFoundError } from '../common/errors.js';
+import {
+  cursor,
+  encodeCursor,
+  instant,
+  list,
+  pageSize,
+  rejectUnknown,
+  single,
+  type KeysetPosition,
+  type RawQuery,
+} from '../common/query-params.js';
+import { severityList } from '../hits/hit-filters.js';
+import { isoTime } from '../hits/hit-views.js';
+import { HitsService, type HitPage } from '../hits/hits.service.js';
+import { Database } from '../storage/database.service.js';
+import { AlertStatusChangeEntity, type AlertStatus } from '../storage/entities.js';
+import { parseSqliteTimestamp, sqliteTimestamp } from '../storage/sql.js';
+
+export const TRIAGE_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'closed'];
+export const LISTED_STATUSES: readonly AlertStatus[] = ['pending', ...TRIAGE_STATUSES];
+export const DEFAULT_ALERT_PAGE = 100;
+export const MAX_ALERT_PAGE = 1000;
+
+export interface AlertFilters {
+  statuses: AlertStatus[];
+  ruleId?: string;
+  severities?: string[];
+  since?: number;
+  until?: number;
+  limit: number;
+  after?: KeysetPosition;
+}
+
+interface AlertRow {
+  id: number;
+  rule_id: string;
+  dedup_key: string;
+  title: string;
+  severity: string;
+  status: AlertStatus;
+  first_event_time: string;
+  last_event_time: string;
+  hit_count: number;
+  threshold: number;
+  opened_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AlertView {
+  id: number;
+  ruleId: string;
+  dedupKey: string;
+  title: string;
+  severity: string;
+  status: AlertStatus;
+  firstEventTime: string;
+  lastEventTime: string;
+  hitCount: number;
+  threshold: number;
+  openedAt: string | null;
+  updatedAt: string;
+}
+
+export interface StatusChangeView {
+  from: AlertStatus;
+  to: AlertStatus;
+  comment: string | null;
+  changedBy: string | null;
+  changedAt: string;
+}
+
+function alertView(row: AlertRow): AlertView {
+  return {
+    id: row.id,
+    ruleId: row.rule_id,
+    dedupKey: row.dedup_key,
+    title: row.title,
+    severity: row.severity,
+    status: row.status,
+    firstEventTime: isoTime(row.first_event_time),
+    lastEventTime: isoTime(row.last_event_time),
+    hitCount: row.hit_count,
+    threshold: row.threshold,
+    openedAt: row.opened_at === null ? null : isoTime(row.opened_at),
+    updatedAt: isoTime(row.updated_at),
+  };
+}
+
+/** Filters of GET /v1/alerts. Pending alerts (below their threshold) show only when asked for. */
+export function parseAlertFilters(query: RawQuery): AlertFilters {
+  rejectUnknown(query, ['status', 'ruleId', 'severity', 'since', 'until', 'limit', 'cursor']);
+  const statuses = (list(query, 'status') ?? [...TRIAGE_STATUSES]).map((status) => {
+    const found = LISTED_STATUSES.find((candidate) => candidate === status.toLowerCase());
+    if (!found)
+      throw new InvalidParametersError([
+        { parameter: 'status', message: `status must be one of ${LISTED_STATUSES.join(', ')}` },
+      ]);
+    return found;
+  });
+  const since = instant(query, 'since');
+  const until = instant(query, 'until');
+  if (since !== undefined && until !== undefined && since >= until) {
+    throw new InvalidParametersError([{ parameter: 'until', message: 'until must be later than since' }]);
+  }
+  return {
+    statuses: [...new Set(statuses)],
+    ruleId: single(query, 'ruleId'),
+    severities: severityList(query, 'severity'),
+    since,
+    until,
+    limit: pageSize(query, 'limit', DEFAULT_ALERT_PAGE, MAX_ALERT_PAGE),
+    after: cursor(query, 'cursor'),
+  };
+}
+
+@Injectable()
+export class AlertsService {
+  constructor(
+    private readonly database: Database,
+    private readonly hits: HitsService,
+  ) {}
+
+  async list(filters: AlertFilters): Promise<{ items: AlertView[]; nextCursor: string | null }> {
+    const where: string[] = [`"status" IN (${filters.statuses.map(() => '?').join(', ')})`];
+    const parameters: unknown[] = [...filters.statuses];
+    if (filters.ruleId !== undefined) {
+      where.push('"rule_id" = ?');
+      parameters.push(filters.ruleId);
+    }
+    if (filters.severities) {
+      where.push(`"severity" IN (${filters.severities.map(() => '?').join(', ')})`);
+      parameters.push(...filters.severities);
+    }
+    if (filters.since !== undefined) {
+      // An alert is in the range when its events overlap it.
+      where.push('"last_event_time" >= ?');
+      parameters.push(sqliteTimestamp(filters.since));
+    }
+    if (filters.until !== undefined) {
+      where.push('"first_event_time" < ?');
+      parameters.push(sqliteTimestamp(filters.until));
+    }
+    if (filters.after) {
+      const at = sqliteTimestamp(filters.after.time);
+      where.push('("first_event_time" < ? OR ("first_event_time" = ? AND "id" < ?))');
+      parameters.push(at, at, filters.after.id);
+    }
+    parameters.push(filters.limit + 1);
+    const rows = await this.database.read((manager) =>
+      manager.query<AlertRow[]>(
+        `SELECT * FROM "alerts" WHERE ${where.join(' AND ')} ORDER BY "first_event_time" DESC, "id" DESC LIMIT ?`,
+        parameters,
+      ),
+    );
+    const page = rows.slice(0, filters.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(alertView),
+      nextCursor:
+        rows.length > filters.limit && last
+          ? encodeCursor({ time: parseSqliteTimestamp(last.first_event_time), id: last.id })
+          : null,
+    };
+  }
+
+  async get(
+    id: number,
+    hitsPage: { limit: number; after?: KeysetPosition },
+  ): Promise<AlertView & { history: StatusChangeView[]; hits: HitPage }> {
+    const { alert, history } = await this.database.read(async (manager) => {
+      const [row] = await manager.query<AlertRow[]>('SELECT * FROM "alerts" WHERE "id" = ?', [id]);
+      if (!row) throw new NotFoundError('alert', String(id));
+      const changes = await manager.find(AlertStatusChangeEntity, {
+        where: { alertId: id },
+        order: { id: 'ASC' },
+      });
+      return { alert: row, history: changes };
+    });
+    const hits = await this.hits.list({
+      alertId: id,
+      fields: [],
+      limit: hitsPage.limit,
+      after: hitsPage.after,
+    });
+    return {
+      ...alertView(alert),
+      history: history.map((change) => ({
+        from: change.fromStatus,
+        to: change.toStatus,
+        comment: change.comment,
+        changedBy: change.changedByKey,
+        changedAt: change.changedAt.toISOString(),
+      })),
+      hits,
+    };
+  }
+
+  /** Moves an alert between open, acknowledged and closed; every change is kept with its time and comment. */
+  async setStatus(id: number, status: AlertStatus, comment: string | undefined): Promise<AlertView> {
+    const row = await this.database.write(async (manager) => {
+      const [current] = await manager.query<AlertRow[]>('SELECT * FROM "alerts" WHERE "id" = ?', [id]);
+      if (!current) throw new NotFoundError('alert', String(id));
+      if (current.status === 'pending') {
+        throw new ConflictError(
+          'alert_pending',
+          `alert ${id} has not reached its threshold (${current.hit_count} of ${current.threshold} hits) and cannot be triaged yet`,
+        );
+      }
+      const now = new Date();
+      await manager.query('UPDATE "alerts" SET "status" = ?, "updated_at" = ? WHERE "id" = ?', [
+        status,
+        sqliteTimestamp(now.getTime()),
+        id,
+      ]);
+      await manager.save(
+        manager.create(AlertStatusChangeEntity, {
+          alertId: id,
+          fromStatus: current.status,
+          toStatus: status,
+          comment: comment ?? null,
+          changedByKey: null,
+          changedAt: now,
+        }),
+      );
+      const [updated] = await manager.query<AlertRow[]>('SELECT * FROM "alerts" WHERE "id" = ?', [id]);
+      return updated as AlertRow;
+    });
+    return alertView(row);
+  }
+}

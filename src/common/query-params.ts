@@ -1,0 +1,102 @@
+// Query-string parameters shared by the read APIs: instants, page sizes, keyset cursors and lists. Every
+// problem is an InvalidParametersError naming the parameter.
+import { InvalidParametersError } from './errors.js';
+
+export type RawQuery = Record<string, unknown>;
+
+/** One value of a parameter that may not repeat. */
+export function single(query: RawQuery, name: string): string | undefined {
+  const value = Object.prototype.hasOwnProperty.call(query, name) ? query[name] : undefined;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string')
+    throw new InvalidParametersError([{ parameter: name, message: `${name} may be given once` }]);
+  return value;
+}
+
+/** Repeated and comma-separated values, as one list. */
+export function list(query: RawQuery, name: string): string[] | undefined {
+  const value = Object.prototype.hasOwnProperty.call(query, name) ? query[name] : undefined;
+  if (value === undefined) return undefined;
+  const items = (Array.isArray(value) ? value : [value])
+    .flatMap((item) => String(item).split(','))
+    .map((item) => item.trim());
+  if (items.length === 0 || items.some((item) => item === '')) {
+    throw new InvalidParametersError([{ parameter: name, message: `${name} must not be empty` }]);
+  }
+  return items;
+}
+
+/** An ISO 8601 instant with a date and, when it has a time, a zone (Z or ±hh:mm); epoch ms. */
+export function instant(query: RawQuery, name: string): number | undefined {
+  const value = single(query, name);
+  if (value === undefined) return undefined;
+  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+  const parsed = iso.test(value)
+    ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value.replace(' ', 'T'))
+    : Number.NaN;
+  if (Number.isNaN(parsed)) {
+    throw new InvalidParametersError([
+      { parameter: name, message: `${name} must be an ISO 8601 time such as 2025-01-31T12:00:00Z` },
+    ]);
+  }
+  return parsed;
+}
+
+export function pageSize(query: RawQuery, name: string, fallback: number, max: number): number {
+  const value = single(query, name);
+  if (value === undefined) return fallback;
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new InvalidParametersError([
+      { parameter: name, message: `${name} must be a whole number from 1 to ${max}` },
+    ]);
+  }
+  return Number(value);
+}
+
+export function positiveId(value: string, name: string): number {
+  if (!/^\d{1,15}$/.test(value) || Number(value) < 1) {
+    throw new InvalidParametersError([
+      { parameter: name, message: `${name} must be a positive whole number` },
+    ]);
+  }
+  return Number(value);
+}
+
+/** Where the previous page ended: its last item's time and id (newest first, so the next page is older). */
+export interface KeysetPosition {
+  time: number;
+  id: number;
+}
+
+export function encodeCursor(position: KeysetPosition): string {
+  return Buffer.from(`${position.time}.${position.id}`, 'utf8').toString('base64url');
+}
+
+export function cursor(query: RawQuery, name: string): KeysetPosition | undefined {
+  const value = single(query, name);
+  if (value === undefined) return undefined;
+  const decoded = /^[A-Za-z0-9_-]{1,64}$/.test(value) ? Buffer.from(value, 'base64url').toString('utf8') : '';
+  const match = /^(-?\d{1,15})\.(\d{1,15})$/.exec(decoded);
+  if (!match || encodeCursor({ time: Number(match[1]), id: Number(match[2]) }) !== value) {
+    throw new InvalidParametersError([
+      { parameter: name, message: `${name} must be a nextCursor returned by this list` },
+    ]);
+  }
+  return { time: Number(match[1]), id: Number(match[2]) };
+}
+
+/** Refuses parameters the operation does not know, naming them. */
+export function rejectUnknown(
+  query: RawQuery,
+  known: readonly string[],
+  prefixes: readonly string[] = [],
+): void {
+  const unknown = Object.keys(query).filter(
+    (name) => !known.includes(name) && !prefixes.some((prefix) => name.startsWith(prefix)),
+  );
+  if (unknown.length > 0) {
+    throw new InvalidParametersError(
+      unknown.map((parameter) => ({ parameter, message: `unknown parameter ${parameter}` })),
+    );
+  }
+}

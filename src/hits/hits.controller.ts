@@ -1,0 +1,94 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProperty,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '../common/openapi.js';
+import { ApiPage, ApiTimeRange } from '../common/openapi-queries.js';
+import { positiveId, type RawQuery } from '../common/query-params.js';
+import { DEFAULT_HIT_PAGE, MAX_HIT_PAGE, parseHitFilters } from './hit-filters.js';
+import type { HitView } from './hit-views.js';
+import { HitsService, type HitPage } from './hits.service.js';
+
+export class HitDto {
+  @ApiProperty() id: number;
+  @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) ruleId: string;
+  @ApiProperty({ description: 'The rule version that made the hit' }) ruleVersion: number;
+  @ApiProperty({ example: 'Medium' }) severity: string;
+  @ApiProperty() title: string;
+  @ApiProperty() dedupKey: string;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'null until its alert group exists, and for CreateAlert: false',
+  })
+  alertId: number | null;
+  @ApiProperty({ example: 'AWS.CloudTrail' }) logType: string;
+  @ApiProperty({ description: 'p_event_time' }) eventTime: string;
+  @ApiProperty() receivedAt: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "The rule's output fields (AlertContext)",
+  })
+  outputFields: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The normalised event' })
+  event: Record<string, unknown>;
+}
+
+export class HitPageDto {
+  @ApiProperty({ type: [HitDto] }) items: HitDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+@ApiTags('hits')
+@ApiExtraModels(HitDto)
+@Controller({ path: 'hits', version: '1' })
+export class HitsController {
+  constructor(private readonly hits: HitsService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Find hits',
+    description:
+      'Newest event first, in keyset pages that stay exact while new hits arrive. field.<name>=<value> matches an output field or a p_any_* indicator (e.g. field.p_any_ip_addresses=198.51.100.7); several field filters must all match.',
+  })
+  @ApiQuery({ name: 'ruleId', required: false })
+  @ApiQuery({
+    name: 'severity',
+    required: false,
+    description: 'One or several (repeat, or separate with commas)',
+    example: 'High,Critical',
+  })
+  @ApiQuery({ name: 'logType', required: false, example: 'AWS.CloudTrail' })
+  @ApiQuery({ name: 'alertId', required: false })
+  @ApiQuery({
+    name: 'field.accountId',
+    required: false,
+    description: 'Any output field: field.<name>=<value>',
+  })
+  @ApiTimeRange('Event time')
+  @ApiPage(MAX_HIT_PAGE, DEFAULT_HIT_PAGE)
+  @ApiOkResponse({ type: HitPageDto })
+  @ApiProblems(400)
+  list(@Query() query: RawQuery): Promise<HitPage> {
+    return this.hits.list(parseHitFilters(query));
+  }
+
+  @Get(':id')
+  @ApiOperation({
+    summary: 'Get a hit',
+    description: 'With its normalised event and the exact rule version (and its source) that made it.',
+  })
+  @ApiParam({ name: 'id', example: 1 })
+  @ApiOkResponse({ type: HitDto })
+  @ApiProblems(400, 404)
+  get(@Param('id') id: string): Promise<HitView> {
+    return this.hits.get(positiveId(id, 'id'));
+  }
+}

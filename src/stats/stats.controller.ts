@@ -1,0 +1,30 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../common/openapi.js';
+import { ApiTimeRange } from '../common/openapi-queries.js';
+import type { RawQuery } from '../common/query-params.js';
+import { parseStatsQuery, StatsService, type StatsAnswer } from './stats.service.js';
+
+@ApiTags('stats')
+@Controller({ path: 'stats', version: '1' })
+export class StatsController {
+  constructor(private readonly stats: StatsService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Hits and alerts per rule over time',
+    description:
+      'Counts per rule and per hour or day of event time (default: the last 7 days, by day), with totals per rule.',
+  })
+  @ApiQuery({ name: 'interval', required: false, enum: ['hour', 'day'] })
+  @ApiQuery({ name: 'ruleId', required: false })
+  @ApiTimeRange('Event time')
+  @ApiOkResponse({
+    description:
+      '{since, until, interval, buckets: [{start, ruleId, hits, alerts}], totals: [{ruleId, hits, alerts}]}',
+  })
+  @ApiProblems(400)
+  get(@Query() query: RawQuery): Promise<StatsAnswer> {
+    return this.stats.stats(parseStatsQuery(query));
+  }
+}

@@ -18,9 +18,9 @@ const COLUMNS =
   'h."id", h."rule_id", h."rule_version", h."rule_version_id", h."severity", h."title", h."dedup_key", h."alert_id", h."log_type", h."event_time", h."received_at", h."output_fields", h."event"';
 
 /**
- * The SELECT for one page. With a field filter the first field's index drives (it is ordered by event
- * time already); otherwise the hits table's own indexes do. `severity` is one value here: several are
- * read as one query each and merged, so that every query can walk an index in order.
+ * The SELECT for one page; every filter has an index that also gives the order (newest event first).
+ * `severity` is one value here: several are read as one query each and merged, so that each query
+ * walks an index in order.
  */
 function pageQuery(
   filters: HitFilters,
@@ -28,15 +28,29 @@ function pageQuery(
 ): { sql: string; parameters: unknown[] } {
   const parameters: unknown[] = [];
   const where: string[] = [];
-  const [driver, ...others] = filters.fields;
-  // The column that orders the page, on the table that drives it.
+  // One field filter drives the query from its index, which is in event-time order already. Several
+  // are intersected as sets of hit ids, each read from its own index range.
+  const [driver] = filters.fields.length === 1 ? filters.fields : [];
   const time = driver ? 'f."event_time"' : 'h."event_time"';
   const id = driver ? 'f."hit_id"' : 'h."id"';
+  const keyset = (timeColumn: string, idColumn: string): string | undefined => {
+    if (!filters.after) return undefined;
+    const at = sqliteTimestamp(filters.after.time);
+    parameters.push(at, at, filters.after.id);
+    return `(${timeColumn} < ? OR (${timeColumn} = ? AND ${idColumn} < ?))`;
+  };
   let from = '"hits" h';
   if (driver) {
     from = '"hit_fields" f JOIN "hits" h ON h."id" = f."hit_id"';
     where.push('f."name" = ?', 'f."value" = ?');
     parameters.push(driver.name, driver.value);
+  } else if (filters.fields.length > 1) {
+    const sets = filters.fields.map((field) => {
+      parameters.push(field.name, field.value);
+      const page = keyset('x."event_time"', 'x."hit_id"');
+      return `SELECT x."hit_id" FROM "hit_fields" x WHERE x."name" = ? AND x."value" = ?${page ? ` AND ${page}` : ''}`;
+    });
+    where.push(`h."id" IN (${sets.join(' INTERSECT ')})`);
   }
   const equal = (column: string, value: unknown) => {
     where.push(`${column} = ?`);
@@ -54,17 +68,8 @@ function pageQuery(
     where.push(`${time} < ?`);
     parameters.push(sqliteTimestamp(filters.until));
   }
-  for (const field of others) {
-    where.push(
-      'EXISTS (SELECT 1 FROM "hit_fields" x WHERE x."name" = ? AND x."value" = ? AND x."hit_id" = h."id")',
-    );
-    parameters.push(field.name, field.value);
-  }
-  if (filters.after) {
-    const at = sqliteTimestamp(filters.after.time);
-    where.push(`(${time} < ? OR (${time} = ? AND ${id} < ?))`);
-    parameters.push(at, at, filters.after.id);
-  }
+  const page = keyset(time, id);
+  if (page) where.push(page);
   parameters.push(filters.limit + 1);
   const sql = `SELECT ${COLUMNS} FROM ${from}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${time} DESC, ${id} DESC LIMIT ?`;
   return { sql, parameters };

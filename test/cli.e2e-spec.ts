@@ -16,6 +16,7 @@ import {
   sharedSuiteTitle,
   type Corpus,
 } from './support/shared.js';
+import { SEED_OUTPUT_FIELDS } from './fixtures/seed-events.js';
 import { tripline } from './support/cli.js';
 
 interface HitLine {
@@ -163,17 +164,7 @@ describe.skipIf(!hasShared(CORPUS_TOOL))(sharedSuiteTitle('tripline eval', CORPU
       };
       expect(hit.ruleId).toBe('AWS.CloudTrail.VPCE.ExternalPrincipal');
       expect(hit.severity).toBe('Medium');
-      expect(Object.keys(hit.alertContext)).toEqual([
-        'eventName',
-        'eventSource',
-        'awsRegion',
-        'recipientAccountId',
-        'sourceIPAddress',
-        'userAgent',
-        'userIdentity',
-        'actor_user',
-        'accountId',
-      ]);
+      expect(Object.keys(hit.alertContext)).toEqual(SEED_OUTPUT_FIELDS);
       expect(hit.alertContext.accountId).toBe(event.userIdentity.accountId);
       expect(hit.alertContext.recipientAccountId).toBe(event.recipientAccountId);
       expect(hit.title).toBe(

@@ -3,6 +3,7 @@ import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  SEED_OUTPUT_FIELDS,
   seedExternalPrincipalAccess,
   seedNonVpcEvent,
   seedSameAccountAccess,
@@ -10,17 +11,6 @@ import {
 import { http, removeDatabase, startApp, type RunningApp } from './support/app.js';
 
 const SEED_RULE_ID = 'AWS.CloudTrail.VPCE.ExternalPrincipal';
-const SEED_OUTPUT_FIELDS = [
-  'eventName',
-  'eventSource',
-  'awsRegion',
-  'recipientAccountId',
-  'sourceIPAddress',
-  'userAgent',
-  'userIdentity',
-  'actor_user',
-  'accountId',
-];
 
 async function post(base: string, body: string | Buffer, headers: Record<string, string> = {}, query = '') {
   const response = await fetch(`${base}/v1/events${query}`, {

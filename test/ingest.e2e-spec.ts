@@ -199,6 +199,22 @@ describe('ingest: alerts by dedup key, period and threshold', () => {
     });
   });
 
+  it('lets a late event earlier than an alert’s first one join it, and reach its threshold', async () => {
+    const first = await post(running.url, JSON.stringify([audit('dee', 35), audit('dee', 38)]));
+    expect(first.body).toMatchObject({ hits: 2, alerts: 0 });
+    const late = await post(running.url, JSON.stringify([audit('dee', 31)]));
+    expect(late.body).toMatchObject({ hits: 1, alerts: 1 });
+    const dee = (await alerts()).filter((alert: { dedup_key: string }) => alert.dedup_key === 'dee');
+    expect(dee).toMatchObject([
+      {
+        status: 'open',
+        hit_count: 3,
+        first_event_time: '2025-06-01 12:31:00.000',
+        last_event_time: '2025-06-01 12:38:00.000',
+      },
+    ]);
+  });
+
   it('orders a batch by event time before grouping, whatever order it came in', async () => {
     const answer = await post(
       running.url,
@@ -318,6 +334,49 @@ describe('ingest: idempotency, duplicates and bad input', () => {
     ]);
     const typed = await post(running.url, JSON.stringify([{ hello: 'world' }]), {}, '?logType=Custom.Thing');
     expect(typed.body).toMatchObject({ accepted: 1, hits: 0 });
+  });
+
+  it('rejects an event whose time cannot be a real one, and keeps the batch', async () => {
+    const events = [
+      { ...seedExternalPrincipalAccess(), eventID: 'time-ok' },
+      { ...seedExternalPrincipalAccess(), eventID: 'time-far', eventTime: 500000000000000000000 },
+      { ...seedExternalPrincipalAccess(), eventID: 'time-old', eventTime: '1601-01-01T00:00:00Z' },
+    ];
+    const answer = await post(running.url, JSON.stringify(events));
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ accepted: 1, hits: 1, rejectedCount: 2 });
+    expect(answer.body.rejected.map((rejection: { index: number }) => rejection.index)).toEqual([1, 2]);
+    expect((await http(running.url, 'GET', '/v1/hits')).status).toBe(200);
+  });
+
+  it('indexes only the indicators the normaliser gathers, a bounded number of each', async () => {
+    const event = {
+      ...seedExternalPrincipalAccess(),
+      eventID: 'junk-1',
+      p_any_junk: Array.from({ length: 5000 }, (_, i) => i),
+      p_any_ip_addresses: ['1.1.1.1'],
+    };
+    const answer = await post(running.url, JSON.stringify([event]));
+    expect(answer.body.hits).toBe(1);
+    const [hit] = await db(running).query(`SELECT id FROM hits WHERE event_id = 'junk-1'`);
+    const names = await db(running).query(
+      `SELECT name, COUNT(*) AS n FROM hit_fields WHERE hit_id = ? GROUP BY name ORDER BY name`,
+      [hit.id],
+    );
+    expect(names.some((row: { name: string }) => row.name === 'p_any_junk')).toBe(false);
+    // The normaliser recomputes indicators from the event: a forged IP is not kept.
+    expect(names.find((row: { name: string }) => row.name === 'p_any_ip_addresses')).toEqual({
+      name: 'p_any_ip_addresses',
+      n: 1,
+    });
+  });
+
+  it('treats the same Idempotency-Key with another logType as another request', async () => {
+    const body = JSON.stringify([{ hello: 'world', eventID: 'lt' }]);
+    const first = await post(running.url, body, { 'idempotency-key': 'lt-key' }, '?logType=Custom.One');
+    expect(first.status).toBe(200);
+    const other = await post(running.url, body, { 'idempotency-key': 'lt-key' }, '?logType=Custom.Two');
+    expect(other.status).toBe(409);
   });
 
   it('answers a body it cannot use with a clear 4xx and stores nothing', async () => {

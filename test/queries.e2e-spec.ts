@@ -249,6 +249,7 @@ describe('query API', () => {
     const cases: [string, string][] = [
       ['/v1/hits?rule=Q.Login', 'rule'],
       ['/v1/hits?since=yesterday', 'since'],
+      ['/v1/hits?since=2023-02-30T00:00:00Z', 'since'],
       ['/v1/hits?until=2025-13-45T00:00:00Z', 'until'],
       ['/v1/hits?since=2025-03-10T10:00:00Z&until=2025-03-10T09:00:00Z', 'until'],
       ['/v1/hits?cursor=not-a-cursor', 'cursor'],

@@ -34,7 +34,12 @@ export function instant(query: RawQuery, name: string): number | undefined {
   const parsed = iso.test(value)
     ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value.replace(' ', 'T'))
     : Number.NaN;
-  if (Number.isNaN(parsed)) {
+  // Date.parse rolls 2023-02-30 over into March: the date must come back as written.
+  const [year = 0, month = 0, day = 0] = value.slice(0, 10).split('-').map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const realDate =
+    date.getUTCFullYear() === year && date.getUTCMonth() + 1 === month && date.getUTCDate() === day;
+  if (Number.isNaN(parsed) || !realDate) {
     throw new InvalidParametersError([
       { parameter: name, message: `${name} must be an ISO 8601 time such as 2025-01-31T12:00:00Z` },
     ]);

@@ -32,8 +32,10 @@ export interface HitView {
   event: Record<string, unknown>;
 }
 
+/** A stored time as ISO 8601; a value that is not a time (never written by this service) is shown as stored. */
 export function isoTime(text: string): string {
-  return new Date(parseSqliteTimestamp(text)).toISOString();
+  const time = parseSqliteTimestamp(text);
+  return Number.isNaN(time) ? text : new Date(time).toISOString();
 }
 
 export function hitView(row: HitRow): HitView {

@@ -68,7 +68,8 @@ export function assignAlerts(
       alerts = [];
       existing.set(key, alerts);
     }
-    let alert = latestWindowHolding(alerts, hit.eventTime);
+    const period = Math.max(0, hit.policy.dedupPeriodMinutes) * 60_000;
+    let alert = alertFor(alerts, hit.eventTime, period);
     if (!alert) {
       alert = {
         id: undefined,
@@ -79,7 +80,7 @@ export function assignAlerts(
         status: 'pending',
         firstEventTime: hit.eventTime,
         lastEventTime: hit.eventTime,
-        windowEnd: hit.eventTime + Math.max(0, hit.policy.dedupPeriodMinutes) * 60_000,
+        windowEnd: hit.eventTime + period,
         hitCount: 0,
         threshold: hit.policy.threshold,
         openedAt: null,
@@ -90,6 +91,8 @@ export function assignAlerts(
       alerts.push(alert);
     }
     alert.hitCount += 1;
+    // A late event earlier than the alert's first one becomes its first; its window keeps its end.
+    alert.firstEventTime = Math.min(alert.firstEventTime, hit.eventTime);
     alert.lastEventTime = Math.max(alert.lastEventTime, hit.eventTime);
     if (severityRank(hit.severity) > severityRank(alert.severity)) alert.severity = hit.severity;
     if (alert.status === 'pending' && alert.hitCount >= alert.threshold) {
@@ -103,12 +106,21 @@ export function assignAlerts(
   return assigned;
 }
 
-/** The alert with the latest first event whose window holds `time`; closed alerts take no more hits. */
-function latestWindowHolding(alerts: readonly AlertState[], time: number): AlertState | undefined {
-  let found: AlertState | undefined;
+/**
+ * The alert a hit at `time` joins: one whose window [first, end) holds it (the latest such), else one
+ * whose first event is less than a period after it (a late event arriving after the alert began).
+ * Closed alerts take no more hits.
+ */
+function alertFor(alerts: readonly AlertState[], time: number, period: number): AlertState | undefined {
+  let holding: AlertState | undefined;
+  let ahead: AlertState | undefined;
   for (const alert of alerts) {
-    if (alert.status === 'closed' || time < alert.firstEventTime || time >= alert.windowEnd) continue;
-    if (!found || alert.firstEventTime > found.firstEventTime) found = alert;
+    if (alert.status === 'closed') continue;
+    if (time >= alert.firstEventTime && time < alert.windowEnd) {
+      if (!holding || alert.firstEventTime > holding.firstEventTime) holding = alert;
+    } else if (time < alert.firstEventTime && alert.firstEventTime - time < period) {
+      if (!ahead || alert.firstEventTime < ahead.firstEventTime) ahead = alert;
+    }
   }
-  return found;
+  return holding ?? ahead;
 }

@@ -130,11 +130,19 @@ describe('EventDecoder', () => {
     }
   });
 
-  it('resumes a long value across many chunks without rescanning it', () => {
+  it('resumes every kind of long value across many chunks instead of rescanning it', () => {
+    // Rescanning from the start on every chunk would take billions of steps here and time the test out.
     const long = { payload: 'y'.repeat(200_000), quote: '\\"' };
-    const started = process.hrtime.bigint();
     expect(events(decode(JSON.stringify([long, C]), 'json', 100))).toEqual([long, C]);
-    // 2,000 chunks of one 200 kB value: linear work finishes in well under a second even on a slow machine.
-    expect(Number(process.hrtime.bigint() - started) / 1e9).toBeLessThan(5);
+    const digits = '1'.repeat(4_000_000);
+    expect(decode(digits, 'json', 1000)).toEqual([
+      { index: 0, error: `event larger than ${MAX_EVENT_CHARS} characters` },
+    ]);
+    const text = `"${'z'.repeat(3_000_000)}"`;
+    expect(decode(text, 'json', 1000)).toEqual([
+      { index: 0, error: `event larger than ${MAX_EVENT_CHARS} characters` },
+    ]);
+    const tail = `{"Records":[${JSON.stringify(C)}],"x":"${'a'.repeat(4_000_000)}"}`;
+    expect(events(decode(tail, 'json', 1000))).toEqual([C]);
   });
 });

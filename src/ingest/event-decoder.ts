@@ -38,6 +38,8 @@ const enum Mode {
 }
 
 const WHITESPACE = new Set([0x20, 0x0a, 0x0d, 0x09, 0xfeff]);
+/** What ends a number or literal: whitespace, a comma, or a bracket. */
+const SCALAR_END = new Set([0x20, 0x0a, 0x0d, 0x09, 0x2c, 0x5b, 0x5d, 0x7b, 0x7d]);
 
 /**
  * A push decoder: feed it text with `write`, call `end` once; both return the items completed so far.
@@ -76,6 +78,7 @@ export class EventDecoder {
         this.scan.start -= this.position;
         this.scan.index -= this.position;
       }
+      if (this.wrapperScan) this.wrapperScan.index -= this.position;
       this.consumedChars += this.position;
       this.buffer = this.buffer.slice(this.position);
       this.position = 0;
@@ -246,22 +249,31 @@ export class EventDecoder {
     return text.charCodeAt(index) === 0x5b /* [ */ ? index + 1 : -1;
   }
 
+  /** Progress through the rest of a Records wrapper after its list, resumed chunk after chunk. */
+  private wrapperScan: { index: number; depth: number; inString: boolean } | undefined;
+
   /** After a Records list: the position after the wrapper's closing `}`, skipping any other keys. */
   private findWrapperEnd(text: string, from: number): number {
-    let depth = 1;
-    let inString = false;
-    for (let index = from; index < text.length; index += 1) {
+    const resume = this.wrapperScan;
+    let depth = resume?.depth ?? 1;
+    let inString = resume?.inString ?? false;
+    let index = resume?.index ?? from;
+    for (; index < text.length; index += 1) {
       const code = text.charCodeAt(index);
       if (inString) {
-        if (code === 0x5c /* \ */) index += 1;
-        else if (code === 0x22 /* " */) inString = false;
+        if (code === 0x5c) index += 1;
+        else if (code === 0x22) inString = false;
       } else if (code === 0x22) inString = true;
       else if (code === 0x7b || code === 0x5b) depth += 1;
       else if (code === 0x7d || code === 0x5d) {
         depth -= 1;
-        if (depth === 0) return index + 1;
+        if (depth === 0) {
+          this.wrapperScan = undefined;
+          return index + 1;
+        }
       }
     }
+    this.wrapperScan = { index, depth, inString };
     return -1;
   }
 
@@ -307,19 +319,30 @@ export class EventDecoder {
       return -1;
     }
     this.lastDepth = 0;
+    const resume = this.scan?.start === start ? this.scan : undefined;
     if (first === 0x22) {
-      for (let index = start + 1; index < text.length; index += 1) {
+      let index = resume?.index ?? start + 1;
+      for (; index < text.length; index += 1) {
         const code = text.charCodeAt(index);
         if (code === 0x5c) index += 1;
-        else if (code === 0x22) return index + 1;
+        else if (code === 0x22) {
+          this.scan = undefined;
+          return index + 1;
+        }
       }
+      this.scan = { start, index, depth: 0, deepest: 0, inString: true };
       return -1;
     }
     // Numbers, true, false, null: up to the next delimiter.
     if (/[-0-9tfn]/.test(text.charAt(start))) {
-      let index = start;
-      while (index < text.length && !/[\s,\]}[{]/.test(text.charAt(index))) index += 1;
-      return index === text.length && !final ? -1 : index;
+      let index = resume?.index ?? start;
+      while (index < text.length && !SCALAR_END.has(text.charCodeAt(index))) index += 1;
+      if (index === text.length && !final) {
+        this.scan = { start, index, depth: 0, deepest: 0, inString: false };
+        return -1;
+      }
+      this.scan = undefined;
+      return index;
     }
     return start;
   }

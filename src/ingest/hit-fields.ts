@@ -3,6 +3,17 @@
 
 export const MAX_FIELD_NAME = 200;
 export const MAX_FIELD_VALUE = 1000;
+/** Rows one name may give, and one hit in all: a hit is found by a few values, not thousands. */
+export const MAX_VALUES_PER_FIELD = 100;
+export const MAX_ROWS_PER_HIT = 1000;
+
+/** The indicators the normalisers gather; other p_any_* keys an event arrives with are not indexed. */
+export const INDICATOR_FIELDS = new Set([
+  'p_any_ip_addresses',
+  'p_any_aws_account_ids',
+  'p_any_aws_arns',
+  'p_any_usernames',
+]);
 
 export interface FieldRow {
   name: string;
@@ -23,8 +34,9 @@ export function indexedFields(
   const rows: FieldRow[] = [];
   const seen = new Set<string>();
   const add = (name: string, value: unknown) => {
-    const values = Array.isArray(value) ? value : [value];
+    const values = (Array.isArray(value) ? value : [value]).slice(0, MAX_VALUES_PER_FIELD);
     for (const item of values) {
+      if (rows.length >= MAX_ROWS_PER_HIT) return;
       const found = text(item);
       if (found === undefined) continue;
       const row = { name: name.slice(0, MAX_FIELD_NAME), value: found.slice(0, MAX_FIELD_VALUE) };
@@ -35,6 +47,7 @@ export function indexedFields(
     }
   };
   for (const [name, value] of Object.entries(outputFields)) add(name, value);
-  for (const [name, value] of Object.entries(event)) if (name.startsWith('p_any_')) add(name, value);
+  for (const name of INDICATOR_FIELDS)
+    if (Object.prototype.hasOwnProperty.call(event, name)) add(name, event[name]);
   return rows;
 }

@@ -125,11 +125,14 @@ async function withoutStoredEventIds(
   pending: readonly PendingHit[],
 ): Promise<PendingHit[]> {
   const seen = new Set<string>();
-  const eventIds = [...new Set(pending.map((hit) => hit.eventId).filter((id): id is string => id !== null))];
+  const withIds = pending.filter((hit) => hit.eventId !== null);
+  const ruleIds = [...new Set(withIds.map((hit) => hit.ruleId))];
+  const eventIds = [...new Set(withIds.map((hit) => hit.eventId as string))];
+  // Naming the rules lets SQLite use the (rule_id, event_id) index instead of scanning every hit.
   for (const chunk of chunksFor(eventIds, 1)) {
     const rows = await manager.query<{ rule_id: string; event_id: string }[]>(
-      `SELECT "rule_id", "event_id" FROM "hits" WHERE "event_id" IN (${chunk.map(() => '?').join(', ')})`,
-      chunk,
+      `SELECT "rule_id", "event_id" FROM "hits" WHERE "rule_id" IN (${ruleIds.map(() => '?').join(', ')}) AND "event_id" IN (${chunk.map(() => '?').join(', ')})`,
+      [...ruleIds, ...chunk],
     );
     for (const row of rows) seen.add(`${row.rule_id}\u0000${row.event_id}`);
   }
@@ -210,10 +213,11 @@ async function insertAlert(manager: EntityManager, alert: AlertState, now: Date)
 
 async function updateAlert(manager: EntityManager, alert: AlertState, now: Date): Promise<void> {
   await manager.query(
-    'UPDATE "alerts" SET "severity" = ?, "status" = ?, "last_event_time" = ?, "hit_count" = ?, "opened_at" = ?, "updated_at" = ? WHERE "id" = ?',
+    'UPDATE "alerts" SET "severity" = ?, "status" = ?, "first_event_time" = ?, "last_event_time" = ?, "hit_count" = ?, "opened_at" = ?, "updated_at" = ? WHERE "id" = ?',
     [
       alert.severity,
       alert.status,
+      sqliteTimestamp(alert.firstEventTime),
       sqliteTimestamp(alert.lastEventTime),
       alert.hitCount,
       alert.openedAt ? sqliteTimestamp(alert.openedAt.getTime()) : null,

@@ -2,6 +2,7 @@
 // event on one snapshot of the rules, then store the whole batch in one transaction. The answer is
 // given only after the commit.
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, DomainError } from '../common/errors.js';
@@ -47,6 +48,11 @@ export interface IngestAnswer {
 }
 
 export const MAX_LISTED_REJECTIONS = 1000;
+/** CloudTrail eventIDs are UUIDs; a longer one is stored without eventID dedup rather than cut. */
+const MAX_EVENT_ID = 128;
+/** Event times outside this range are refused: they cannot be stored, sorted and grouped as times. */
+export const EARLIEST_EVENT_TIME = Date.UTC(1970, 0, 1);
+export const LATEST_EVENT_TIME = Date.UTC(2200, 0, 1);
 /** Idempotency keys are kept this long; a retry after that is a new batch. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -118,7 +124,17 @@ export class IngestService {
         },
       );
     }
-    const requestHash = body.digest();
+    // The same key means the same request: same bytes, sent the same way, with the same logType.
+    const requestHash = createHash('sha256')
+      .update(
+        JSON.stringify([
+          body.digest(),
+          request.logType ?? null,
+          request.contentEncoding ?? null,
+          request.contentType ?? null,
+        ]),
+      )
+      .digest('hex');
     const answer = await this.database.write(async (manager) => {
       if (request.idempotencyKey !== undefined) {
         const previous = await manager.findOne(IdempotencyKeyEntity, {
@@ -221,8 +237,17 @@ class BatchEvaluation {
       this.rejected.push({ index: item.index, error: prepared.error });
       return;
     }
-    this.accepted += 1;
     const { event, logType } = prepared;
+    const parsedTime = Date.parse(typeof event.p_event_time === 'string' ? event.p_event_time : '');
+    const eventTime = Number.isNaN(parsedTime) ? this.receivedAt.getTime() : parsedTime;
+    if (eventTime < EARLIEST_EVENT_TIME || eventTime >= LATEST_EVENT_TIME) {
+      this.rejected.push({
+        index: item.index,
+        error: `event time ${String(event.p_event_time)} is outside 1970 to 2199`,
+      });
+      return;
+    }
+    this.accepted += 1;
     const matches = this.rules.ruleSet.evaluate(event, logType, ({ ruleId, error }) => {
       const tally = this.ruleErrors.get(ruleId) ?? { count: 0, lastError: '' };
       tally.count += 1;
@@ -230,10 +255,11 @@ class BatchEvaluation {
       this.ruleErrors.set(ruleId, tally);
     });
     if (matches.length === 0) return;
-    const eventTime = Date.parse(typeof event.p_event_time === 'string' ? event.p_event_time : '');
     const eventId =
-      logType === CLOUDTRAIL_LOG_TYPE && typeof event.eventID === 'string'
-        ? event.eventID.slice(0, 128)
+      logType === CLOUDTRAIL_LOG_TYPE &&
+      typeof event.eventID === 'string' &&
+      event.eventID.length <= MAX_EVENT_ID
+        ? event.eventID
         : null;
     for (const match of matches) {
       const active = this.rules.versions.get(match.ruleId);
@@ -247,7 +273,7 @@ class BatchEvaluation {
         title: match.title,
         dedupKey: match.dedup,
         logType,
-        eventTime: Number.isNaN(eventTime) ? this.receivedAt.getTime() : eventTime,
+        eventTime,
         eventId,
         outputFields: match.alertContext,
         event,

@@ -1,7 +1,7 @@
 // Query benchmark: p50 and p95 of every documented hit and alert filter at one million stored hits on
 // SQLite, over real HTTP. Target: p95 under 50 ms for each filter.
 //
-//   npm run bench:queries -- [--hits 1000000] [--db PATH] [--samples 200]
+//   npm run bench:queries -- [--hits 1000000] [--db PATH] [--samples 200] [--warmup 20]
 //
 // The hits are written through the ingest writer (the same SQL, indexes and alert grouping as POST
 // /v1/events) from synthetic CloudTrail-like hits; generating a million takes a few minutes, so --db
@@ -24,10 +24,13 @@ const { values } = parseArgs({
     hits: { type: 'string', default: '1000000' },
     db: { type: 'string' },
     samples: { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '20' },
   },
 });
 const HITS = Number(values.hits);
 const SAMPLES = Number(values.samples);
+/** Requests per filter sent and not counted first: the database file is far larger than SQLite's cache. */
+const WARMUP = Number(values.warmup);
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..', '..');
 const databaseFile = resolve(values.db ?? join(repoRoot, 'bench', 'results', `queries-${HITS}.sqlite`));
@@ -82,6 +85,9 @@ DedupPeriodMinutes: 60
 Condition: eventName eq "Action${index}"
 `;
 }
+
+/** The 50 ms target is for the documented hit and alert filters; stats and coverage are reports. */
+const isFilter = (name: string) => name.startsWith('hits:') || name.startsWith('alerts:');
 
 async function main(): Promise<void> {
   const config = loadConfig({
@@ -202,9 +208,18 @@ async function main(): Promise<void> {
     ['alerts: ruleId', () => `/v1/alerts?${rule()}`],
     ['alerts: severity + a day', () => `/v1/alerts?severity=High&${day()}`],
     ['alerts: one with its hits', () => `/v1/alerts/${pick(alertIds).id}`],
+    ['stats: a day by hour', () => `/v1/stats?interval=hour&${day()}`],
+    [
+      'stats: 30 days by day',
+      () => `/v1/stats?since=${new Date(START).toISOString()}&until=${new Date(START + SPAN).toISOString()}`,
+    ],
+    ['coverage: a day', () => `/v1/coverage?${day()}`],
   ];
 
   const rows: { filter: string; p50: number; p95: number; max: number; items: number }[] = [];
+  for (const [, path] of filters) {
+    for (let i = 0; i < WARMUP; i++) await (await fetch(`${base}${path()}`)).arrayBuffer();
+  }
   for (const [name, path] of filters) {
     const timings: number[] = [];
     let items = 0;
@@ -240,13 +255,13 @@ async function main(): Promise<void> {
 
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const table = [
-    `Query latency at ${stored.toLocaleString('en')} hits (SQLite, real HTTP, ${SAMPLES} samples each) — ${machine}`,
+    `Query latency at ${stored.toLocaleString('en')} hits (SQLite, real HTTP, ${SAMPLES} samples each after ${WARMUP} warm-up requests) — ${machine}`,
     '',
     '| filter | p50 ms | p95 ms | max ms | items/page | p95 < 50 ms |',
     '| --- | ---: | ---: | ---: | ---: | :---: |',
     ...rows.map(
       (row) =>
-        `| ${row.filter} | ${row.p50.toFixed(1)} | ${row.p95.toFixed(1)} | ${row.max.toFixed(1)} | ${row.items} | ${row.p95 < 50 ? 'yes' : 'NO'} |`,
+        `| ${row.filter} | ${row.p50.toFixed(1)} | ${row.p95.toFixed(1)} | ${row.max.toFixed(1)} | ${row.items} | ${isFilter(row.filter) ? (row.p95 < 50 ? 'yes' : 'NO') : 'report (no target)'} |`,
     ),
   ].join('\n');
   process.stdout.write(`${table}\n`);
@@ -257,7 +272,7 @@ async function main(): Promise<void> {
     JSON.stringify({ hits: stored, samples: SAMPLES, machine, at: new Date().toISOString(), rows }, null, 2),
   );
   process.stdout.write(`\nwritten to ${out}\n`);
-  if (rows.some((row) => row.p95 >= 50)) process.exitCode = 1;
+  if (rows.some((row) => isFilter(row.filter) && row.p95 >= 50)) process.exitCode = 1;
 }
 
 void main();

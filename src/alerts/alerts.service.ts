@@ -210,6 +210,7 @@ export class AlertsService {
           `alert ${id} has not reached its threshold (${current.hit_count} of ${current.threshold} hits) and cannot be triaged yet`,
         );
       }
+      if (current.status === status && comment === undefined) return current; // nothing changes, nothing to record
       const now = new Date();
       await manager.query('UPDATE "alerts" SET "status" = ?, "updated_at" = ? WHERE "id" = ?', [
         status,

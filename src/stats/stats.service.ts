@@ -60,20 +60,25 @@ export class StatsService {
   constructor(private readonly database: Database) {}
 
   async stats(query: StatsQuery): Promise<StatsAnswer> {
-    const format = query.interval === 'hour' ? '%Y-%m-%dT%H:00:00.000Z' : '%Y-%m-%dT00:00:00.000Z';
+    // Stored times are text 'YYYY-MM-DD HH:MM:SS.SSS' in UTC, so a prefix is the hour or the day. Naming the
+    // rules lets SQLite read (rule_id, event_time) ranges from a covering index instead of every hit row.
+    const prefix = query.interval === 'hour' ? 13 : 10;
     const range = [sqliteTimestamp(query.since), sqliteTimestamp(query.until)];
-    const rule = query.ruleId === undefined ? '' : ' AND "rule_id" = ?';
-    const parameters = query.ruleId === undefined ? range : [...range, query.ruleId];
+    const rules =
+      query.ruleId === undefined ? '"rule_id" IN (SELECT "rule_id" FROM "rules")' : '"rule_id" = ?';
+    const parameters = query.ruleId === undefined ? range : [query.ruleId, ...range];
     const [hits, alerts] = await this.database.read(async (manager) => [
       await manager.query<{ start: string; rule_id: string; n: number }[]>(
-        `SELECT strftime('${format}', "event_time") AS start, "rule_id", COUNT(*) AS n FROM "hits" WHERE "event_time" >= ? AND "event_time" < ?${rule} GROUP BY start, "rule_id"`,
+        `SELECT "rule_id", substr("event_time", 1, ${prefix}) AS start, COUNT(*) AS n FROM "hits" WHERE ${rules} AND "event_time" >= ? AND "event_time" < ? GROUP BY "rule_id", start`,
         parameters,
       ),
       await manager.query<{ start: string; rule_id: string; n: number }[]>(
-        `SELECT strftime('${format}', "first_event_time") AS start, "rule_id", COUNT(*) AS n FROM "alerts" WHERE "status" != 'pending' AND "first_event_time" >= ? AND "first_event_time" < ?${rule} GROUP BY start, "rule_id"`,
+        `SELECT "rule_id", substr("first_event_time", 1, ${prefix}) AS start, COUNT(*) AS n FROM "alerts" WHERE ${rules} AND "status" != 'pending' AND "first_event_time" >= ? AND "first_event_time" < ? GROUP BY "rule_id", start`,
         parameters,
       ),
     ]);
+    const toIso = (start: string) =>
+      prefix === 13 ? `${start.replace(' ', 'T')}:00:00.000Z` : `${start}T00:00:00.000Z`;
     const buckets = new Map<string, StatsBucket>();
     const bucket = (start: string, ruleId: string) => {
       const key = `${start}\u0000${ruleId}`;
@@ -84,8 +89,8 @@ export class StatsService {
       }
       return found;
     };
-    for (const row of hits) bucket(row.start, row.rule_id).hits += row.n;
-    for (const row of alerts) bucket(row.start, row.rule_id).alerts += row.n;
+    for (const row of hits) bucket(toIso(row.start), row.rule_id).hits += row.n;
+    for (const row of alerts) bucket(toIso(row.start), row.rule_id).alerts += row.n;
     const sorted = [...buckets.values()].sort((a, b) =>
       a.start < b.start ? -1 : a.start > b.start ? 1 : a.ruleId < b.ruleId ? -1 : 1,
     );

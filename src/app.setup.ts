@@ -30,6 +30,8 @@ export async function createApp(
   const problems = new ProblemFilter();
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    // A client that stops sending mid-request does not hold a connection for ever.
+    requestTimeout: 120_000,
     // Rule ids are up to 200 characters, more once percent-encoded.
     routerOptions: { maxParamLength: 1000 },
     // Errors Fastify meets before routing (bad URL encoding, over-long parameters) are problems too.
@@ -64,6 +66,12 @@ export function setupApp(
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // An API answer is data, never a page to render or frame; Swagger UI under /docs is the one page.
+    void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('referrer-policy', 'no-referrer');
+    void reply.header('x-frame-options', 'DENY');
+    if (!request.url.startsWith('/docs'))
+      void reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
     done();
   });
   registerBodyParsers(fastify, {

@@ -91,6 +91,16 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(generated.body.requestId).toBe(generated.headers.get('x-request-id'));
   });
 
+  it('sends headers that keep API answers from being sniffed, framed or rendered', async () => {
+    const api = await http(running.url, 'GET', '/v1/rules');
+    expect(api.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(api.headers.get('x-frame-options')).toBe('DENY');
+    expect(api.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(api.headers.get('access-control-allow-origin')).toBeNull();
+    const docs = await http(running.url, 'GET', '/docs');
+    expect(docs.headers.get('content-security-policy')).toBeNull();
+  });
+
   it('answers health and readiness', async () => {
     expect((await http(running.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
     expect((await http(running.url, 'GET', '/readyz')).body).toEqual({ status: 'ready', database: 'ok' });

@@ -11,12 +11,23 @@ export const MAX_EVENT_CHARS = 1024 * 1024;
 /** An event nested deeper than this is rejected: nothing real nests so deep, and it would strain every recursive step after. */
 export const MAX_EVENT_DEPTH = 64;
 
-/** Deepest bracket nesting of a JSON text, strings skipped. */
-function bracketDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let index = 0; index < text.length; index += 1) {
+/** Where a scan through brackets stands, so that the next chunk resumes it instead of starting over. */
+interface BracketScan {
+  index: number;
+  depth: number;
+  deepest: number;
+  inString: boolean;
+}
+
+/**
+ * Walks brackets from `scan.index`, skipping strings, until the depth falls back to 0: returns the
+ * position after that closing bracket, or -1 when the text ends first (`scan` then holds the place).
+ * After an escape as the last character, `scan.index` is one past the end, so resuming there skips the
+ * escaped character when it arrives.
+ */
+function scanBrackets(text: string, scan: BracketScan): number {
+  let { index, depth, deepest, inString } = scan;
+  for (; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
     if (inString) {
       if (code === 0x5c) index += 1;
@@ -25,9 +36,23 @@ function bracketDepth(text: string): number {
     else if (code === 0x7b || code === 0x5b) {
       depth += 1;
       if (depth > deepest) deepest = depth;
-    } else if (code === 0x7d || code === 0x5d) depth -= 1;
+    } else if (code === 0x7d || code === 0x5d) {
+      depth -= 1;
+      if (depth === 0) {
+        Object.assign(scan, { index: index + 1, depth, deepest, inString });
+        return index + 1;
+      }
+    }
   }
-  return deepest;
+  Object.assign(scan, { index, depth, deepest, inString });
+  return -1;
+}
+
+/** Deepest bracket nesting of one JSON value's text, strings skipped. */
+function bracketDepth(text: string): number {
+  const scan = { index: 0, depth: 0, deepest: 0, inString: false };
+  scanBrackets(text, scan);
+  return scan.deepest;
 }
 
 const enum Mode {
@@ -250,36 +275,18 @@ export class EventDecoder {
   }
 
   /** Progress through the rest of a Records wrapper after its list, resumed chunk after chunk. */
-  private wrapperScan: { index: number; depth: number; inString: boolean } | undefined;
+  private wrapperScan: BracketScan | undefined;
 
   /** After a Records list: the position after the wrapper's closing `}`, skipping any other keys. */
   private findWrapperEnd(text: string, from: number): number {
-    const resume = this.wrapperScan;
-    let depth = resume?.depth ?? 1;
-    let inString = resume?.inString ?? false;
-    let index = resume?.index ?? from;
-    for (; index < text.length; index += 1) {
-      const code = text.charCodeAt(index);
-      if (inString) {
-        if (code === 0x5c) index += 1;
-        else if (code === 0x22) inString = false;
-      } else if (code === 0x22) inString = true;
-      else if (code === 0x7b || code === 0x5b) depth += 1;
-      else if (code === 0x7d || code === 0x5d) {
-        depth -= 1;
-        if (depth === 0) {
-          this.wrapperScan = undefined;
-          return index + 1;
-        }
-      }
-    }
-    this.wrapperScan = { index, depth, inString };
-    return -1;
+    this.wrapperScan ??= { index: from, depth: 1, deepest: 1, inString: false };
+    const end = scanBrackets(text, this.wrapperScan);
+    if (end >= 0) this.wrapperScan = undefined;
+    return end;
   }
 
   /** Progress through a bracketed value that has not ended yet, so that the next chunk resumes it. */
-  private scan:
-    { start: number; index: number; depth: number; deepest: number; inString: boolean } | undefined;
+  private scan: (BracketScan & { start: number }) | undefined;
   /** Deepest nesting of the value valueEnd last completed. */
   private lastDepth = 0;
 
@@ -290,33 +297,14 @@ export class EventDecoder {
   private valueEnd(text: string, start: number, final: boolean): number {
     const first = text.charCodeAt(start);
     if (first === 0x7b || first === 0x5b) {
-      const resume = this.scan?.start === start ? this.scan : undefined;
-      let depth = resume?.depth ?? 0;
-      let deepest = resume?.deepest ?? 0;
-      let inString = resume?.inString ?? false;
-      let index = resume?.index ?? start;
-      for (; index < text.length; index += 1) {
-        const code = text.charCodeAt(index);
-        if (inString) {
-          if (code === 0x5c) index += 1;
-          else if (code === 0x22) inString = false;
-        } else if (code === 0x22) inString = true;
-        else if (code === 0x7b || code === 0x5b) {
-          depth += 1;
-          if (depth > deepest) deepest = depth;
-        } else if (code === 0x7d || code === 0x5d) {
-          depth -= 1;
-          if (depth === 0) {
-            this.scan = undefined;
-            this.lastDepth = deepest;
-            return index + 1;
-          }
-        }
-      }
-      // After an escape as the last character, `index` is one past the end: resuming there skips the
-      // escaped character when it arrives.
-      this.scan = { start, index, depth, deepest, inString };
-      return -1;
+      const scan =
+        this.scan?.start === start
+          ? this.scan
+          : { start, index: start, depth: 0, deepest: 0, inString: false };
+      const end = scanBrackets(text, scan);
+      this.scan = end < 0 ? scan : undefined;
+      this.lastDepth = scan.deepest;
+      return end;
     }
     this.lastDepth = 0;
     const resume = this.scan?.start === start ? this.scan : undefined;

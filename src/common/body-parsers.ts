@@ -8,16 +8,12 @@ import { DomainError, UnsupportedMediaTypeError } from './errors.js';
 /** JSON bodies nested deeper than this are refused before anything walks them. */
 export const MAX_JSON_DEPTH = 64;
 
-const TEXT_TYPES = new Set([
-  'application/yaml',
-  'application/x-yaml',
-  'text/yaml',
-  'text/x-yaml',
-  'text/plain',
-]);
+export const YAML_MEDIA_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+const TEXT_TYPES = new Set([...YAML_MEDIA_TYPES, 'text/plain']);
 export const PARSED_MEDIA_TYPES = ['application/json', ...TEXT_TYPES];
 
-function mediaType(request: FastifyRequest): string {
+/** The media type of a request's Content-Type, lower-cased, without parameters ('' when there is none). */
+export function mediaType(request: FastifyRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 

@@ -6,7 +6,7 @@ import { isPlainObject, type JsonObject } from './values.js';
 export type PreparedEvent = { ok: true; logType: string; event: JsonObject } | { ok: false; error: string };
 
 /** Log type names are identifiers such as AWS.CloudTrail or Okta.SystemLog. */
-const LOG_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const LOG_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export function isValidLogTypeName(name: string): boolean {
   return LOG_TYPE_PATTERN.test(name);

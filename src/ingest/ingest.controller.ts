@@ -1,3 +1,4 @@
+import { LOG_TYPE_PATTERN } from '../engine/events.js';
 import { Controller, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
@@ -29,7 +30,7 @@ export class IngestQuery {
     example: 'AWS.CloudTrail',
   })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+  @Matches(LOG_TYPE_PATTERN, {
     message: 'logType must be a log type name such as AWS.CloudTrail',
   })
   logType?: string;

@@ -1,6 +1,7 @@
 // Rule sources arrive as YAML (application/yaml, text/yaml) or JSON; both are kept as the exact text sent,
 // so stored versions and error positions match what the author wrote.
 import type { FastifyRequest } from 'fastify';
+import { mediaType, YAML_MEDIA_TYPES } from '../common/body-parsers.js';
 import { DomainError, UnsupportedMediaTypeError } from '../common/errors.js';
 import type { SourceFormat } from './rule-source.js';
 
@@ -11,13 +12,7 @@ export const RULE_SOURCE_ROUTES: ReadonlySet<string> = new Set([
   'POST /v1/rules/import',
 ]);
 
-export const YAML_MEDIA_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 export const RULE_SOURCE_MEDIA_TYPES = [...YAML_MEDIA_TYPES, 'application/json', 'text/plain'];
-
-export function mediaType(request: FastifyRequest): string | undefined {
-  const header = request.headers['content-type'];
-  return header?.split(';')[0]?.trim().toLowerCase() || undefined;
-}
 
 /** One rule's source may be this large; a pack this large (both refused with 413 before parsing). */
 export const MAX_RULE_SOURCE_CHARS = 512 * 1024;
@@ -28,8 +23,8 @@ export function ruleSourceFromRequest(
   limit: number = MAX_RULE_SOURCE_CHARS,
 ): { text: string; format: SourceFormat } {
   const type = mediaType(request);
-  if (type === undefined || !RULE_SOURCE_MEDIA_TYPES.includes(type)) {
-    throw new UnsupportedMediaTypeError(type, RULE_SOURCE_MEDIA_TYPES);
+  if (!RULE_SOURCE_MEDIA_TYPES.includes(type)) {
+    throw new UnsupportedMediaTypeError(type || undefined, RULE_SOURCE_MEDIA_TYPES);
   }
   const format: SourceFormat = type === 'application/json' ? 'json' : 'yaml';
   const text = typeof request.body === 'string' ? request.body : undefined;

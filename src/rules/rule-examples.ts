@@ -1,5 +1,16 @@
 // Request examples for the OpenAPI document: the founding rule, so that "Try it out" → "Execute" in
-// Swagger UI works as it stands.
+// Swagger UI works as it stands. Its test logs are the seed's three events, shared with the ingest example.
+import { INGEST_EXAMPLE } from '../ingest/ingest-examples.js';
+
+const [externalAccess, sameAccount, nonVpc] = INGEST_EXAMPLE;
+
+/** A test Log as a JSON block (JSON is YAML) indented under its key. */
+function yamlLog(event: object | undefined): string {
+  return `\n${JSON.stringify(event, null, 2)
+    .split('\n')
+    .map((line) => `      ${line}`)
+    .join('\n')}`;
+}
 
 export const SEED_RULE_EXAMPLE = `AnalysisType: rule
 RuleID: AWS.CloudTrail.VPCE.ExternalPrincipal
@@ -52,60 +63,13 @@ Tests:
   - Name: External Principal Access
     ExpectedResult: true
     ExpectedTitle: External Principal [UnknownAWSAccount] from account [111111111111] accessing resources in account [222222222222]
-    Log:
-      {
-        "p_log_type": "AWS.CloudTrail",
-        "eventVersion": "1.08",
-        "eventCategory": "NetworkActivity",
-        "eventType": "AwsVpceEvent",
-        "eventTime": "2023-03-01T00:00:00Z",
-        "awsRegion": "us-east-1",
-        "eventSource": "s3.amazonaws.com",
-        "eventName": "GetObject",
-        "sourceIPAddress": "10.0.0.1",
-        "userIdentity": { "type": "AWSAccount", "accountId": "111111111111", "principalId": "AROAEXAMPLE:session-name" },
-        "recipientAccountId": "222222222222",
-        "requestParameters": { "bucketName": "example-bucket", "key": "sensitive-file.txt" },
-        "responseElements": null,
-        "vpcEndpointId": "vpce-EXAMPLE08c1b6b9b7",
-        "vpcEndpointAccountId": "222222222222"
-      }
+    Log:${yamlLog({ p_log_type: 'AWS.CloudTrail', ...externalAccess })}
   - Name: Same Account Access
     ExpectedResult: false
-    Log:
-      {
-        "eventVersion": "1.08",
-        "eventCategory": "NetworkActivity",
-        "eventType": "AwsVpceEvent",
-        "eventTime": "2023-03-01T00:00:00Z",
-        "awsRegion": "us-east-1",
-        "eventSource": "s3.amazonaws.com",
-        "eventName": "GetObject",
-        "sourceIPAddress": "10.0.0.1",
-        "userIdentity": { "type": "AWSAccount", "accountId": "222222222222", "principalId": "AROAEXAMPLE:session-name" },
-        "recipientAccountId": "222222222222",
-        "requestParameters": { "bucketName": "example-bucket", "key": "sensitive-file.txt" },
-        "responseElements": null,
-        "vpcEndpointId": "vpce-EXAMPLE08c1b6b9b7",
-        "vpcEndpointAccountId": "222222222222"
-      }
+    Log:${yamlLog(sameAccount)}
   - Name: Non-VPC Event
     ExpectedResult: false
-    Log:
-      {
-        "eventVersion": "1.08",
-        "eventCategory": "Management",
-        "eventType": "AwsApiCall",
-        "eventTime": "2023-03-01T00:00:00Z",
-        "awsRegion": "us-east-1",
-        "eventSource": "s3.amazonaws.com",
-        "eventName": "GetObject",
-        "sourceIPAddress": "10.0.0.1",
-        "userIdentity": { "type": "AWSAccount", "accountId": "111111111111", "principalId": "AROAEXAMPLE:session-name" },
-        "recipientAccountId": "222222222222",
-        "requestParameters": { "bucketName": "example-bucket", "key": "sensitive-file.txt" },
-        "responseElements": null
-      }
+    Log:${yamlLog(nonVpc)}
 `;
 
 export const PACK_EXAMPLE = `AnalysisType: rule

@@ -45,8 +45,12 @@ export function checkRuleSources(
   const warnings = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning');
   const rules: CheckedRule[] = [];
   for (const definition of loaded.rules) {
-    const sourceText = loaded.rules.length === 1 ? text : definition.source.text;
-    const [alone, ...more] = loadRuleSource(sourceText, { ignoreExtraKeys: true }).rules;
+    const whole = loaded.rules.length === 1;
+    const sourceText = whole ? text : definition.source.text;
+    // The whole source was just loaded; only a document cut out of a stream needs loading again.
+    const [alone, ...more] = whole
+      ? [definition]
+      : loadRuleSource(sourceText, { ignoreExtraKeys: true }).rules;
     if (!alone || more.length > 0 || alone.ruleId !== definition.ruleId) {
       errors.push({
         severity: 'error',

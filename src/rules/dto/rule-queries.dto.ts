@@ -15,6 +15,7 @@ import {
   Min,
 } from 'class-validator';
 import { ToBoolean, ToInteger, ToList } from '../../common/validation.js';
+import { LOG_TYPE_PATTERN } from '../../engine/events.js';
 import { SEVERITIES } from '../../engine/rule.js';
 
 const SEVERITY_NAMES = [
@@ -142,7 +143,7 @@ export class TestRuleBody {
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+  @Matches(LOG_TYPE_PATTERN, {
     message: 'logType must be a log type name such as AWS.CloudTrail',
   })
   logType?: string;

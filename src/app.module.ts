@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.js';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import { AlertsModule } from './alerts/alerts.module.js';
 import { CoverageModule } from './coverage/coverage.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -18,6 +20,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         StorageModule,
+        AuditModule,
+        AuthModule,
         RulesModule,
         IngestModule,
         HitsModule,

@@ -13,10 +13,17 @@ import { PROBLEM_CONTENT_TYPE, ProblemFilter } from './common/problem.filter.js'
 import { createValidationPipe } from './common/validation.js';
 import { LOG_LEVELS, type AppConfig } from './config/config.js';
 import { registerBodyParsers } from './common/body-parsers.js';
+import { registerCors } from './common/cors.js';
+import { BEARER_SCHEME } from './auth/access.js';
+import { ApiKeysService } from './auth/api-keys.service.js';
+import { RateLimiter } from './auth/rate-limiter.js';
+import { registerRequestGuard } from './auth/request-guard.js';
 import { RULE_SOURCE_ROUTES } from './rules/rule-body.js';
 import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller.js';
 import { PACK_EXAMPLE, SEED_RULE_EXAMPLE } from './rules/rule-examples.js';
 
+/** Swagger UI and the OpenAPI document (at /docs-json) are served without a key. */
+const DOCS_PATH = 'docs';
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 function logLevels(level: AppConfig['logLevel']): LogLevel[] {
@@ -31,13 +38,12 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     // A client that stops sending mid-request does not hold a connection for ever.
-    requestTimeout: 120_000,
+    requestTimeout: config.limits.requestTimeoutMs,
     // Rule ids are up to 200 characters, more once percent-encoded.
     routerOptions: { maxParamLength: 1000 },
     // Errors Fastify meets before routing (bad URL encoding, over-long parameters) are problems too.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const problem = problems.toProblem(error, request);
-      void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+      void problems.send(error, request, reply);
     },
     // A caller's own request id is kept when it is sane, so that logs on both sides line up.
     requestIdHeader: false,
@@ -74,6 +80,13 @@ export function setupApp(
       void reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
     done();
   });
+  registerCors(fastify, config.corsOrigins);
+  registerRequestGuard(fastify, {
+    keys: app.get(ApiKeysService),
+    limiter: new RateLimiter(config.auth.rateLimitPerSecond, config.auth.rateLimitBurst),
+    problems,
+    publicPrefixes: [`/${DOCS_PATH}`, `/${DOCS_PATH}-json`],
+  });
   registerBodyParsers(fastify, {
     bodyLimit: config.bodyLimitBytes,
     streamedRoutes: STREAMED_BODY_ROUTES,
@@ -90,7 +103,7 @@ export function setupApp(
     new DocumentBuilder()
       .setTitle('Tripline')
       .setDescription(
-        'Detection as a service: rules in Panther’s format (match expressions or condition lines), tested on upload and versioned; events in; hits and alerts out. Errors are application/problem+json with a stable `code`.',
+        'Detection as a service: rules in Panther’s format (match expressions or condition lines), tested on upload and versioned; events in; hits and alerts out. Errors are application/problem+json with a stable `code`. Every operation but /healthz, /readyz and these docs needs an API key: press Authorize and paste one (a new install prints its first admin key once in the log).',
       )
       .setVersion('1')
       .addTag('rules', 'Upload, version, test, import and export detection rules')
@@ -99,12 +112,23 @@ export function setupApp(
       .addTag('alerts', 'Find and triage deduplicated alerts')
       .addTag('stats', 'Hits and alerts over time')
       .addTag('coverage', 'MITRE ATT&CK coverage of the enabled rules')
+      .addTag('api-keys', 'Create, list and revoke API keys (admin)')
+      .addTag('audit', 'Who changed which rule, key or alert, and when (admin)')
       .addTag('health', 'Liveness and readiness')
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API key (tl_…). Scopes: ingest (POST events), read (queries), admin (everything). HEC clients may send `Authorization: Splunk <key>` instead.',
+        },
+        BEARER_SCHEME,
+      )
       .build(),
     { extraModels: [ProblemDto] },
   );
-  SwaggerModule.setup('docs', app, withInternalErrors(withRuleSourceBodies(document)), {
-    jsonDocumentUrl: 'docs-json',
+  SwaggerModule.setup(DOCS_PATH, app, withInternalErrors(withRuleSourceBodies(document)), {
+    jsonDocumentUrl: `${DOCS_PATH}-json`,
     customSiteTitle: 'Tripline API',
     swaggerOptions: { persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: false },
   });

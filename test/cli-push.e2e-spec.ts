@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http, removeDatabase, startApp, type RunningApp } from './support/app.js';
+import { http, removeDatabase, startApp, TEST_ADMIN_KEY, type RunningApp } from './support/app.js';
 import { tripline } from './support/cli.js';
 
 function rule(ruleId: string, extra = ''): string {
@@ -38,7 +38,15 @@ describe('tripline push', () => {
   });
 
   it('a dry run reports and stores nothing', async () => {
-    const run = await tripline(['push', '--server', running.url, '--dry-run', join(directory, 'pack')]);
+    const run = await tripline([
+      'push',
+      '--server',
+      running.url,
+      '--key',
+      TEST_ADMIN_KEY,
+      '--dry-run',
+      join(directory, 'pack'),
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(
       'dry run: nothing changed; would be 3 created, 0 updated, 0 unchanged (2 files)',
@@ -47,14 +55,28 @@ describe('tripline push', () => {
   });
 
   it('sends a directory as one pack and prints the report', async () => {
-    const run = await tripline(['push', '--server', running.url, join(directory, 'pack')]);
+    const run = await tripline([
+      'push',
+      '--server',
+      running.url,
+      '--key',
+      TEST_ADMIN_KEY,
+      join(directory, 'pack'),
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.split('\n').slice(0, 3)).toEqual([
       'created   Push.A v1',
       'created   Push.B v1',
       'created   Push.C v1',
     ]);
-    const again = await tripline(['push', '--server', `${running.url}/`, join(directory, 'pack')]);
+    const again = await tripline([
+      'push',
+      '--server',
+      `${running.url}/`,
+      '--key',
+      TEST_ADMIN_KEY,
+      join(directory, 'pack'),
+    ]);
     expect(again.stdout).toContain('0 created, 0 updated, 3 unchanged (2 files)');
   });
 
@@ -63,11 +85,21 @@ describe('tripline push', () => {
     await mkdir(bad);
     await writeFile(join(bad, 'a.yml'), rule('Push.D'));
     await writeFile(join(bad, 'b.yml'), rule('Push.E', 'Sevrity: High\n'));
-    const run = await tripline(['push', '--server', running.url, bad]);
+    const run = await tripline(['push', '--server', running.url, '--key', TEST_ADMIN_KEY, bad]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('push refused (422)');
     expect(run.stderr).toMatch(/b\.yml:6: unknown key "Sevrity"/);
     expect((await http(running.url, 'GET', '/v1/rules/Push.D')).status).toBe(404);
+  });
+
+  it('needs an admin key, from --key or TRIPLINE_API_KEY', async () => {
+    const without = await tripline(['push', '--server', running.url, join(directory, 'pack')]);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('push refused (401): this operation needs an API key');
+    const fromEnv = await tripline(['push', '--server', running.url, '--dry-run', join(directory, 'pack')], {
+      env: { TRIPLINE_API_KEY: TEST_ADMIN_KEY },
+    });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
   });
 
   it('says so when the server cannot be reached or the arguments are wrong', async () => {

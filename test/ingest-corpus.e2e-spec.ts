@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDatabase, startApp, type RunningApp } from './support/app.js';
+import { bearer, removeDatabase, startApp, type RunningApp } from './support/app.js';
 import { CORPUS_TOOL, hasShared, makeCorpus, sharedSuiteTitle, type Corpus } from './support/shared.js';
 
 const BATCH = 1000;
@@ -33,7 +33,11 @@ function batches(lines: readonly string[]): string[][] {
 }
 
 async function send(base: string, payload: string | Buffer, headers: Record<string, string>) {
-  const response = await fetch(`${base}/v1/events`, { method: 'POST', headers, body: payload });
+  const response = await fetch(`${base}/v1/events`, {
+    method: 'POST',
+    headers: { ...bearer(), ...headers },
+    body: payload,
+  });
   return {
     status: response.status,
     body: (await response.json()) as { accepted: number; hits: number; rejectedCount: number },

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http } from './support/app.js';
+import { bearer, http } from './support/app.js';
 import { kill, start, stop } from './support/process.js';
 
 /** Matches every CloudTrail event: each event of a batch is one hit, so a half batch would show. */
@@ -53,7 +53,7 @@ describe('a crash in the middle of ingest', () => {
   });
 
   it('loses no acknowledged batch and leaves no half batch', async () => {
-    const env = { TRIPLINE_BUILTIN_RULES: join(workDir, 'rules') };
+    const env = { TRIPLINE_BUILTIN_RULES: join(workDir, 'rules'), RATE_LIMIT_PER_SECOND: '0' };
     const server = await start(workDir, env);
     const sent: { ids: string[]; acknowledged: boolean }[] = [];
     let stopped = false;
@@ -65,7 +65,7 @@ describe('a crash in the middle of ingest', () => {
         try {
           const response = await fetch(`${server.url}/v1/events`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...bearer() },
             body: batch.body,
           });
           record.acknowledged = response.status === 200;

@@ -8,14 +8,14 @@ import {
   seedNonVpcEvent,
   seedSameAccountAccess,
 } from './fixtures/seed-events.js';
-import { http, removeDatabase, startApp, type RunningApp } from './support/app.js';
+import { bearer, http, removeDatabase, startApp, type RunningApp } from './support/app.js';
 
 const SEED_RULE_ID = 'AWS.CloudTrail.VPCE.ExternalPrincipal';
 
 async function post(base: string, body: string | Buffer, headers: Record<string, string> = {}, query = '') {
   const response = await fetch(`${base}/v1/events${query}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...bearer(), ...headers },
     body,
   });
   const text = await response.text();

@@ -30,6 +30,7 @@ describe('SQLite migrations', () => {
       'InitialSchema1764460800000',
       'Ingest1764470000000',
       'Queries1764480000000',
+      'Security1764490000000',
     ]);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
@@ -42,14 +43,12 @@ describe('SQLite migrations', () => {
   });
 
   it('revert to an empty schema and apply again', async () => {
-    await dataSource.undoLastMigration();
-    await dataSource.undoLastMigration();
-    await dataSource.undoLastMigration();
+    for (let step = 0; step < 4; step++) await dataSource.undoLastMigration();
     const tables = await dataSource.query<{ name: string }[]>(
-      `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rules', 'rule_versions')`,
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rules', 'rule_versions', 'api_keys', 'audit_events')`,
     );
     expect(tables).toEqual([]);
-    expect((await dataSource.runMigrations()).length).toBe(3);
+    expect((await dataSource.runMigrations()).length).toBe(4);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries).toEqual([]);
   });

@@ -9,6 +9,8 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Actor } from '../audit/audit.service.js';
+import { Access, RequestActor } from '../auth/access.js';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ApiProblems } from '../common/openapi.js';
 import { ApiPage, ApiTimeRange } from '../common/openapi-queries.js';
@@ -76,6 +78,7 @@ export class AlertsController {
   constructor(private readonly alerts: AlertsService) {}
 
   @Get()
+  @Access('read')
   @ApiOperation({
     summary: 'Find alerts',
     description:
@@ -98,6 +101,7 @@ export class AlertsController {
   }
 
   @Get(':id')
+  @Access('read')
   @ApiOperation({
     summary: 'Get an alert',
     description: 'With its status history and a page of its hits (hitsLimit, hitsCursor).',
@@ -120,6 +124,7 @@ export class AlertsController {
   }
 
   @Patch(':id')
+  @Access('admin')
   @ApiOperation({
     summary: 'Triage an alert',
     description:
@@ -129,7 +134,11 @@ export class AlertsController {
   @ApiBody({ type: PatchAlertBody })
   @ApiOkResponse({ type: AlertDto })
   @ApiProblems(400, 404, 409)
-  patch(@Param('id') id: string, @Body() body: PatchAlertBody): Promise<AlertView> {
-    return this.alerts.setStatus(positiveId(id, 'id'), body.status, body.comment);
+  patch(
+    @Param('id') id: string,
+    @Body() body: PatchAlertBody,
+    @RequestActor() actor: Actor,
+  ): Promise<AlertView> {
+    return this.alerts.setStatus(positiveId(id, 'id'), body.status, body.comment, actor);
   }
 }

@@ -1,5 +1,6 @@
 // Alerts: list with filters, one alert with its hits and its triage history, and status changes.
 import { Injectable } from '@nestjs/common';
+import { AuditService, type Actor } from '../audit/audit.service.js';
 import { ConflictError, InvalidParametersError, NotFoundError } from '../common/errors.js';
 import {
   cursor,
@@ -122,6 +123,7 @@ export class AlertsService {
   constructor(
     private readonly database: Database,
     private readonly hits: HitsService,
+    private readonly audit: AuditService,
   ) {}
 
   async list(filters: AlertFilters): Promise<{ items: AlertView[]; nextCursor: string | null }> {
@@ -200,7 +202,12 @@ export class AlertsService {
   }
 
   /** Moves an alert between open, acknowledged and closed; every change is kept with its time and comment. */
-  async setStatus(id: number, status: AlertStatus, comment: string | undefined): Promise<AlertView> {
+  async setStatus(
+    id: number,
+    status: AlertStatus,
+    comment: string | undefined,
+    actor: Actor,
+  ): Promise<AlertView> {
     const row = await this.database.write(async (manager) => {
       const [current] = await manager.query<AlertRow[]>('SELECT * FROM "alerts" WHERE "id" = ?', [id]);
       if (!current) throw new NotFoundError('alert', String(id));
@@ -223,10 +230,16 @@ export class AlertsService {
           fromStatus: current.status,
           toStatus: status,
           comment: comment ?? null,
-          changedByKey: null,
+          changedByKey: actor.keyId,
           changedAt: now,
         }),
       );
+      await this.audit.record(manager, actor, {
+        action: 'alert.status',
+        targetType: 'alert',
+        targetId: String(id),
+        details: { from: current.status, to: status },
+      });
       const [updated] = await manager.query<AlertRow[]>('SELECT * FROM "alerts" WHERE "id" = ?', [id]);
       return updated as AlertRow;
     });

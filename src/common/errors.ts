@@ -2,6 +2,9 @@
 // status it stands for; ProblemFilter is the one place that turns them into HTTP answers.
 
 export class DomainError extends Error {
+  /** Response headers that belong to the answer (e.g. WWW-Authenticate, Retry-After). */
+  headers: Record<string, string> = {};
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -55,5 +58,31 @@ export class UnsupportedMediaTypeError extends DomainError {
       `Content-Type ${JSON.stringify(contentType ?? '(none)')} is not accepted here; send one of ${accepted.join(', ')}`,
       { accepted },
     );
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  constructor(code: 'api_key_required' | 'invalid_api_key', detail: string) {
+    super(401, code, 'Unauthorized', detail);
+    this.headers = { 'www-authenticate': 'Bearer realm="tripline"' };
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(detail: string, extensions: Record<string, unknown> = {}) {
+    super(403, 'insufficient_scope', 'Forbidden', detail, extensions);
+  }
+}
+
+export class RateLimitedError extends DomainError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      429,
+      'rate_limited',
+      'Too many requests',
+      `this API key has made too many requests; retry after ${retryAfterSeconds} s`,
+      { retryAfterSeconds },
+    );
+    this.headers = { 'retry-after': String(retryAfterSeconds) };
   }
 }

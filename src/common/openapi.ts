@@ -21,11 +21,14 @@ export class ProblemDto {
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Bad parameters; `errors` names each parameter',
+  401: 'No API key, or one that is unknown or revoked (`Authorization: Bearer <key>`)',
+  403: 'The API key lacks the scope this operation needs',
   404: 'No such resource',
   409: 'Conflicts with the current state',
   413: 'Body too large',
   415: 'Unsupported Content-Type',
   422: 'The content is understood but refused (invalid rule, failing tests); `errors` or `failedTests` say why',
+  429: 'Too many requests from this API key; `Retry-After` says when to retry',
   503: 'Not ready',
 };
 

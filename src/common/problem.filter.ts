@@ -53,10 +53,14 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
+    this.send(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  /** Answers with the problem an exception stands for; also used by hooks that run before routing. */
+  send(exception: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const problem = this.toProblem(exception, request);
-    void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+    if (exception instanceof DomainError) void reply.headers(exception.headers);
+    return reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
 
   toProblem(exception: unknown, request: FastifyRequest): ProblemDocument {

@@ -17,10 +17,34 @@ export interface AppConfig {
     /** Events in one batch (413 above). */
     maxEvents: number;
   };
+  /** What any one request may hold or take; each refused with a 4xx above its bound. */
+  limits: {
+    /** How long a request may take to arrive and be answered, in milliseconds. */
+    requestTimeoutMs: number;
+    /** How deeply a JSON body or one event may nest. */
+    maxJsonDepth: number;
+    /** One event's size, in characters. */
+    maxEventChars: number;
+    /** One rule's source, and a pack's, in characters. */
+    maxRuleChars: number;
+    maxPackChars: number;
+  };
+  auth: {
+    /** An admin key given by the operator (TRIPLINE_ADMIN_KEY), accepted while it is set. */
+    adminKey: string | undefined;
+    /** Requests per second each key may make on average, and in one burst; 0 turns the limit off. */
+    rateLimitPerSecond: number;
+    rateLimitBurst: number;
+  };
+  /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
+  corsOrigins: string[];
   /** The built-in rule pack, loaded at start. Empty: none. */
   builtinRulesDir: string | undefined;
   logLevel: LogLevel;
 }
+
+/** The shortest TRIPLINE_ADMIN_KEY accepted: 32 characters, so that a guessable key cannot be set. */
+export const MIN_ADMIN_KEY_LENGTH = 32;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -79,6 +103,28 @@ function integer(
   return value;
 }
 
+/** A comma-separated list of exact origins (scheme://host[:port]); `*` is refused, as keys travel in headers. */
+function parseCorsOrigins(raw: string | undefined, problems: string[]): string[] {
+  const origins = (raw ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      problems.push(
+        `CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin like https://console.example.com (no path, no trailing slash, no *)`,
+      );
+    }
+  }
+  return origins;
+}
+
 /** Reads and checks every setting; throws ConfigError listing every problem at once. */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
@@ -112,6 +158,56 @@ export function loadConfig(
     problems,
   );
   const maxEvents = integer('INGEST_MAX_EVENTS', env.INGEST_MAX_EVENTS, 100_000, 1, 10_000_000, problems);
+  const limits = {
+    requestTimeoutMs: integer(
+      'REQUEST_TIMEOUT_MS',
+      env.REQUEST_TIMEOUT_MS,
+      120_000,
+      1000,
+      3_600_000,
+      problems,
+    ),
+    maxJsonDepth: integer('MAX_JSON_DEPTH', env.MAX_JSON_DEPTH, 64, 2, 1000, problems),
+    maxEventChars: integer(
+      'INGEST_MAX_EVENT_CHARS',
+      env.INGEST_MAX_EVENT_CHARS,
+      1024 * 1024,
+      1024,
+      64 * 1024 * 1024,
+      problems,
+    ),
+    maxRuleChars: integer('RULE_MAX_CHARS', env.RULE_MAX_CHARS, 512 * 1024, 1024, 64 * 1024 * 1024, problems),
+    maxPackChars: integer(
+      'RULE_PACK_MAX_CHARS',
+      env.RULE_PACK_MAX_CHARS,
+      8 * 1024 * 1024,
+      1024,
+      1024 * 1024 * 1024,
+      problems,
+    ),
+  };
+  const adminKey = env.TRIPLINE_ADMIN_KEY === '' ? undefined : env.TRIPLINE_ADMIN_KEY;
+  if (
+    adminKey !== undefined &&
+    (adminKey.length < MIN_ADMIN_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(adminKey))
+  ) {
+    problems.push(
+      `TRIPLINE_ADMIN_KEY: must be at least ${MIN_ADMIN_KEY_LENGTH} printable characters without spaces (e.g. openssl rand -base64 32)`,
+    );
+  }
+  const auth = {
+    adminKey,
+    rateLimitPerSecond: integer(
+      'RATE_LIMIT_PER_SECOND',
+      env.RATE_LIMIT_PER_SECOND,
+      100,
+      0,
+      1_000_000,
+      problems,
+    ),
+    rateLimitBurst: integer('RATE_LIMIT_BURST', env.RATE_LIMIT_BURST, 200, 1, 10_000_000, problems),
+  };
+  const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
   const rulesDir = env.TRIPLINE_BUILTIN_RULES;
   const builtinRulesDir =
     rulesDir === undefined
@@ -134,6 +230,9 @@ export function loadConfig(
     database,
     bodyLimitBytes,
     ingest: { maxDecompressedBytes, maxEvents },
+    limits,
+    auth,
+    corsOrigins,
     builtinRulesDir,
     logLevel: level,
   };

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Access } from '../auth/access.js';
 import { ApiProblems } from '../common/openapi.js';
 import { ApiTimeRange } from '../common/openapi-queries.js';
 import type { RawQuery } from '../common/query-params.js';
@@ -11,6 +12,7 @@ export class CoverageController {
   constructor(private readonly coverage: CoverageService) {}
 
   @Get()
+  @Access('read')
   @Header('cache-control', 'no-store')
   @ApiOperation({
     summary: 'MITRE ATT&CK coverage',

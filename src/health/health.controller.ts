@@ -1,5 +1,6 @@
 import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Access } from '../auth/access.js';
 import { DomainError } from '../common/errors.js';
 import { ApiProblems } from '../common/openapi.js';
 import { Database } from '../storage/database.service.js';
@@ -19,6 +20,7 @@ export class HealthController {
   constructor(private readonly database: Database) {}
 
   @Get('healthz')
+  @Access('public')
   @ApiOperation({ summary: 'Liveness', description: 'The process answers.' })
   @ApiOkResponse({ type: HealthDto })
   health(): { status: string } {
@@ -26,6 +28,7 @@ export class HealthController {
   }
 
   @Get('readyz')
+  @Access('public')
   @ApiOperation({ summary: 'Readiness', description: 'The database answers a query.' })
   @ApiOkResponse({ type: ReadinessDto })
   @ApiProblems(503)

@@ -8,6 +8,7 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
+import { Access } from '../auth/access.js';
 import { ApiProblems } from '../common/openapi.js';
 import { ApiPage, ApiTimeRange } from '../common/openapi-queries.js';
 import { positiveId, type RawQuery } from '../common/query-params.js';
@@ -53,6 +54,7 @@ export class HitsController {
   constructor(private readonly hits: HitsService) {}
 
   @Get()
+  @Access('read')
   @ApiOperation({
     summary: 'Find hits',
     description:
@@ -81,6 +83,7 @@ export class HitsController {
   }
 
   @Get(':id')
+  @Access('read')
   @ApiOperation({
     summary: 'Get a hit',
     description: 'With its normalised event and the exact rule version (and its source) that made it.',

@@ -10,6 +10,7 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
+import { Access } from '../auth/access.js';
 import { IsOptional, Matches } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
@@ -65,6 +66,7 @@ export class IngestController {
   constructor(private readonly ingestService: IngestService) {}
 
   @Post()
+  @Access('ingest')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Send a batch of events',

@@ -23,6 +23,8 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Actor } from '../audit/audit.service.js';
+import { Access, RequestActor } from '../auth/access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParametersError } from '../common/errors.js';
 import { ApiProblems, ApiRuleSourceBody } from '../common/openapi.js';
@@ -57,6 +59,7 @@ export class RulesController {
   constructor(private readonly rules: RulesService) {}
 
   @Post()
+  @Access('admin')
   @ApiOperation({
     summary: 'Create a rule, or a new version of it',
     description:
@@ -70,6 +73,7 @@ export class RulesController {
     @Req() request: FastifyRequest,
     @Query() query: UploadRuleQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @RequestActor() actor: Actor,
   ): Promise<UploadResult> {
     const { text, format } = ruleSourceFromRequest(request);
     const result = await this.rules.upsert(text, {
@@ -77,12 +81,14 @@ export class RulesController {
       ignoreExtraKeys: query.ignoreExtraKeys ?? false,
       storeDisabled: query.storeDisabled ?? false,
       origin: 'api',
+      actor,
     });
     void reply.status(result.action === 'unchanged' ? 200 : 201);
     return result;
   }
 
   @Get()
+  @Access('read')
   @ApiOperation({
     summary: 'List rules',
     description: 'Current versions, ordered by rule id, with filters and cursor pagination.',
@@ -102,6 +108,7 @@ export class RulesController {
   }
 
   @Post('import')
+  @Access('admin')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Import a pack',
@@ -111,7 +118,11 @@ export class RulesController {
   @ApiRuleSourceBody('pack')
   @ApiOkResponse({ type: ImportReportDto })
   @ApiProblems(400, 413, 415, 422)
-  import(@Req() request: FastifyRequest, @Query() query: ImportRulesQuery): Promise<ImportReport> {
+  import(
+    @Req() request: FastifyRequest,
+    @Query() query: ImportRulesQuery,
+    @RequestActor() actor: Actor,
+  ): Promise<ImportReport> {
     const { text, format } = ruleSourceFromRequest(request, MAX_PACK_SOURCE_CHARS);
     return this.rules.import(text, {
       format,
@@ -119,10 +130,12 @@ export class RulesController {
       storeDisabled: query.storeDisabled ?? false,
       dryRun: query.dryRun ?? false,
       origin: 'import',
+      actor,
     });
   }
 
   @Get('export')
+  @Access('read')
   @Header('content-type', 'application/yaml; charset=utf-8')
   @ApiOperation({
     summary: 'Export every rule',
@@ -139,6 +152,7 @@ export class RulesController {
   }
 
   @Get(':ruleId')
+  @Access('read')
   @ApiOperation({
     summary: 'Get a rule',
     description: 'The current version: its source as uploaded and the parsed view.',
@@ -151,6 +165,7 @@ export class RulesController {
   }
 
   @Put(':ruleId')
+  @Access('admin')
   @ApiOperation({
     summary: 'Replace a rule (new version)',
     description:
@@ -164,6 +179,7 @@ export class RulesController {
     @Param('ruleId') ruleId: string,
     @Req() request: FastifyRequest,
     @Query() query: UploadRuleQuery,
+    @RequestActor() actor: Actor,
   ): Promise<UploadResult> {
     const { text, format } = ruleSourceFromRequest(request);
     return this.rules.replace(ruleId, text, {
@@ -171,10 +187,12 @@ export class RulesController {
       ignoreExtraKeys: query.ignoreExtraKeys ?? false,
       storeDisabled: query.storeDisabled ?? false,
       origin: 'api',
+      actor,
     });
   }
 
   @Patch(':ruleId')
+  @Access('admin')
   @ApiOperation({
     summary: 'Enable or disable a rule',
     description: 'Changes whether the rule runs; makes no new version.',
@@ -183,11 +201,16 @@ export class RulesController {
   @ApiBody({ type: PatchRuleBody })
   @ApiOkResponse({ type: RuleSummaryDto })
   @ApiProblems(400, 404)
-  patch(@Param('ruleId') ruleId: string, @Body() body: PatchRuleBody): Promise<RuleSummaryView> {
-    return this.rules.setEnabled(ruleId, body.enabled);
+  patch(
+    @Param('ruleId') ruleId: string,
+    @Body() body: PatchRuleBody,
+    @RequestActor() actor: Actor,
+  ): Promise<RuleSummaryView> {
+    return this.rules.setEnabled(ruleId, body.enabled, actor);
   }
 
   @Delete(':ruleId')
+  @Access('admin')
   @HttpCode(204)
   @ApiOperation({
     summary: 'Delete a rule',
@@ -196,11 +219,12 @@ export class RulesController {
   @ApiParam(RULE_ID_PARAM)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiProblems(404)
-  async delete(@Param('ruleId') ruleId: string): Promise<void> {
-    await this.rules.delete(ruleId);
+  async delete(@Param('ruleId') ruleId: string, @RequestActor() actor: Actor): Promise<void> {
+    await this.rules.delete(ruleId, actor);
   }
 
   @Get(':ruleId/versions')
+  @Access('read')
   @ApiOperation({
     summary: 'List the versions of a rule',
     description: 'Oldest first; `current` marks the one that runs.',
@@ -213,6 +237,7 @@ export class RulesController {
   }
 
   @Get(':ruleId/versions/:version')
+  @Access('read')
   @ApiOperation({
     summary: 'Get one version of a rule, with its source',
     description: 'Any version ever stored, also of a deleted rule: what a hit names is always readable.',
@@ -231,6 +256,7 @@ export class RulesController {
   }
 
   @Post(':ruleId/test')
+  @Access('admin')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Test a rule',

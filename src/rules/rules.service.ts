@@ -3,6 +3,7 @@
 import { Injectable } from '@nestjs/common';
 import { parseDocument } from 'yaml';
 import type { EntityManager } from 'typeorm';
+import { AuditService, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import { InvalidParametersError, NotFoundError, UnprocessableError } from '../common/errors.js';
 import { prepareEvent } from '../engine/events.js';
 import { loadRuleSource } from '../engine/panther/rule-file.js';
@@ -40,7 +41,8 @@ export interface UploadOptions {
   /** Store a rule whose tests fail, disabled, instead of refusing it. */
   storeDisabled: boolean;
   origin: RuleOrigin;
-  keyId?: string | null;
+  /** Who uploads: recorded on the version and in the audit trail. */
+  actor: Actor;
 }
 
 export type UploadAction = 'created' | 'updated' | 'unchanged';
@@ -119,6 +121,7 @@ export class RulesService {
   constructor(
     private readonly database: Database,
     private readonly activeRules: ActiveRuleSet,
+    private readonly audit: AuditService,
   ) {}
 
   /** Checks one rule source: exactly one valid rule, or a 422 naming every problem. */
@@ -176,13 +179,19 @@ export class RulesService {
     };
   }
 
-  async setEnabled(ruleId: string, enabled: boolean): Promise<RuleSummaryView> {
+  async setEnabled(ruleId: string, enabled: boolean, actor: Actor): Promise<RuleSummaryView> {
     const stored = await this.database.write(async (manager) => {
       const found = await this.requireRule(manager, ruleId);
       if (found.rule.enabled !== enabled) {
         found.rule.enabled = enabled;
         found.rule.updatedAt = new Date();
         await manager.save(found.rule);
+        await this.audit.record(manager, actor, {
+          action: enabled ? 'rule.enable' : 'rule.disable',
+          targetType: 'rule',
+          targetId: ruleId,
+          details: { version: found.version.version },
+        });
       }
       return found;
     });
@@ -191,12 +200,18 @@ export class RulesService {
   }
 
   /** Deletes a rule; its versions stay so that past hits still name them. */
-  async delete(ruleId: string): Promise<void> {
+  async delete(ruleId: string, actor: Actor): Promise<void> {
     await this.database.write(async (manager) => {
       const found = await this.requireRule(manager, ruleId);
       found.rule.deletedAt = new Date();
       found.rule.updatedAt = found.rule.deletedAt;
       await manager.save(found.rule);
+      await this.audit.record(manager, actor, {
+        action: 'rule.delete',
+        targetType: 'rule',
+        targetId: ruleId,
+        details: { version: found.version.version },
+      });
     });
     await this.activeRules.refresh();
   }
@@ -367,6 +382,7 @@ export class RulesService {
         format: 'yaml',
         ignoreExtraKeys: false,
         storeDisabled: true,
+        actor: SYSTEM_ACTOR,
       });
       return stored.action;
     });
@@ -449,7 +465,7 @@ export class RulesService {
   private async storeVersion(
     manager: EntityManager,
     checked: CheckedRule,
-    options: Pick<UploadOptions, 'origin' | 'format' | 'keyId'> & {
+    options: Pick<UploadOptions, 'origin' | 'format' | 'actor'> & {
       ignoreExtraKeys: boolean;
       storeDisabled: boolean;
     },
@@ -469,7 +485,7 @@ export class RulesService {
       contentHash: checked.contentHash,
       metadata: metadataOf(checked.definition),
       origin: options.origin,
-      createdByKey: options.keyId ?? null,
+      createdByKey: options.actor.keyId,
       testsPassed: passed,
       testsFailed: checked.tests.length - passed,
       createdAt: now,
@@ -497,6 +513,12 @@ export class RulesService {
       rule.createdAt = now;
     }
     await manager.save(rule);
+    await this.audit.record(manager, options.actor, {
+      action: action === 'created' ? 'rule.create' : 'rule.update',
+      targetType: 'rule',
+      targetId: ruleId,
+      details: { version: version.version, origin: options.origin, enabled },
+    });
     return { action, rule, version, enabled };
   }
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Access } from '../auth/access.js';
 import { ApiProblems } from '../common/openapi.js';
 import { ApiTimeRange } from '../common/openapi-queries.js';
 import type { RawQuery } from '../common/query-params.js';
@@ -11,6 +12,7 @@ export class StatsController {
   constructor(private readonly stats: StatsService) {}
 
   @Get()
+  @Access('read')
   @ApiOperation({
     summary: 'Hits and alerts per rule over time',
     description:

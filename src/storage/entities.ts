@@ -1,4 +1,6 @@
 // The one explicit entity list, shared by the application and the migration CLI.
+import { ApiKeyEntity } from './entities/api-key.entity.js';
+import { AuditEventEntity } from './entities/audit-event.entity.js';
 import { AlertStatusChangeEntity } from './entities/alert-status-change.entity.js';
 import { AlertEntity } from './entities/alert.entity.js';
 import { HitFieldEntity } from './entities/hit-field.entity.js';
@@ -17,10 +19,14 @@ export const ENTITIES = [
   AlertEntity,
   IdempotencyKeyEntity,
   AlertStatusChangeEntity,
+  ApiKeyEntity,
+  AuditEventEntity,
 ];
 
 export {
   AlertEntity,
+  ApiKeyEntity,
+  AuditEventEntity,
   AlertStatusChangeEntity,
   HitEntity,
   HitFieldEntity,
@@ -31,3 +37,4 @@ export {
 };
 export type { AlertStatus } from './entities/alert.entity.js';
 export type { RuleOrigin, RuleVersionMetadata } from './entities/rule-version.entity.js';
+export { API_KEY_SCOPES, type ApiKeyScope } from './entities/api-key.entity.js';

@@ -7,6 +7,14 @@ import { createApp } from '../../src/app.setup.js';
 import { loadConfig } from '../../src/config/config.js';
 import { REPO_ROOT } from './shared.js';
 
+/** The admin key every test app starts with (TRIPLINE_ADMIN_KEY); `http` sends it unless told otherwise. */
+export const TEST_ADMIN_KEY = 'tripline-test-admin-key-0123456789abcdef';
+
+/** The Authorization header for a key (the test admin key by default). */
+export function bearer(key: string = TEST_ADMIN_KEY): Record<string, string> {
+  return { authorization: `Bearer ${key}` };
+}
+
 export interface RunningApp {
   app: NestFastifyApplication;
   url: string;
@@ -29,6 +37,9 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     DATABASE_URL: `sqlite:${databaseFile}`,
     TRIPLINE_BUILTIN_RULES: options.builtinRules === false ? '' : join(REPO_ROOT, 'rules'),
     LOG_LEVEL: 'error',
+    TRIPLINE_ADMIN_KEY: TEST_ADMIN_KEY,
+    // Suites that send many requests quickly are not about the rate limit; its own test turns it on.
+    RATE_LIMIT_PER_SECOND: '0',
     ...options.env,
   });
   const app = await createApp(config, { logger: false });
@@ -55,14 +66,20 @@ export interface HttpResult<T = unknown> {
   text: string;
 }
 
-/** One real HTTP request; the body is parsed when it is JSON. */
+/** One real HTTP request, with the test admin key unless `key` says otherwise (null: none); JSON is parsed. */
 export async function http<T = any>(
   base: string,
   method: string,
   path: string,
-  options: { body?: string | object; contentType?: string; headers?: Record<string, string> } = {},
+  options: {
+    body?: string | object;
+    contentType?: string;
+    headers?: Record<string, string>;
+    key?: string | null;
+  } = {},
 ): Promise<HttpResult<T>> {
-  const headers: Record<string, string> = { ...options.headers };
+  const key = options.key === undefined ? TEST_ADMIN_KEY : options.key;
+  const headers: Record<string, string> = { ...(key === null ? {} : bearer(key)), ...options.headers };
   let body: string | undefined;
   if (options.body !== undefined) {
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);

@@ -13,10 +13,13 @@ export interface Run {
 
 export function tripline(
   args: string[],
-  options: { stdin?: Buffer; nodeOptions?: string[] } = {},
+  options: { stdin?: Buffer; nodeOptions?: string[]; env?: Record<string, string> } = {},
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeOptions ?? []), BIN, ...args], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, [...(options.nodeOptions ?? []), BIN, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...options.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -1,6 +1,7 @@
 // The built server (dist/src/main.js) as a child process, as a user or an orchestrator runs it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { TEST_ADMIN_KEY } from './app.js';
 import { REPO_ROOT } from './shared.js';
 
 export const MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
@@ -15,7 +16,7 @@ export function start(cwd: string, env: Record<string, string> = {}): Promise<Se
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN], {
       cwd,
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'log', ...env },
+      env: { ...process.env, PORT: '0', LOG_LEVEL: 'log', TRIPLINE_ADMIN_KEY: TEST_ADMIN_KEY, ...env },
     });
     let output = '';
     const onData = (chunk: Buffer) => {

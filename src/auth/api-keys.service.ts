@@ -1,0 +1,226 @@
+// API keys in the database: creating, listing and revoking them, the first admin key at start, and
+// authenticating a presented key. Authentication reads a small in-process cache, so that a request costs
+// one hash and no query; a key revoked here is dropped from it at once, and other instances (sharing a
+// PostgreSQL database) see a revocation within KEY_CACHE_MS.
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditService, SYSTEM_ACTOR as SYSTEM, type Actor } from '../audit/audit.service.js';
+import { NotFoundError } from '../common/errors.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { Database } from '../storage/database.service.js';
+import { ApiKeyEntity } from '../storage/entities.js';
+import {
+  ENV_ADMIN_KEY_ID,
+  generateApiKey,
+  hashApiKey,
+  issuedKeyId,
+  keyMatches,
+  type ApiKeyScope,
+} from './api-key.js';
+
+/** How long a key's record is trusted without reading it again. */
+export const KEY_CACHE_MS = 5_000;
+/** Bounds the cache, which unknown ids (a flood of made-up keys) would otherwise grow. */
+const MAX_CACHED_KEYS = 10_000;
+/** last_used_at is written at most this often per key, off the request path. */
+const LAST_USED_EVERY_MS = 60_000;
+
+export interface AuthenticatedKey {
+  id: string;
+  name: string;
+  scopes: ApiKeyScope[];
+}
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  createdAt: string;
+  createdBy: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+interface CachedKey {
+  record: ApiKeyEntity | null;
+  loadedAt: number;
+}
+
+@Injectable()
+export class ApiKeysService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('ApiKeys');
+  private readonly cache = new Map<string, CachedKey>();
+  private readonly lastUsedWritten = new Map<string, number>();
+
+  constructor(
+    private readonly database: Database,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ensureAdminKey();
+  }
+
+  /**
+   * TRIPLINE_ADMIN_KEY, when set, is an admin key (a changed value replaces the old one). Without it, a
+   * database with no keys at all gets one admin key, printed once: nobody is locked out of a new install.
+   */
+  async ensureAdminKey(): Promise<void> {
+    const given = this.config.auth.adminKey;
+    const created = await this.database.write(async (manager) => {
+      const keys = manager.getRepository(ApiKeyEntity);
+      if (given !== undefined) {
+        const existing = await keys.findOneBy({ id: ENV_ADMIN_KEY_ID });
+        const secretHash = hashApiKey(given);
+        if (existing?.secretHash === secretHash) {
+          if (existing.revokedAt)
+            this.logger.warn('TRIPLINE_ADMIN_KEY was revoked; it stays revoked until it is changed');
+          return undefined;
+        }
+        await keys.save(this.newRecord(ENV_ADMIN_KEY_ID, 'TRIPLINE_ADMIN_KEY', ['admin'], secretHash, null));
+        await this.audit.record(manager, SYSTEM, {
+          action: existing ? 'key.rotate' : 'key.create',
+          targetType: 'api_key',
+          targetId: ENV_ADMIN_KEY_ID,
+          details: { scopes: ['admin'], from: 'TRIPLINE_ADMIN_KEY' },
+        });
+        return undefined;
+      }
+      if ((await keys.count()) > 0) return undefined;
+      const issued = generateApiKey();
+      await keys.save(this.newRecord(issued.id, 'bootstrap', ['admin'], hashApiKey(issued.key), null));
+      await this.audit.record(manager, SYSTEM, {
+        action: 'key.create',
+        targetType: 'api_key',
+        targetId: issued.id,
+        details: { name: 'bootstrap', scopes: ['admin'] },
+      });
+      return issued.key;
+    });
+    this.cache.clear();
+    if (created !== undefined) {
+      // A warning, so that it shows at every log level but error; it is never printed again.
+      this.logger.warn(
+        `No API key existed, so an admin key was created. It is shown this once; store it now: ${created}`,
+      );
+    }
+  }
+
+  async create(
+    name: string,
+    scopes: ApiKeyScope[],
+    actor: Actor,
+  ): Promise<{ key: string; apiKey: ApiKeyView }> {
+    const issued = generateApiKey();
+    const unique = [...new Set(scopes)];
+    const record = await this.database.write(async (manager) => {
+      const saved = await manager.save(
+        this.newRecord(issued.id, name, unique, hashApiKey(issued.key), actor.keyId),
+      );
+      await this.audit.record(manager, actor, {
+        action: 'key.create',
+        targetType: 'api_key',
+        targetId: issued.id,
+        details: { name, scopes: unique },
+      });
+      return saved;
+    });
+    return { key: issued.key, apiKey: apiKeyView(record) };
+  }
+
+  async list(): Promise<ApiKeyView[]> {
+    const records = await this.database.read((manager) =>
+      manager.getRepository(ApiKeyEntity).find({ order: { createdAt: 'ASC', id: 'ASC' } }),
+    );
+    return records.map(apiKeyView);
+  }
+
+  /** Revokes a key; it fails on its next request. Revoking a revoked key changes nothing. */
+  async revoke(id: string, actor: Actor): Promise<ApiKeyView> {
+    const record = await this.database.write(async (manager) => {
+      const found = await manager.getRepository(ApiKeyEntity).findOneBy({ id });
+      if (!found) throw new NotFoundError('api_key', id);
+      if (found.revokedAt) return found;
+      found.revokedAt = new Date();
+      await manager.save(found);
+      await this.audit.record(manager, actor, {
+        action: 'key.revoke',
+        targetType: 'api_key',
+        targetId: id,
+        details: { name: found.name },
+      });
+      return found;
+    });
+    this.cache.delete(id);
+    return apiKeyView(record);
+  }
+
+  /** The key a token stands for, or undefined when it is unknown, wrong or revoked. */
+  async authenticate(token: string): Promise<AuthenticatedKey | undefined> {
+    const id = issuedKeyId(token);
+    let record = id !== undefined ? await this.lookup(id) : null;
+    // An operator's TRIPLINE_ADMIN_KEY may have any shape, even that of an issued key.
+    if (!record && this.config.auth.adminKey !== undefined) record = await this.lookup(ENV_ADMIN_KEY_ID);
+    if (!record || record.revokedAt || !keyMatches(token, record.secretHash)) return undefined;
+    this.noteUse(record.id);
+    return { id: record.id, name: record.name, scopes: record.scopes };
+  }
+
+  private async lookup(id: string): Promise<ApiKeyEntity | null> {
+    const now = Date.now();
+    const cached = this.cache.get(id);
+    if (cached && now - cached.loadedAt < KEY_CACHE_MS) return cached.record;
+    const record = await this.database.read((manager: EntityManager) =>
+      manager.getRepository(ApiKeyEntity).findOneBy({ id }),
+    );
+    if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
+    this.cache.set(id, { record, loadedAt: now });
+    return record;
+  }
+
+  private noteUse(id: string): void {
+    const now = Date.now();
+    if (now - (this.lastUsedWritten.get(id) ?? 0) < LAST_USED_EVERY_MS) return;
+    this.lastUsedWritten.set(id, now);
+    this.database
+      .write((manager) => manager.update(ApiKeyEntity, { id }, { lastUsedAt: new Date(now) }))
+      .catch((error: unknown) => {
+        this.logger.warn(`could not record the use of key ${id}: ${String(error)}`);
+      });
+  }
+
+  private newRecord(
+    id: string,
+    name: string,
+    scopes: ApiKeyScope[],
+    secretHash: string,
+    createdBy: string | null,
+  ): ApiKeyEntity {
+    const record = new ApiKeyEntity();
+    Object.assign(record, {
+      id,
+      name,
+      scopes,
+      secretHash,
+      createdByKey: createdBy,
+      createdAt: new Date(),
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    return record;
+  }
+}
+
+function apiKeyView(record: ApiKeyEntity): ApiKeyView {
+  return {
+    id: record.id,
+    name: record.name,
+    scopes: record.scopes,
+    createdAt: record.createdAt.toISOString(),
+    createdBy: record.createdByKey,
+    revokedAt: record.revokedAt?.toISOString() ?? null,
+    lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
+  };
+}

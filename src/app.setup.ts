@@ -89,6 +89,7 @@ export function setupApp(
   });
   registerBodyParsers(fastify, {
     bodyLimit: config.bodyLimitBytes,
+    maxJsonDepth: config.limits.maxJsonDepth,
     streamedRoutes: STREAMED_BODY_ROUTES,
     textRoutes: RULE_SOURCE_ROUTES,
   });

@@ -5,9 +5,6 @@ import type { IncomingMessage } from 'node:http';
 import { jsonDepth } from '../engine/values.js';
 import { DomainError, UnsupportedMediaTypeError } from './errors.js';
 
-/** JSON bodies nested deeper than this are refused before anything walks them. */
-export const MAX_JSON_DEPTH = 64;
-
 export const YAML_MEDIA_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 const TEXT_TYPES = new Set([...YAML_MEDIA_TYPES, 'text/plain']);
 export const PARSED_MEDIA_TYPES = ['application/json', ...TEXT_TYPES];
@@ -52,6 +49,8 @@ function readAll(payload: IncomingMessage, limit: number): Promise<Buffer> {
 
 export interface BodyParserOptions {
   bodyLimit: number;
+  /** JSON bodies nested deeper than this are refused before anything walks them. */
+  maxJsonDepth: number;
   /** Route paths (as registered, e.g. /v1/events) whose handlers read the raw body stream themselves. */
   streamedRoutes: ReadonlySet<string>;
   /** `METHOD /path` of routes that take JSON as text, to parse it themselves with positions. */
@@ -86,13 +85,13 @@ export function registerBodyParsers(fastify: FastifyInstance, options: BodyParse
         }
         try {
           const parsed: unknown = JSON.parse(text);
-          if (jsonDepth(parsed, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+          if (jsonDepth(parsed, options.maxJsonDepth) > options.maxJsonDepth) {
             done(
               new DomainError(
                 400,
                 'too_deep',
                 'Body nested too deeply',
-                `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`,
+                `the JSON body nests deeper than ${options.maxJsonDepth} levels`,
               ),
             );
             return;

@@ -36,6 +36,15 @@ describe('loadConfig', () => {
       BODY_LIMIT_BYTES: '2048',
       LOG_LEVEL: 'debug',
       TRIPLINE_BUILTIN_RULES: '',
+      REQUEST_TIMEOUT_MS: '5000',
+      MAX_JSON_DEPTH: '10',
+      INGEST_MAX_EVENT_CHARS: '4096',
+      RULE_MAX_CHARS: '2048',
+      RULE_PACK_MAX_CHARS: '8192',
+      TRIPLINE_ADMIN_KEY: 'k'.repeat(32),
+      RATE_LIMIT_PER_SECOND: '5',
+      RATE_LIMIT_BURST: '10',
+      CORS_ORIGINS: 'https://console.example.com, http://localhost:3000',
     });
     expect(config).toEqual({
       port: 9000,
@@ -43,6 +52,15 @@ describe('loadConfig', () => {
       database: { kind: 'sqlite', path: '/tmp/x.sqlite' },
       bodyLimitBytes: 2048,
       ingest: { maxDecompressedBytes: 128 * 1024 * 1024, maxEvents: 100_000 },
+      limits: {
+        requestTimeoutMs: 5000,
+        maxJsonDepth: 10,
+        maxEventChars: 4096,
+        maxRuleChars: 2048,
+        maxPackChars: 8192,
+      },
+      auth: { adminKey: 'k'.repeat(32), rateLimitPerSecond: 5, rateLimitBurst: 10 },
+      corsOrigins: ['https://console.example.com', 'http://localhost:3000'],
       logLevel: 'debug',
       builtinRulesDir: undefined,
     });
@@ -61,6 +79,12 @@ describe('loadConfig', () => {
     expect(problems({ PORT: '70000' })[0]).toMatch(/^PORT:/);
     expect(problems({ HOST: 'bad host!' })[0]).toMatch(/^HOST:/);
     expect(problems({ DATABASE_URL: 'mysql://x' })[0]).toMatch(/^DATABASE_URL:/);
+    expect(problems({ TRIPLINE_ADMIN_KEY: 'short' })[0]).toMatch(/^TRIPLINE_ADMIN_KEY: must be at least 32/);
+    expect(problems({ TRIPLINE_ADMIN_KEY: `${'k'.repeat(32)} x` })[0]).toMatch(/^TRIPLINE_ADMIN_KEY:/);
+    expect(problems({ CORS_ORIGINS: '*' })[0]).toMatch(/^CORS_ORIGINS: "\*" is not an origin/);
+    expect(problems({ CORS_ORIGINS: 'https://a.example/' })[0]).toMatch(/^CORS_ORIGINS:/);
+    expect(problems({ RATE_LIMIT_BURST: '0' })[0]).toMatch(/^RATE_LIMIT_BURST:/);
+    expect(problems({ MAX_JSON_DEPTH: '1' })[0]).toMatch(/^MAX_JSON_DEPTH:/);
     expect(problems({ DATABASE_URL: 'postgres://localhost/tripline' })[0]).toMatch(
       /^DATABASE_URL: PostgreSQL is not supported/,
     );

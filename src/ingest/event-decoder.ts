@@ -11,6 +11,11 @@ export const MAX_EVENT_CHARS = 1024 * 1024;
 /** An event nested deeper than this is rejected: nothing real nests so deep, and it would strain every recursive step after. */
 export const MAX_EVENT_DEPTH = 64;
 
+export interface DecoderLimits {
+  maxEventChars: number;
+  maxDepth: number;
+}
+
 /** Where a scan through brackets stands, so that the next chunk resumes it instead of starting over. */
 interface BracketScan {
   index: number;
@@ -81,7 +86,10 @@ export class EventDecoder {
   private nextIndex = 0;
   private consumedChars = 0;
 
-  constructor(private readonly shape: BodyShape) {}
+  constructor(
+    private readonly shape: BodyShape,
+    private readonly limits: DecoderLimits = { maxEventChars: MAX_EVENT_CHARS, maxDepth: MAX_EVENT_DEPTH },
+  ) {}
 
   /** How many events (good or bad) have been seen. */
   get count(): number {
@@ -112,12 +120,12 @@ export class EventDecoder {
 
   private emitParsed(text: string, items: DecodedItem[], depth = bracketDepth(text)): void {
     const index = this.nextIndex++;
-    if (text.length > MAX_EVENT_CHARS) {
-      items.push({ index, error: `event larger than ${MAX_EVENT_CHARS} characters` });
+    if (text.length > this.limits.maxEventChars) {
+      items.push({ index, error: `event larger than ${this.limits.maxEventChars} characters` });
       return;
     }
-    if (depth > MAX_EVENT_DEPTH) {
-      items.push({ index, error: `event nested deeper than ${MAX_EVENT_DEPTH} levels` });
+    if (depth > this.limits.maxDepth) {
+      items.push({ index, error: `event nested deeper than ${this.limits.maxDepth} levels` });
       return;
     }
     try {
@@ -147,9 +155,12 @@ export class EventDecoder {
       const rest = this.buffer.slice(this.position);
       this.position = this.buffer.length;
       if (rest.trim() !== '') this.emitParsed(rest, items);
-    } else if (!this.skippingLine && this.buffer.length - this.position > MAX_EVENT_CHARS) {
+    } else if (!this.skippingLine && this.buffer.length - this.position > this.limits.maxEventChars) {
       // A line that never ends: reject it now rather than buffer the rest of the body.
-      items.push({ index: this.nextIndex++, error: `event larger than ${MAX_EVENT_CHARS} characters` });
+      items.push({
+        index: this.nextIndex++,
+        error: `event larger than ${this.limits.maxEventChars} characters`,
+      });
       this.position = this.buffer.length;
       this.skippingLine = true;
     }

@@ -90,7 +90,10 @@ export class IngestService {
       maxDecompressedBytes: this.config.ingest.maxDecompressedBytes,
     });
     const batch = new BatchEvaluation(rules, request.logType, receivedAt);
-    const decoder = new EventDecoder(bodyShape(request.contentType));
+    const decoder = new EventDecoder(bodyShape(request.contentType), {
+      maxEventChars: this.config.limits.maxEventChars,
+      maxDepth: this.config.limits.maxJsonDepth,
+    });
     const take = (items: DecodedItem[]) => {
       if (decoder.count > this.config.ingest.maxEvents) {
         throw new DomainError(

@@ -14,13 +14,10 @@ export const RULE_SOURCE_ROUTES: ReadonlySet<string> = new Set([
 
 export const RULE_SOURCE_MEDIA_TYPES = [...YAML_MEDIA_TYPES, 'application/json', 'text/plain'];
 
-/** One rule's source may be this large; a pack this large (both refused with 413 before parsing). */
-export const MAX_RULE_SOURCE_CHARS = 512 * 1024;
-export const MAX_PACK_SOURCE_CHARS = 8 * 1024 * 1024;
-
 export function ruleSourceFromRequest(
   request: FastifyRequest,
-  limit: number = MAX_RULE_SOURCE_CHARS,
+  /** RULE_MAX_CHARS for one rule, RULE_PACK_MAX_CHARS for a pack: larger is refused (413) before parsing. */
+  limit: number,
 ): { text: string; format: SourceFormat } {
   const type = mediaType(request);
   if (!RULE_SOURCE_MEDIA_TYPES.includes(type)) {

@@ -4,6 +4,7 @@ import {
   Delete,
   Get,
   Header,
+  Inject,
   HttpCode,
   Param,
   Patch,
@@ -27,6 +28,8 @@ import type { Actor } from '../audit/audit.service.js';
 import { Access, RequestActor } from '../auth/access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParametersError } from '../common/errors.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
 import { ApiProblems, ApiRuleSourceBody } from '../common/openapi.js';
 import { INGEST_EXAMPLE } from '../ingest/ingest-examples.js';
 import {
@@ -47,7 +50,7 @@ import {
   RuleVersionListDto,
   UploadResultDto,
 } from './dto/rule-responses.dto.js';
-import { MAX_PACK_SOURCE_CHARS, ruleSourceFromRequest } from './rule-body.js';
+import { ruleSourceFromRequest } from './rule-body.js';
 import type { RuleDetailView, RuleSummaryView, RuleVersionView } from './rule-views.js';
 import { RulesService, type ImportReport, type UploadResult } from './rules.service.js';
 
@@ -56,7 +59,10 @@ const RULE_ID_PARAM = { name: 'ruleId', example: 'AWS.CloudTrail.VPCE.ExternalPr
 @ApiTags('rules')
 @Controller({ path: 'rules', version: '1' })
 export class RulesController {
-  constructor(private readonly rules: RulesService) {}
+  constructor(
+    private readonly rules: RulesService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @Access('admin')
@@ -75,7 +81,7 @@ export class RulesController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @RequestActor() actor: Actor,
   ): Promise<UploadResult> {
-    const { text, format } = ruleSourceFromRequest(request);
+    const { text, format } = ruleSourceFromRequest(request, this.config.limits.maxRuleChars);
     const result = await this.rules.upsert(text, {
       format,
       ignoreExtraKeys: query.ignoreExtraKeys ?? false,
@@ -123,7 +129,7 @@ export class RulesController {
     @Query() query: ImportRulesQuery,
     @RequestActor() actor: Actor,
   ): Promise<ImportReport> {
-    const { text, format } = ruleSourceFromRequest(request, MAX_PACK_SOURCE_CHARS);
+    const { text, format } = ruleSourceFromRequest(request, this.config.limits.maxPackChars);
     return this.rules.import(text, {
       format,
       ignoreExtraKeys: query.ignoreExtraKeys ?? false,
@@ -181,7 +187,7 @@ export class RulesController {
     @Query() query: UploadRuleQuery,
     @RequestActor() actor: Actor,
   ): Promise<UploadResult> {
-    const { text, format } = ruleSourceFromRequest(request);
+    const { text, format } = ruleSourceFromRequest(request, this.config.limits.maxRuleChars);
     return this.rules.replace(ruleId, text, {
       format,
       ignoreExtraKeys: query.ignoreExtraKeys ?? false,

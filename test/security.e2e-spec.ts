@@ -191,7 +191,7 @@ describe('API keys and scopes', () => {
       .read((manager) =>
         manager.query<Record<string, unknown>[]>(`SELECT * FROM "api_keys" WHERE "id" = ?`, [id]),
       );
-    expect(stored[0].secret_hash).toBe(createHash('sha256').update(key).digest('hex'));
+    expect(stored[0]?.secret_hash).toBe(createHash('sha256').update(key).digest('hex'));
     expect(JSON.stringify(stored)).not.toContain(key.slice(16));
 
     expect((await http(running.url, 'GET', '/v1/hits', { key })).status).toBe(200);

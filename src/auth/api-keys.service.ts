@@ -64,8 +64,9 @@ export class ApiKeysService implements OnApplicationBootstrap {
   }
 
   /**
-   * TRIPLINE_ADMIN_KEY, when set, is an admin key (a changed value replaces the old one). Without it, a
-   * database with no keys at all gets one admin key, printed once: nobody is locked out of a new install.
+   * TRIPLINE_ADMIN_KEY is stored as the admin key `env-admin`: a changed value replaces the old one, and
+   * it stays valid until revoked, set or not. Without it, a database with no keys at all gets one admin
+   * key, printed once: nobody is locked out of a new install.
    */
   async ensureAdminKey(): Promise<void> {
     const given = this.config.auth.adminKey;
@@ -162,7 +163,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
     const id = issuedKeyId(token);
     let record = id !== undefined ? await this.lookup(id) : null;
     // An operator's TRIPLINE_ADMIN_KEY may have any shape, even that of an issued key.
-    if (!record && this.config.auth.adminKey !== undefined) record = await this.lookup(ENV_ADMIN_KEY_ID);
+    record ??= await this.lookup(ENV_ADMIN_KEY_ID);
     if (!record || record.revokedAt || !keyMatches(token, record.secretHash)) return undefined;
     this.noteUse(record.id);
     return { id: record.id, name: record.name, scopes: record.scopes };

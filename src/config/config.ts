@@ -30,7 +30,7 @@ export interface AppConfig {
     maxPackChars: number;
   };
   auth: {
-    /** An admin key given by the operator (TRIPLINE_ADMIN_KEY), accepted while it is set. */
+    /** An admin key given by the operator (TRIPLINE_ADMIN_KEY); a new value replaces the previous one. */
     adminKey: string | undefined;
     /** Requests per second each key may make on average, and in one burst; 0 turns the limit off. */
     rateLimitPerSecond: number;

@@ -591,7 +591,7 @@ describe('rules API: awkward input', () => {
     });
     const refused = await http(base, 'POST', '/v1/rules?storeDisabled=true', { body: nestedLog });
     expect(refused.status).toBe(422);
-    expect(refused.body.errors[0]).toMatchObject({ code: 'too_deep', key: 'Tests[0].Log' });
+    expect(refused.body.errors[0]).toMatchObject({ code: 'too_deep' });
     const huge = await http(base, 'POST', '/v1/rules', {
       body: `${rule('Test.Huge')}# ${'x'.repeat(600 * 1024)}\n`,
     });

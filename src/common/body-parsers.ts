@@ -72,7 +72,8 @@ export function registerBodyParsers(fastify: FastifyInstance, options: BodyParse
     }
     readAll(payload, options.bodyLimit).then(
       (buffer) => {
-        const text = buffer.toString('utf8');
+        // A byte-order mark says nothing about the content; some editors and Windows tools add one.
+        const text = buffer.toString('utf8').replace(/^\uFEFF/, '');
         if (!isJson(type) || options.textRoutes.has(`${request.method} ${request.routeOptions.url ?? ''}`)) {
           done(null, text);
           return;

@@ -28,6 +28,7 @@ import type { Actor } from '../audit/audit.service.js';
 import { Access, RequestActor } from '../auth/access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidParametersError } from '../common/errors.js';
+import { rejectUnknown, type RawQuery } from '../common/query-params.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ApiProblems, ApiRuleSourceBody } from '../common/openapi.js';
@@ -36,6 +37,7 @@ import {
   DEFAULT_RULE_PAGE,
   ImportRulesQuery,
   ListRulesQuery,
+  parseTestRuleBody,
   PatchRuleBody,
   TestRuleBody,
   UploadRuleQuery,
@@ -280,7 +282,12 @@ export class RulesController {
   })
   @ApiOkResponse({ type: RuleTestRunDto })
   @ApiProblems(400, 404)
-  test(@Param('ruleId') ruleId: string, @Body() body: TestRuleBody): ReturnType<RulesService['test']> {
-    return this.rules.test(ruleId, { events: body.events, logType: body.logType });
+  test(
+    @Param('ruleId') ruleId: string,
+    @Req() request: FastifyRequest,
+    @Query() query: RawQuery,
+  ): ReturnType<RulesService['test']> {
+    rejectUnknown(query, []);
+    return this.rules.test(ruleId, parseTestRuleBody(request.body));
   }
 }

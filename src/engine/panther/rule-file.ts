@@ -45,6 +45,11 @@ export const MAX_YAML_ALIASES = 100;
 export const DEFAULT_DEDUP_PERIOD_MINUTES = 60;
 /** Events nest a few levels; a test Log nested deeper than this is refused. */
 export const MAX_TEST_LOG_DEPTH = 100;
+/**
+ * Brackets may open this deep in a source. The YAML parser recurses per level, so a source of a few
+ * hundred kB of `[` would exhaust the stack; nothing real comes near (quotes are not told apart here).
+ */
+export const MAX_SOURCE_BRACKET_DEPTH = 1000;
 
 const RULE_KEYS = [
   'AnalysisType',
@@ -92,6 +97,13 @@ const TEST_KEYS = [
 
 /** Parses every document of a YAML or JSON stream; a document with errors yields no rule. */
 export function loadRuleSource(text: string, options: LoadOptions = {}): LoadResult {
+  if (bracketDepth(text) > MAX_SOURCE_BRACKET_DEPTH) {
+    const message = `the source nests brackets deeper than ${MAX_SOURCE_BRACKET_DEPTH} levels`;
+    return {
+      rules: [],
+      diagnostics: [{ severity: 'error', code: 'too_deep', message, file: options.file, line: 1, column: 1 }],
+    };
+  }
   if (options.format === 'json') {
     // YAML accepts more than JSON (unquoted keys, comments): hold a JSON body to JSON's own grammar.
     const problem = jsonSyntaxError(text, options.file);
@@ -722,4 +734,18 @@ class Reader {
     }
     return found;
   }
+}
+
+/** The deepest run of open brackets ([ and {), counting every bracket in the text. */
+function bracketDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 0x5b || code === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if ((code === 0x5d || code === 0x7d) && depth > 0) depth--;
+  }
+  return deepest;
 }

@@ -14,7 +14,9 @@ import {
   Max,
   Min,
 } from 'class-validator';
+import { InvalidParametersError, type ParameterProblem } from '../../common/errors.js';
 import { ToBoolean, ToInteger, ToList } from '../../common/validation.js';
+import { isPlainObject } from '../../engine/values.js';
 import { LOG_TYPE_PATTERN } from '../../engine/events.js';
 import { SEVERITIES } from '../../engine/rule.js';
 
@@ -125,6 +127,11 @@ export class PatchRuleBody {
 
 export const MAX_TEST_EVENTS = 1000;
 
+/**
+ * The body of POST /v1/rules/{ruleId}/test, for the OpenAPI document. It is read by parseTestRuleBody, not
+ * the ValidationPipe: the pipe drops `__proto__` and `constructor` keys, and the events must reach the rule
+ * exactly as ingest would see them.
+ */
 export class TestRuleBody {
   @ApiPropertyOptional({
     description: `Events to evaluate instead of the rule's own tests (at most ${MAX_TEST_EVENTS})`,
@@ -147,4 +154,39 @@ export class TestRuleBody {
     message: 'logType must be a log type name such as AWS.CloudTrail',
   })
   logType?: string;
+}
+
+/** Checks the body of a rule test by hand, leaving the events exactly as sent (see TestRuleBody). */
+export function parseTestRuleBody(body: unknown): { events?: unknown[]; logType?: string } {
+  if (body === undefined || body === null) return {};
+  if (!isPlainObject(body)) {
+    throw new InvalidParametersError([{ parameter: 'body', message: 'the body must be a JSON object' }]);
+  }
+  const problems: ParameterProblem[] = [];
+  for (const key of Object.keys(body)) {
+    if (key !== 'events' && key !== 'logType')
+      problems.push({ parameter: key, message: `property ${key} should not exist` });
+  }
+  const { events, logType } = body;
+  if (events !== undefined) {
+    if (!Array.isArray(events)) problems.push({ parameter: 'events', message: 'events must be an array' });
+    else if (events.length > MAX_TEST_EVENTS)
+      problems.push({
+        parameter: 'events',
+        message: `events must contain at most ${MAX_TEST_EVENTS} elements`,
+      });
+    else if (!events.every(isPlainObject))
+      problems.push({ parameter: 'events', message: 'each event must be a JSON object' });
+  }
+  if (logType !== undefined && (typeof logType !== 'string' || !LOG_TYPE_PATTERN.test(logType))) {
+    problems.push({
+      parameter: 'logType',
+      message: 'logType must be a log type name such as AWS.CloudTrail',
+    });
+  }
+  if (problems.length > 0) throw new InvalidParametersError(problems);
+  return {
+    ...(events !== undefined ? { events: events as unknown[] } : {}),
+    ...(logType !== undefined ? { logType: logType as string } : {}),
+  };
 }

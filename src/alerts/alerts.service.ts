@@ -18,7 +18,8 @@ import { isoTime } from '../hits/hit-views.js';
 import { HitsService, type HitPage } from '../hits/hits.service.js';
 import { Database } from '../storage/database.service.js';
 import { AlertStatusChangeEntity, type AlertStatus } from '../storage/entities.js';
-import { parseSqliteTimestamp, sqliteTimestamp } from '../storage/sql.js';
+import { alertGroupLock, groupKey } from '../ingest/alert-grouping.js';
+import { lockNames, query, readTime, sqlTime } from '../storage/sql.js';
 
 export const TRIAGE_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'closed'];
 export const LISTED_STATUSES: readonly AlertStatus[] = ['pending', ...TRIAGE_STATUSES];
@@ -42,13 +43,14 @@ interface AlertRow {
   title: string;
   severity: string;
   status: AlertStatus;
-  first_event_time: string;
-  last_event_time: string;
+  /** Times are text on SQLite and Date on PostgreSQL (see storage/sql.ts). */
+  first_event_time: unknown;
+  last_event_time: unknown;
   hit_count: number;
   threshold: number;
-  opened_at: string | null;
-  created_at: string;
-  updated_at: string;
+  opened_at: unknown;
+  created_at: unknown;
+  updated_at: unknown;
 }
 
 export interface AlertView {
@@ -127,6 +129,7 @@ export class AlertsService {
   ) {}
 
   async list(filters: AlertFilters): Promise<{ items: AlertView[]; nextCursor: string | null }> {
+    const dialect = this.database.dialect;
     const where: string[] = [`"status" IN (${filters.statuses.map(() => '?').join(', ')})`];
     const parameters: unknown[] = [...filters.statuses];
     if (filters.ruleId !== undefined) {
@@ -140,20 +143,21 @@ export class AlertsService {
     if (filters.since !== undefined) {
       // An alert is in the range when its events overlap it.
       where.push('"last_event_time" >= ?');
-      parameters.push(sqliteTimestamp(filters.since));
+      parameters.push(sqlTime(dialect, filters.since));
     }
     if (filters.until !== undefined) {
       where.push('"first_event_time" < ?');
-      parameters.push(sqliteTimestamp(filters.until));
+      parameters.push(sqlTime(dialect, filters.until));
     }
     if (filters.after) {
-      const at = sqliteTimestamp(filters.after.time);
+      const at = sqlTime(dialect, filters.after.time);
       where.push('("first_event_time" < ? OR ("first_event_time" = ? AND "id" < ?))');
       parameters.push(at, at, filters.after.id);
     }
     parameters.push(filters.limit + 1);
     const rows = await this.database.read((manager) =>
-      manager.query<AlertRow[]>(
+      query<AlertRow[]>(
+        manager,
         `SELECT * FROM "alerts" WHERE ${where.join(' AND ')} ORDER BY "first_event_time" DESC, "id" DESC LIMIT ?`,
         parameters,
       ),
@@ -164,7 +168,7 @@ export class AlertsService {
       items: page.map(alertView),
       nextCursor:
         rows.length > filters.limit && last
-          ? encodeCursor({ time: parseSqliteTimestamp(last.first_event_time), id: last.id })
+          ? encodeCursor({ time: readTime(last.first_event_time), id: last.id })
           : null,
     };
   }
@@ -174,7 +178,7 @@ export class AlertsService {
     hitsPage: { limit: number; after?: KeysetPosition },
   ): Promise<AlertView & { history: StatusChangeView[]; hits: HitPage }> {
     const { alert, history } = await this.database.read(async (manager) => {
-      const [row] = await manager.query<AlertRow[]>('SELECT * FROM "alerts" WHERE "id" = ?', [id]);
+      const [row] = await query<AlertRow[]>(manager, 'SELECT * FROM "alerts" WHERE "id" = ?', [id]);
       if (!row) throw new NotFoundError('alert', String(id));
       const changes = await manager.find(AlertStatusChangeEntity, {
         where: { alertId: id },
@@ -209,8 +213,13 @@ export class AlertsService {
     actor: Actor,
   ): Promise<AlertView> {
     const row = await this.database.write(async (manager) => {
-      const [current] = await manager.query<AlertRow[]>('SELECT * FROM "alerts" WHERE "id" = ?', [id]);
-      if (!current) throw new NotFoundError('alert', String(id));
+      const [found] = await query<AlertRow[]>(manager, 'SELECT * FROM "alerts" WHERE "id" = ?', [id]);
+      if (!found) throw new NotFoundError('alert', String(id));
+      // Ingest (on this or another instance) may be adding hits to this alert: wait, then read it again.
+      await lockNames(manager, [alertGroupLock(groupKey(found.rule_id, found.dedup_key))]);
+      const [current] = (await query<AlertRow[]>(manager, 'SELECT * FROM "alerts" WHERE "id" = ?', [id])) as [
+        AlertRow,
+      ];
       if (current.status === 'pending') {
         throw new ConflictError(
           'alert_pending',
@@ -219,9 +228,9 @@ export class AlertsService {
       }
       if (current.status === status && comment === undefined) return current; // nothing changes, nothing to record
       const now = new Date();
-      await manager.query('UPDATE "alerts" SET "status" = ?, "updated_at" = ? WHERE "id" = ?', [
+      await query(manager, 'UPDATE "alerts" SET "status" = ?, "updated_at" = ? WHERE "id" = ?', [
         status,
-        sqliteTimestamp(now.getTime()),
+        sqlTime(this.database.dialect, now.getTime()),
         id,
       ]);
       await manager.save(
@@ -240,7 +249,7 @@ export class AlertsService {
         targetId: String(id),
         details: { from: current.status, to: status },
       });
-      const [updated] = await manager.query<AlertRow[]>('SELECT * FROM "alerts" WHERE "id" = ?', [id]);
+      const [updated] = await query<AlertRow[]>(manager, 'SELECT * FROM "alerts" WHERE "id" = ?', [id]);
       return updated as AlertRow;
     });
     return alertView(row);

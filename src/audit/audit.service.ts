@@ -15,7 +15,7 @@ import {
 import { InvalidParametersError } from '../common/errors.js';
 import { Database } from '../storage/database.service.js';
 import { AuditEventEntity } from '../storage/entities.js';
-import { sqliteTimestamp } from '../storage/sql.js';
+import { sqlTime } from '../storage/sql.js';
 
 /** Who makes a change: the API key (or `system`) and the request, for the audit trail. */
 export interface Actor {
@@ -110,9 +110,9 @@ export class AuditService {
       if (filters.targetId !== undefined)
         query.andWhere('event.targetId = :targetId', { targetId: filters.targetId });
       if (filters.since !== undefined)
-        query.andWhere('event.at >= :since', { since: sqliteTimestamp(filters.since) });
+        query.andWhere('event.at >= :since', { since: sqlTime(this.database.dialect, filters.since) });
       if (filters.until !== undefined)
-        query.andWhere('event.at < :until', { until: sqliteTimestamp(filters.until) });
+        query.andWhere('event.at < :until', { until: sqlTime(this.database.dialect, filters.until) });
       // Ids grow with time, so the id alone orders the trail and places the cursor.
       if (filters.after !== undefined) query.andWhere('event.id < :after', { after: filters.after.id });
       return query

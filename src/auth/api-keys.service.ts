@@ -10,6 +10,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { Database } from '../storage/database.service.js';
 import { ApiKeyEntity } from '../storage/entities.js';
+import { lockNames } from '../storage/sql.js';
 import {
   ENV_ADMIN_KEY_ID,
   generateApiKey,
@@ -71,6 +72,8 @@ export class ApiKeysService implements OnApplicationBootstrap {
   async ensureAdminKey(): Promise<void> {
     const given = this.config.auth.adminKey;
     const created = await this.database.write(async (manager) => {
+      // Instances starting together on one database decide this one at a time.
+      await lockNames(manager, ['api-keys:bootstrap']);
       const keys = manager.getRepository(ApiKeyEntity);
       if (given !== undefined) {
         const existing = await keys.findOneBy({ id: ENV_ADMIN_KEY_ID });

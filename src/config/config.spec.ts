@@ -70,6 +70,19 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes a PostgreSQL URL with its pool size and refresh interval', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://tripline@db.internal:5432/tripline' }).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://tripline@db.internal:5432/tripline',
+      poolSize: 10,
+      rulesRefreshMs: 2000,
+    });
+    expect(
+      loadConfig({ DATABASE_URL: 'postgresql://h/db', DATABASE_POOL_SIZE: '25', RULES_REFRESH_MS: '500' })
+        .database,
+    ).toMatchObject({ poolSize: 25, rulesRefreshMs: 500 });
+  });
+
   it('names every bad setting and why, all at once', () => {
     expect(problems({ PORT: 'abc', LOG_LEVEL: 'loud', BODY_LIMIT_BYTES: '-1' })).toEqual([
       'PORT: must be a whole number from 0 to 65535, got "abc"',
@@ -85,8 +98,8 @@ describe('loadConfig', () => {
     expect(problems({ CORS_ORIGINS: 'https://a.example/' })[0]).toMatch(/^CORS_ORIGINS:/);
     expect(problems({ RATE_LIMIT_BURST: '0' })[0]).toMatch(/^RATE_LIMIT_BURST:/);
     expect(problems({ MAX_JSON_DEPTH: '1' })[0]).toMatch(/^MAX_JSON_DEPTH:/);
-    expect(problems({ DATABASE_URL: 'postgres://localhost/tripline' })[0]).toMatch(
-      /^DATABASE_URL: PostgreSQL is not supported/,
+    expect(problems({ DATABASE_URL: 'postgres://localhost/tripline', DATABASE_POOL_SIZE: '0' })[0]).toMatch(
+      /^DATABASE_POOL_SIZE:/,
     );
   });
 });

@@ -3,7 +3,16 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string }
+  | {
+      kind: 'postgres';
+      url: string;
+      /** Connections per instance. */
+      poolSize: number;
+      /** How often an instance looks for rule changes made by the others. */
+      rulesRefreshMs: number;
+    };
 
 export interface AppConfig {
   port: number;
@@ -58,14 +67,19 @@ export class ConfigError extends Error {
 
 export const DEFAULT_SQLITE_PATH = 'data/tripline.sqlite';
 
-function parseDatabaseUrl(raw: string, problems: string[]): DatabaseConfig {
+function parseDatabaseUrl(raw: string, env: NodeJS.ProcessEnv, problems: string[]): DatabaseConfig {
   if (/^postgres(ql)?:\/\//.test(raw)) {
     try {
       new URL(raw);
     } catch {
       problems.push(`DATABASE_URL: ${JSON.stringify(raw)} is not a valid postgres:// URL`);
     }
-    return { kind: 'postgres', url: raw };
+    return {
+      kind: 'postgres',
+      url: raw,
+      poolSize: integer('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 10, 1, 1000, problems),
+      rulesRefreshMs: integer('RULES_REFRESH_MS', env.RULES_REFRESH_MS, 2000, 100, 60_000, problems),
+    };
   }
   // sqlite:path, sqlite://path, file:path, or a plain file path.
   const match = /^(?:sqlite:(?:\/\/)?|file:)?(.*)$/.exec(raw);
@@ -135,12 +149,11 @@ export function loadConfig(
   const host = env.HOST?.trim() || '127.0.0.1';
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(host))
     problems.push(`HOST: ${JSON.stringify(host)} is not a host name or address`);
-  const database = parseDatabaseUrl(env.DATABASE_URL?.trim() || `sqlite:${DEFAULT_SQLITE_PATH}`, problems);
-  if (database.kind === 'postgres') {
-    problems.push(
-      'DATABASE_URL: PostgreSQL is not supported by this version yet; use an SQLite file (sqlite:path)',
-    );
-  }
+  const database = parseDatabaseUrl(
+    env.DATABASE_URL?.trim() || `sqlite:${DEFAULT_SQLITE_PATH}`,
+    env,
+    problems,
+  );
   const bodyLimitBytes = integer(
     'BODY_LIMIT_BYTES',
     env.BODY_LIMIT_BYTES,

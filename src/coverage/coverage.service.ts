@@ -4,7 +4,7 @@ import { InvalidParametersError } from '../common/errors.js';
 import { instant, rejectUnknown, single, type RawQuery } from '../common/query-params.js';
 import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
 import { Database } from '../storage/database.service.js';
-import { sqliteTimestamp } from '../storage/sql.js';
+import { query as sqlQuery, readCount, sqlTime } from '../storage/sql.js';
 import { parseAttackEntry, TACTICS } from './attack.js';
 
 export interface TechniqueCoverage {
@@ -62,19 +62,20 @@ export class CoverageService {
     const parameters: unknown[] = [];
     if (query.since !== undefined) {
       where.push('"event_time" >= ?');
-      parameters.push(sqliteTimestamp(query.since));
+      parameters.push(sqlTime(this.database.dialect, query.since));
     }
     if (query.until !== undefined) {
       where.push('"event_time" < ?');
-      parameters.push(sqliteTimestamp(query.until));
+      parameters.push(sqlTime(this.database.dialect, query.until));
     }
     const counts = await this.database.read((manager) =>
-      manager.query<{ rule_id: string; n: number }[]>(
+      sqlQuery<{ rule_id: string; n: unknown }[]>(
+        manager,
         `SELECT "rule_id", COUNT(*) AS n FROM "hits" WHERE ${where.join(' AND ')} GROUP BY "rule_id"`,
         parameters,
       ),
     );
-    const hitsByRule = new Map(counts.map((row) => [row.rule_id, row.n]));
+    const hitsByRule = new Map(counts.map((row) => [row.rule_id, readCount(row.n)]));
     const byTactic = new Map<string, Map<string, TechniqueCoverage>>();
     const unassigned = new Map<string, TechniqueCoverage>();
     for (const rule of this.activeRules.current.rules) {

@@ -1,4 +1,4 @@
-import { parseSqliteTimestamp } from '../storage/sql.js';
+import { readJsonObject, readTime } from '../storage/sql.js';
 
 /** A hit row as read by the query services. */
 export interface HitRow {
@@ -11,10 +11,11 @@ export interface HitRow {
   dedup_key: string;
   alert_id: number | null;
   log_type: string;
-  event_time: string;
-  received_at: string;
-  output_fields: string;
-  event: string;
+  /** Text on SQLite; Date and parsed jsonb on PostgreSQL (see storage/sql.ts). */
+  event_time: unknown;
+  received_at: unknown;
+  output_fields: unknown;
+  event: unknown;
 }
 
 export interface HitView {
@@ -33,9 +34,9 @@ export interface HitView {
 }
 
 /** A stored time as ISO 8601; a value that is not a time (never written by this service) is shown as stored. */
-export function isoTime(text: string): string {
-  const time = parseSqliteTimestamp(text);
-  return Number.isNaN(time) ? text : new Date(time).toISOString();
+export function isoTime(value: unknown): string {
+  const time = readTime(value);
+  return Number.isNaN(time) ? String(value) : new Date(time).toISOString();
 }
 
 export function hitView(row: HitRow): HitView {
@@ -50,7 +51,7 @@ export function hitView(row: HitRow): HitView {
     logType: row.log_type,
     eventTime: isoTime(row.event_time),
     receivedAt: isoTime(row.received_at),
-    outputFields: JSON.parse(row.output_fields) as Record<string, unknown>,
-    event: JSON.parse(row.event) as Record<string, unknown>,
+    outputFields: readJsonObject(row.output_fields),
+    event: readJsonObject(row.event),
   };
 }

@@ -5,7 +5,7 @@ import { NotFoundError } from '../common/errors.js';
 import { encodeCursor } from '../common/query-params.js';
 import { Database } from '../storage/database.service.js';
 import { RuleVersionEntity } from '../storage/entities.js';
-import { parseSqliteTimestamp, sqliteTimestamp } from '../storage/sql.js';
+import { query, readTime, sqlTime, type SqlDialect } from '../storage/sql.js';
 import type { HitFilters } from './hit-filters.js';
 import { hitView, type HitRow, type HitView } from './hit-views.js';
 
@@ -25,6 +25,7 @@ const COLUMNS =
 function pageQuery(
   filters: HitFilters,
   severity: string | undefined,
+  dialect: SqlDialect,
 ): { sql: string; parameters: unknown[] } {
   const parameters: unknown[] = [];
   const where: string[] = [];
@@ -35,7 +36,7 @@ function pageQuery(
   const id = driver ? 'f."hit_id"' : 'h."id"';
   const keyset = (timeColumn: string, idColumn: string): string | undefined => {
     if (!filters.after) return undefined;
-    const at = sqliteTimestamp(filters.after.time);
+    const at = sqlTime(dialect, filters.after.time);
     parameters.push(at, at, filters.after.id);
     return `(${timeColumn} < ? OR (${timeColumn} = ? AND ${idColumn} < ?))`;
   };
@@ -62,11 +63,11 @@ function pageQuery(
   if (filters.alertId !== undefined) equal('h."alert_id"', filters.alertId);
   if (filters.since !== undefined) {
     where.push(`${time} >= ?`);
-    parameters.push(sqliteTimestamp(filters.since));
+    parameters.push(sqlTime(dialect, filters.since));
   }
   if (filters.until !== undefined) {
     where.push(`${time} < ?`);
-    parameters.push(sqliteTimestamp(filters.until));
+    parameters.push(sqlTime(dialect, filters.until));
   }
   const page = keyset(time, id);
   if (page) where.push(page);
@@ -76,7 +77,7 @@ function pageQuery(
 }
 
 function newestFirst(a: HitRow, b: HitRow): number {
-  return b.event_time < a.event_time ? -1 : b.event_time > a.event_time ? 1 : b.id - a.id;
+  return readTime(b.event_time) - readTime(a.event_time) || b.id - a.id;
 }
 
 @Injectable()
@@ -88,8 +89,8 @@ export class HitsService {
     const rows = await this.database.read(async (manager) => {
       const found: HitRow[] = [];
       for (const severity of new Set(severities)) {
-        const { sql, parameters } = pageQuery(filters, severity);
-        found.push(...(await manager.query<HitRow[]>(sql, parameters)));
+        const { sql, parameters } = pageQuery(filters, severity, this.database.dialect);
+        found.push(...(await query<HitRow[]>(manager, sql, parameters)));
       }
       return found;
     });
@@ -98,7 +99,7 @@ export class HitsService {
     const last = page.at(-1);
     const nextCursor =
       rows.length > filters.limit && last
-        ? encodeCursor({ time: parseSqliteTimestamp(last.event_time), id: last.id })
+        ? encodeCursor({ time: readTime(last.event_time), id: last.id })
         : null;
     return { items: page.map(hitView), nextCursor };
   }
@@ -106,7 +107,7 @@ export class HitsService {
   /** One hit with its event, and the exact rule version that made it (even if the rule changed since). */
   async get(id: number): Promise<HitView & { rule: Record<string, unknown> }> {
     return this.database.read(async (manager) => {
-      const [row] = await manager.query<HitRow[]>(`SELECT ${COLUMNS} FROM "hits" h WHERE h."id" = ?`, [id]);
+      const [row] = await query<HitRow[]>(manager, `SELECT ${COLUMNS} FROM "hits" h WHERE h."id" = ?`, [id]);
       if (!row) throw new NotFoundError('hit', String(id));
       const version = await manager.findOneOrFail(RuleVersionEntity, { where: { id: row.rule_version_id } });
       return {

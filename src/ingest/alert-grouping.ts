@@ -44,6 +44,11 @@ export function groupKey(ruleId: string, dedupKey: string): string {
   return `${ruleId}\u0000${dedupKey}`;
 }
 
+/** The lock that lets one transaction at a time change the alerts of a group (see lockNames). */
+export function alertGroupLock(group: string): string {
+  return `alert-group:${group}`;
+}
+
 /**
  * Assigns each hit to an alert, updating `existing` (alerts loaded per group key, closed ones left out)
  * with new and changed alerts. Returns the alert of each hit, in the order of `hits`; undefined for rules

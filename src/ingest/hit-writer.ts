@@ -2,8 +2,14 @@
 // eventID, ever), their searchable fields, the alerts they open or extend, and per-rule error counts.
 import type { EntityManager } from 'typeorm';
 import type { Severity } from '../engine/rule.js';
-import { chunksFor, parseSqliteTimestamp, sqliteTimestamp, valuesList } from '../storage/sql.js';
-import { assignAlerts, groupKey, type AlertState, type GroupableHit } from './alert-grouping.js';
+import { chunksFor, dialectOf, lockNames, query, readTime, sqlTime, valuesList } from '../storage/sql.js';
+import {
+  alertGroupLock,
+  assignAlerts,
+  groupKey,
+  type AlertState,
+  type GroupableHit,
+} from './alert-grouping.js';
 import { indexedFields } from './hit-fields.js';
 
 export interface PendingHit extends GroupableHit {
@@ -77,11 +83,13 @@ export async function writeBatch(
   pending: readonly PendingHit[],
   ruleErrors: ReadonlyMap<string, RuleErrorTally>,
 ): Promise<WriteOutcome> {
+  const dialect = dialectOf(manager);
   const now = record.receivedAt;
-  const [{ id: batchId }] = await manager.query<[{ id: number }]>(
+  const [{ id: batchId }] = await query<[{ id: number }]>(
+    manager,
     'INSERT INTO "ingest_batches" ("received_at", "received", "accepted", "rejected", "hits", "alerts_opened", "idempotency_key") VALUES (?, ?, ?, ?, 0, 0, ?) RETURNING "id"',
     [
-      sqliteTimestamp(now.getTime()),
+      sqlTime(dialect, now.getTime()),
       record.received,
       record.accepted,
       record.rejected,
@@ -104,7 +112,7 @@ export async function writeBatch(
   await recordRuleErrors(manager, ruleErrors, now);
 
   const alertsOpened = touched.filter((alert) => alert.openedNow).length;
-  await manager.query('UPDATE "ingest_batches" SET "hits" = ?, "alerts_opened" = ? WHERE "id" = ?', [
+  await query(manager, 'UPDATE "ingest_batches" SET "hits" = ?, "alerts_opened" = ? WHERE "id" = ?', [
     storedIds.size,
     alertsOpened,
     batchId,
@@ -130,7 +138,8 @@ async function withoutStoredEventIds(
   const eventIds = [...new Set(withIds.map((hit) => hit.eventId as string))];
   // Naming the rules lets SQLite use the (rule_id, event_id) index instead of scanning every hit.
   for (const chunk of chunksFor(eventIds, 1)) {
-    const rows = await manager.query<{ rule_id: string; event_id: string }[]>(
+    const rows = await query<{ rule_id: string; event_id: string }[]>(
+      manager,
       `SELECT "rule_id", "event_id" FROM "hits" WHERE "rule_id" IN (${ruleIds.map(() => '?').join(', ')}) AND "event_id" IN (${chunk.map(() => '?').join(', ')})`,
       [...ruleIds, ...chunk],
     );
@@ -150,6 +159,7 @@ async function loadOpenAlerts(
   manager: EntityManager,
   hits: readonly PendingHit[],
 ): Promise<Map<string, AlertState[]>> {
+  const dialect = dialectOf(manager);
   const groups = new Map<string, { ruleId: string; dedupKey: string }>();
   let earliest = Number.POSITIVE_INFINITY;
   for (const hit of hits) {
@@ -157,11 +167,14 @@ async function loadOpenAlerts(
     groups.set(groupKey(hit.ruleId, hit.dedupKey), { ruleId: hit.ruleId, dedupKey: hit.dedupKey });
     earliest = Math.min(earliest, hit.eventTime);
   }
+  // Another instance may be grouping hits of the same rule and dedup key at this moment: one at a time.
+  await lockNames(manager, [...groups.keys()].map(alertGroupLock));
   const existing = new Map<string, AlertState[]>();
   for (const chunk of chunksFor([...groups.values()], 2)) {
-    const rows = await manager.query<AlertRow[]>(
+    const rows = await query<AlertRow[]>(
+      manager,
       `SELECT * FROM "alerts" WHERE "status" != 'closed' AND "window_end" > ? AND ("rule_id", "dedup_key") IN (VALUES ${valuesList(chunk.length, 2)})`,
-      [sqliteTimestamp(earliest), ...chunk.flatMap((group) => [group.ruleId, group.dedupKey])],
+      [sqlTime(dialect, earliest), ...chunk.flatMap((group) => [group.ruleId, group.dedupKey])],
     );
     for (const row of rows) {
       const key = groupKey(row.rule_id, row.dedup_key);
@@ -173,12 +186,12 @@ async function loadOpenAlerts(
         title: row.title,
         severity: row.severity,
         status: row.status,
-        firstEventTime: parseSqliteTimestamp(row.first_event_time),
-        lastEventTime: parseSqliteTimestamp(row.last_event_time),
-        windowEnd: parseSqliteTimestamp(row.window_end),
+        firstEventTime: readTime(row.first_event_time),
+        lastEventTime: readTime(row.last_event_time),
+        windowEnd: readTime(row.window_end),
         hitCount: row.hit_count,
         threshold: row.threshold,
-        openedAt: row.opened_at === null ? null : new Date(parseSqliteTimestamp(row.opened_at)),
+        openedAt: row.opened_at === null ? null : new Date(readTime(row.opened_at)),
         isNew: false,
         changed: false,
         openedNow: false,
@@ -190,7 +203,9 @@ async function loadOpenAlerts(
 }
 
 async function insertAlert(manager: EntityManager, alert: AlertState, now: Date): Promise<number> {
-  const [{ id }] = await manager.query<[{ id: number }]>(
+  const dialect = dialectOf(manager);
+  const [{ id }] = await query<[{ id: number }]>(
+    manager,
     `INSERT INTO "alerts" ("rule_id", "dedup_key", "title", "severity", "status", "first_event_time", "last_event_time", "window_end", "hit_count", "threshold", "opened_at", "created_at", "updated_at") VALUES ${valuesList(1, 13)} RETURNING "id"`,
     [
       alert.ruleId,
@@ -198,30 +213,32 @@ async function insertAlert(manager: EntityManager, alert: AlertState, now: Date)
       alert.title,
       alert.severity,
       alert.status,
-      sqliteTimestamp(alert.firstEventTime),
-      sqliteTimestamp(alert.lastEventTime),
-      sqliteTimestamp(alert.windowEnd),
+      sqlTime(dialect, alert.firstEventTime),
+      sqlTime(dialect, alert.lastEventTime),
+      sqlTime(dialect, alert.windowEnd),
       alert.hitCount,
       alert.threshold,
-      alert.openedAt ? sqliteTimestamp(alert.openedAt.getTime()) : null,
-      sqliteTimestamp(now.getTime()),
-      sqliteTimestamp(now.getTime()),
+      alert.openedAt ? sqlTime(dialect, alert.openedAt.getTime()) : null,
+      sqlTime(dialect, now.getTime()),
+      sqlTime(dialect, now.getTime()),
     ],
   );
   return id;
 }
 
 async function updateAlert(manager: EntityManager, alert: AlertState, now: Date): Promise<void> {
-  await manager.query(
+  const dialect = dialectOf(manager);
+  await query(
+    manager,
     'UPDATE "alerts" SET "severity" = ?, "status" = ?, "first_event_time" = ?, "last_event_time" = ?, "hit_count" = ?, "opened_at" = ?, "updated_at" = ? WHERE "id" = ?',
     [
       alert.severity,
       alert.status,
-      sqliteTimestamp(alert.firstEventTime),
-      sqliteTimestamp(alert.lastEventTime),
+      sqlTime(dialect, alert.firstEventTime),
+      sqlTime(dialect, alert.lastEventTime),
       alert.hitCount,
-      alert.openedAt ? sqliteTimestamp(alert.openedAt.getTime()) : null,
-      sqliteTimestamp(now.getTime()),
+      alert.openedAt ? sqlTime(dialect, alert.openedAt.getTime()) : null,
+      sqlTime(dialect, now.getTime()),
       alert.id,
     ],
   );
@@ -235,8 +252,9 @@ async function insertHits(
   alerts: readonly (AlertState | undefined)[],
   receivedAt: number,
 ): Promise<Map<number, number>> {
+  const dialect = dialectOf(manager);
   const ids = new Map<number, number>();
-  const received = sqliteTimestamp(receivedAt);
+  const received = sqlTime(dialect, receivedAt);
   const positions = hits.map((_, index) => index);
   for (const chunk of chunksFor(positions, HIT_COLUMNS.length)) {
     const values = chunk.flatMap((position) => {
@@ -252,7 +270,7 @@ async function insertHits(
         hit.dedupKey,
         alerts[position]?.id ?? null,
         hit.logType,
-        sqliteTimestamp(hit.eventTime),
+        sqlTime(dialect, hit.eventTime),
         received,
         hit.eventId,
         JSON.stringify(hit.outputFields),
@@ -260,7 +278,8 @@ async function insertHits(
       ];
     });
     // ON CONFLICT: another writer stored the same (rule, eventID) first; that hit is simply not stored twice.
-    const rows = await manager.query<{ id: number; batch_seq: number }[]>(
+    const rows = await query<{ id: number; batch_seq: number }[]>(
+      manager,
       `INSERT INTO "hits" (${HIT_COLUMNS.map((column) => `"${column}"`).join(', ')}) VALUES ${valuesList(chunk.length, HIT_COLUMNS.length)} ON CONFLICT DO NOTHING RETURNING "id", "batch_seq"`,
       values,
     );
@@ -274,16 +293,18 @@ async function insertFields(
   hits: readonly PendingHit[],
   ids: ReadonlyMap<number, number>,
 ): Promise<void> {
+  const dialect = dialectOf(manager);
   const rows: unknown[][] = [];
   hits.forEach((hit, position) => {
     const id = ids.get(position);
     if (id === undefined) return;
-    const eventTime = sqliteTimestamp(hit.eventTime);
+    const eventTime = sqlTime(dialect, hit.eventTime);
     for (const field of indexedFields(hit.outputFields, hit.event))
       rows.push([id, field.name, field.value, eventTime]);
   });
   for (const chunk of chunksFor(rows, 4)) {
-    await manager.query(
+    await query(
+      manager,
       `INSERT INTO "hit_fields" ("hit_id", "name", "value", "event_time") VALUES ${valuesList(chunk.length, 4)}`,
       chunk.flat(),
     );
@@ -295,10 +316,12 @@ async function recordRuleErrors(
   errors: ReadonlyMap<string, RuleErrorTally>,
   now: Date,
 ): Promise<void> {
+  const dialect = dialectOf(manager);
   for (const [ruleId, tally] of errors) {
-    await manager.query(
+    await query(
+      manager,
       'UPDATE "rules" SET "error_count" = "error_count" + ?, "last_error" = ?, "last_error_at" = ? WHERE "rule_id" = ?',
-      [tally.count, tally.lastError.slice(0, 2000), sqliteTimestamp(now.getTime()), ruleId],
+      [tally.count, tally.lastError.slice(0, 2000), sqlTime(dialect, now.getTime()), ruleId],
     );
   }
 }

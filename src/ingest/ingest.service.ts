@@ -13,6 +13,7 @@ import { CLOUDTRAIL_LOG_TYPE } from '../engine/logtypes/index.js';
 import { ActiveRuleSet, type RuleSetSnapshot } from '../rules/active-rule-set.service.js';
 import { Database } from '../storage/database.service.js';
 import { IdempotencyKeyEntity } from '../storage/entities.js';
+import { lockNames } from '../storage/sql.js';
 import { RequestBody } from './body-stream.js';
 import { EventDecoder, type BodyShape, type DecodedItem } from './event-decoder.js';
 import { writeBatch, type PendingHit, type RuleErrorTally } from './hit-writer.js';
@@ -140,6 +141,8 @@ export class IngestService {
       .digest('hex');
     const answer = await this.database.write(async (manager) => {
       if (request.idempotencyKey !== undefined) {
+        // A retry may reach another instance while the first attempt is still being written.
+        await lockNames(manager, [`idempotency:${request.idempotencyKey}`]);
         const previous = await manager.findOne(IdempotencyKeyEntity, {
           where: { key: request.idempotencyKey },
         });

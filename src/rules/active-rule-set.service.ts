@@ -1,11 +1,16 @@
 // The compiled set of enabled rules that ingest evaluates. A change to the rules builds a new RuleSet and
-// swaps the reference in one step: a batch in flight keeps the set it started with.
-import { Injectable, Logger } from '@nestjs/common';
+// swaps the reference in one step: a batch in flight keeps the set it started with. Instances sharing a
+// PostgreSQL database also look for each other's changes every RULES_REFRESH_MS.
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
 import { compileRule, type CompiledRule } from '../engine/compile.js';
 import { loadRuleSource } from '../engine/panther/rule-file.js';
 import { RuleSet } from '../engine/rule-set.js';
+import type { EntityManager } from 'typeorm';
 import { Database } from '../storage/database.service.js';
 import { RuleEntity, RuleVersionEntity } from '../storage/entities.js';
+import { query, readCount, readTime } from '../storage/sql.js';
 
 export interface ActiveRule {
   compiled: CompiledRule;
@@ -22,14 +27,31 @@ export interface RuleSetSnapshot {
 const EMPTY_SNAPSHOT: RuleSetSnapshot = { ruleSet: RuleSet.empty, versions: new Map() };
 
 @Injectable()
-export class ActiveRuleSet {
+export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ActiveRuleSet.name);
   private active: RuleSetSnapshot = EMPTY_SNAPSHOT;
   /** Compiled rules by rule_versions.id: versions never change, so a compiled one is reused. */
   private compiledByVersionId = new Map<number, CompiledRule>();
   private pending: Promise<void> = Promise.resolve();
+  /** What the rules table looked like at the last rebuild: a change anywhere changes it. */
+  private builtFrom = '';
+  private watcher: NodeJS.Timeout | undefined;
 
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const database = this.config.database;
+    if (database.kind !== 'postgres') return; // one SQLite file has one writer: this process
+    this.watcher = setInterval(() => void this.refreshIfChanged(), database.rulesRefreshMs);
+    this.watcher.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.watcher);
+  }
 
   /** The current rules and their versions; take it once per unit of work and keep using it. */
   snapshot(): RuleSetSnapshot {
@@ -57,9 +79,32 @@ export class ActiveRuleSet {
     return next;
   }
 
+  /** Rebuilds when another instance changed a rule since the last rebuild. */
+  private async refreshIfChanged(): Promise<void> {
+    try {
+      if ((await this.database.read((manager) => this.rulesStamp(manager))) !== this.builtFrom)
+        await this.refresh();
+    } catch (error) {
+      this.logger.warn(
+        `looking for rule changes failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  /** Every change to a rule (new version, enable, disable, delete) sets its updated_at. */
+  private async rulesStamp(manager: EntityManager): Promise<string> {
+    const [row] = await query<{ n: unknown; changed: unknown }[]>(
+      manager,
+      'SELECT COUNT(*) AS n, MAX("updated_at") AS changed FROM "rules"',
+    );
+    return `${readCount(row?.n)}@${readTime(row?.changed)}`;
+  }
+
   private async rebuild(): Promise<void> {
-    const rows = await this.database.read((manager) =>
-      manager
+    let stamp = '';
+    const rows = await this.database.read(async (manager) => {
+      stamp = await this.rulesStamp(manager);
+      return manager
         .createQueryBuilder(RuleEntity, 'rule')
         .innerJoin(RuleVersionEntity, 'version', 'version.id = rule.current_version_id')
         .select([
@@ -70,8 +115,8 @@ export class ActiveRuleSet {
         ])
         .where('rule.enabled = :enabled AND rule.deleted_at IS NULL', { enabled: true })
         .orderBy('rule.rule_id')
-        .getRawMany<{ id: number; rule_id: string; version: number; source: string }>(),
-    );
+        .getRawMany<{ id: number; rule_id: string; version: number; source: string }>();
+    });
     const versions = new Map<string, ActiveRule>();
     // Only the versions in use stay compiled.
     const compiledByVersionId = new Map<number, CompiledRule>();
@@ -84,6 +129,7 @@ export class ActiveRuleSet {
     this.compiledByVersionId = compiledByVersionId;
     const ruleSet = RuleSet.fromCompiled([...versions.values()].map((rule) => rule.compiled));
     this.active = { ruleSet, versions };
+    this.builtFrom = stamp;
     this.logger.log(`${ruleSet.size} enabled rules active for ${ruleSet.logTypes.length} log types`);
   }
 

@@ -13,6 +13,7 @@ import type { RuleDefinition } from '../engine/rule.js';
 import { isPlainObject } from '../engine/values.js';
 import { Database } from '../storage/database.service.js';
 import { RuleEntity, RuleVersionEntity, type RuleOrigin } from '../storage/entities.js';
+import { lockNames } from '../storage/sql.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
 import { InvalidRuleError, RuleTestsFailedError } from './rule-errors.js';
 import {
@@ -181,6 +182,7 @@ export class RulesService {
 
   async setEnabled(ruleId: string, enabled: boolean, actor: Actor): Promise<RuleSummaryView> {
     const stored = await this.database.write(async (manager) => {
+      await lockNames(manager, [ruleLock(ruleId)]);
       const found = await this.requireRule(manager, ruleId);
       if (found.rule.enabled !== enabled) {
         found.rule.enabled = enabled;
@@ -202,6 +204,7 @@ export class RulesService {
   /** Deletes a rule; its versions stay so that past hits still name them. */
   async delete(ruleId: string, actor: Actor): Promise<void> {
     await this.database.write(async (manager) => {
+      await lockNames(manager, [ruleLock(ruleId)]);
       const found = await this.requireRule(manager, ruleId);
       found.rule.deletedAt = new Date();
       found.rule.updatedAt = found.rule.deletedAt;
@@ -321,6 +324,10 @@ export class RulesService {
       );
     }
     const items = await this.database.write(async (manager) => {
+      await lockNames(
+        manager,
+        rules.map((rule) => ruleLock(rule.definition.ruleId)),
+      );
       const report: ImportReportItem[] = [];
       for (const rule of rules) {
         const stored = options.dryRun
@@ -471,6 +478,7 @@ export class RulesService {
     },
   ): Promise<{ action: UploadAction; rule: RuleEntity; version: RuleVersionEntity; enabled: boolean }> {
     const ruleId = checked.definition.ruleId;
+    await lockNames(manager, [ruleLock(ruleId)]);
     const { existing, current } = await this.currentOf(manager, ruleId);
     if (existing && current?.contentHash === checked.contentHash) {
       return { action: 'unchanged', rule: existing, version: current, enabled: existing.enabled };
@@ -521,6 +529,11 @@ export class RulesService {
     });
     return { action, rule, version, enabled };
   }
+}
+
+/** Changes to one rule (a version, its state) are made one at a time, also across instances. */
+function ruleLock(ruleId: string): string {
+  return `rule:${ruleId}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InvalidParametersError } from '../common/errors.js';
 import { instant, rejectUnknown, single, type RawQuery } from '../common/query-params.js';
 import { Database } from '../storage/database.service.js';
-import { sqliteTimestamp } from '../storage/sql.js';
+import { query as sqlQuery, readCount, sqlTime, type SqlDialect } from '../storage/sql.js';
 
 export type Interval = 'hour' | 'day';
 
@@ -60,25 +60,29 @@ export class StatsService {
   constructor(private readonly database: Database) {}
 
   async stats(query: StatsQuery): Promise<StatsAnswer> {
-    // Stored times are text 'YYYY-MM-DD HH:MM:SS.SSS' in UTC, so a prefix is the hour or the day. Naming the
-    // rules lets SQLite read (rule_id, event_time) ranges from a covering index instead of every hit row.
-    const prefix = query.interval === 'hour' ? 13 : 10;
-    const range = [sqliteTimestamp(query.since), sqliteTimestamp(query.until)];
+    const dialect = this.database.dialect;
+    const range = [sqlTime(dialect, query.since), sqlTime(dialect, query.until)];
+    // Naming the rules lets the database read (rule_id, event_time) ranges from a covering index instead
+    // of every hit row.
     const rules =
       query.ruleId === undefined ? '"rule_id" IN (SELECT "rule_id" FROM "rules")' : '"rule_id" = ?';
     const parameters = query.ruleId === undefined ? range : [query.ruleId, ...range];
+    const hitStart = bucketStart(dialect, '"event_time"', query.interval);
+    const alertStart = bucketStart(dialect, '"first_event_time"', query.interval);
     const [hits, alerts] = await this.database.read(async (manager) => [
-      await manager.query<{ start: string; rule_id: string; n: number }[]>(
-        `SELECT "rule_id", substr("event_time", 1, ${prefix}) AS start, COUNT(*) AS n FROM "hits" WHERE ${rules} AND "event_time" >= ? AND "event_time" < ? GROUP BY "rule_id", start`,
+      await sqlQuery<{ start: string; rule_id: string; n: unknown }[]>(
+        manager,
+        `SELECT "rule_id", ${hitStart} AS start, COUNT(*) AS n FROM "hits" WHERE ${rules} AND "event_time" >= ? AND "event_time" < ? GROUP BY "rule_id", start`,
         parameters,
       ),
-      await manager.query<{ start: string; rule_id: string; n: number }[]>(
-        `SELECT "rule_id", substr("first_event_time", 1, ${prefix}) AS start, COUNT(*) AS n FROM "alerts" WHERE ${rules} AND "status" != 'pending' AND "first_event_time" >= ? AND "first_event_time" < ? GROUP BY "rule_id", start`,
+      await sqlQuery<{ start: string; rule_id: string; n: unknown }[]>(
+        manager,
+        `SELECT "rule_id", ${alertStart} AS start, COUNT(*) AS n FROM "alerts" WHERE ${rules} AND "status" != 'pending' AND "first_event_time" >= ? AND "first_event_time" < ? GROUP BY "rule_id", start`,
         parameters,
       ),
     ]);
     const toIso = (start: string) =>
-      prefix === 13 ? `${start.replace(' ', 'T')}:00:00.000Z` : `${start}T00:00:00.000Z`;
+      query.interval === 'hour' ? `${start.replace(' ', 'T')}:00:00.000Z` : `${start}T00:00:00.000Z`;
     const buckets = new Map<string, StatsBucket>();
     const bucket = (start: string, ruleId: string) => {
       const key = `${start}\u0000${ruleId}`;
@@ -89,8 +93,8 @@ export class StatsService {
       }
       return found;
     };
-    for (const row of hits) bucket(toIso(row.start), row.rule_id).hits += row.n;
-    for (const row of alerts) bucket(toIso(row.start), row.rule_id).alerts += row.n;
+    for (const row of hits) bucket(toIso(row.start), row.rule_id).hits += readCount(row.n);
+    for (const row of alerts) bucket(toIso(row.start), row.rule_id).alerts += readCount(row.n);
     const sorted = [...buckets.values()].sort((a, b) =>
       a.start < b.start ? -1 : a.start > b.start ? 1 : a.ruleId < b.ruleId ? -1 : 1,
     );
@@ -109,4 +113,13 @@ export class StatsService {
       totals: [...totals.values()].sort((a, b) => b.hits - a.hits || (a.ruleId < b.ruleId ? -1 : 1)),
     };
   }
+}
+
+/**
+ * The hour ('YYYY-MM-DD HH') or day ('YYYY-MM-DD') of a time column, in UTC. SQLite stores UTC text, so a
+ * prefix is the bucket.
+ */
+function bucketStart(dialect: SqlDialect, column: string, interval: 'hour' | 'day'): string {
+  if (dialect === 'sqlite') return `substr(${column}, 1, ${interval === 'hour' ? 13 : 10})`;
+  return `to_char(${column} AT TIME ZONE 'UTC', '${interval === 'hour' ? 'YYYY-MM-DD HH24' : 'YYYY-MM-DD'}')`;
 }

@@ -2,8 +2,10 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
+import { POSTGRES_MIGRATIONS } from '../../migrations/postgres/index.js';
 import { SQLITE_MIGRATIONS } from '../../migrations/sqlite/index.js';
 import type { AppConfig } from '../config/config.js';
+import { applyColumnTypes } from './column-types.js';
 import { ENTITIES } from './entities.js';
 
 /** How long a statement waits for a lock held by another process before failing (ms). */
@@ -34,7 +36,20 @@ export function ensureDatabaseLocation(config: AppConfig): void {
 
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {
   const database = config.database;
-  if (database.kind !== 'sqlite') throw new Error('only SQLite is supported by this version');
+  applyColumnTypes(database.kind, ENTITIES);
+  if (database.kind === 'postgres') {
+    return {
+      type: 'postgres',
+      url: database.url,
+      entities: ENTITIES,
+      migrations: POSTGRES_MIGRATIONS,
+      migrationsTableName: 'migrations',
+      synchronize: false,
+      poolSize: database.poolSize,
+      // Every statement in UTC, so that times read back and bucketed by hour or day need no conversion.
+      extra: { options: '-c timezone=UTC', application_name: 'tripline' },
+    };
+  }
   ensureDatabaseLocation(config);
   return {
     type: 'better-sqlite3',

@@ -1,23 +1,28 @@
 // Transactions on the configured database. SQLite through better-sqlite3 is one connection: TypeORM
-// would nest a second concurrent transaction inside the first, so here every unit of work waits its
-// turn, and a transaction only ever holds its own statements.
+// would nest a second concurrent transaction inside the first, so there every unit of work waits its
+// turn, and a transaction only ever holds its own statements. PostgreSQL has a pool: units of work run
+// side by side, and what must not interleave takes an advisory lock (storage/sql.ts, lockNames).
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { dialectOf, type SqlDialect } from './sql.js';
 
 export type UnitOfWork<T> = (manager: EntityManager) => Promise<T>;
 
 @Injectable()
 export class Database {
+  readonly dialect: SqlDialect;
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly dataSource: DataSource) {}
+  constructor(readonly dataSource: DataSource) {
+    this.dialect = dialectOf(dataSource.manager);
+  }
 
   /** Runs `work` in one transaction: all of it is committed, or none of it. */
   write<T>(work: UnitOfWork<T>): Promise<T> {
     return this.enqueue(() => this.dataSource.transaction(work));
   }
 
-  /** Runs reads; on one connection they wait for the write in progress, so they never see half of it. */
+  /** Runs reads; on SQLite they wait for the write in progress, so they never see half of it. */
   read<T>(work: UnitOfWork<T>): Promise<T> {
     return this.enqueue(() => work(this.dataSource.manager));
   }
@@ -33,6 +38,7 @@ export class Database {
   }
 
   private enqueue<T>(run: () => Promise<T>): Promise<T> {
+    if (this.dialect === 'postgres') return run();
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => undefined);
     return result;

@@ -1,15 +1,59 @@
-// Small helpers for the hand-written SQL of bulk writes (TypeORM's insert builder is far slower for
-// thousands of rows). SQLite stores TypeORM datetimes as UTC text 'YYYY-MM-DD HH:MM:SS.SSS'.
+// Hand-written SQL (bulk writes, and reads that must walk one index in order) on both databases. Queries
+// are written once, with `?` placeholders and portable SQL; what differs is kept here: placeholders, how a
+// time is passed, and how times, JSON and counts come back.
+import type { EntityManager } from 'typeorm';
 
-/** SQLite's default limit on bound parameters is 32,766; stay well below it. */
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/** Bound values per statement: SQLite's default limit is 32,766 and PostgreSQL's 65,535; stay well below. */
 export const MAX_SQL_PARAMETERS = 16_000;
 
-export function sqliteTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+export function dialectOf(manager: EntityManager): SqlDialect {
+  return manager.dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
 }
 
-export function parseSqliteTimestamp(text: string): number {
-  return Date.parse(`${text.replace(' ', 'T')}Z`);
+/**
+ * A time as a query parameter. SQLite stores TypeORM's UTC text 'YYYY-MM-DD HH:MM:SS.SSS' and compares
+ * it as text; PostgreSQL reads ISO 8601 into timestamptz.
+ */
+export function sqlTime(dialect: SqlDialect, ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return dialect === 'postgres' ? iso : iso.replace('T', ' ').slice(0, 23);
+}
+
+/** A stored time as epoch ms: SQLite's text or PostgreSQL's Date; NaN for anything else. */
+export function readTime(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'string')
+    return Date.parse(value.includes('T') ? value : `${value.replace(' ', 'T')}Z`);
+  return Number.NaN;
+}
+
+/** A stored JSON object: text on SQLite, already parsed from jsonb on PostgreSQL. */
+export function readJsonObject(value: unknown): Record<string, unknown> {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>;
+}
+
+/** A count: PostgreSQL returns bigint as text. */
+export function readCount(value: unknown): number {
+  return Number(value);
+}
+
+/**
+ * Runs SQL written with `?` placeholders (PostgreSQL gets $1, $2, …) and returns its rows. For SELECT and
+ * INSERT … RETURNING; the queries never hold a `?` inside a literal.
+ */
+export function query<T>(
+  manager: EntityManager,
+  sql: string,
+  parameters: readonly unknown[] = [],
+): Promise<T> {
+  if (dialectOf(manager) === 'sqlite') return manager.query<T>(sql, [...parameters]);
+  let position = 0;
+  return manager.query<T>(
+    sql.replace(/\?/g, () => `$${++position}`),
+    [...parameters],
+  );
 }
 
 /** `(?, ?, ?), (?, ?, ?)` for `rows` rows of `columns` values. */
@@ -24,4 +68,19 @@ export function chunksFor<T>(rows: readonly T[], columns: number): T[][] {
   const chunks: T[][] = [];
   for (let start = 0; start < rows.length; start += size) chunks.push(rows.slice(start, start + size));
   return chunks;
+}
+
+/**
+ * Serialises work on each of these names across every connection and instance until the transaction
+ * ends (PostgreSQL advisory locks, taken in sorted order so that two transactions never wait for each
+ * other). SQLite runs one write transaction at a time anyway.
+ */
+export async function lockNames(manager: EntityManager, names: Iterable<string>): Promise<void> {
+  if (dialectOf(manager) !== 'postgres') return;
+  const sorted = [...new Set(names)].sort();
+  if (sorted.length === 0) return;
+  await manager.query(
+    'SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) FROM (SELECT unnest($1::text[]) AS name ORDER BY 1) AS names',
+    [sorted],
+  );
 }

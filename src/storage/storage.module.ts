@@ -10,12 +10,37 @@ import { Database } from './database.service.js';
 export async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
   const logger = new Logger('Storage');
   const dataSource = await new DataSource(options).initialize();
-  const applied = await dataSource.runMigrations({ transaction: 'each' });
-  const where = options.type === 'better-sqlite3' ? `SQLite ${options.database}` : options.type;
+  const applied = await whileMigrating(dataSource, () => dataSource.runMigrations({ transaction: 'each' }));
+  const where =
+    options.type === 'better-sqlite3' ? `SQLite ${options.database}` : `PostgreSQL ${describeUrl(options)}`;
   logger.log(
     `${where}: ${applied.length > 0 ? `applied migrations ${applied.map((m) => m.name).join(', ')}` : 'schema up to date'}`,
   );
   return dataSource;
+}
+
+/**
+ * Instances starting together on one PostgreSQL database migrate one at a time: the first applies what is
+ * pending while the others wait on a session advisory lock, then find nothing left to do.
+ */
+async function whileMigrating<T>(dataSource: DataSource, migrate: () => Promise<T>): Promise<T> {
+  if (dataSource.options.type !== 'postgres') return migrate();
+  const session = dataSource.createQueryRunner();
+  await session.connect();
+  try {
+    await session.query(`SELECT pg_advisory_lock(hashtextextended('tripline:migrations', 0))`);
+    return await migrate();
+  } finally {
+    await session.query(`SELECT pg_advisory_unlock(hashtextextended('tripline:migrations', 0))`);
+    await session.release();
+  }
+}
+
+/** host/database of a PostgreSQL URL, without its credentials, for the log. */
+function describeUrl(options: DataSourceOptions): string {
+  if (options.type !== 'postgres' || options.url === undefined) return '';
+  const url = new URL(options.url);
+  return `${url.host}${url.pathname}`;
 }
 
 @Global()

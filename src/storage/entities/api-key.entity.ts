@@ -27,10 +27,10 @@ export class ApiKeyEntity {
   @Column({ name: 'created_at' })
   createdAt: Date;
 
-  @Column({ name: 'revoked_at', type: 'datetime', nullable: true })
+  @Column({ name: 'revoked_at', type: Date, nullable: true })
   revokedAt: Date | null;
 
   /** Updated at most once a minute, so that unused keys can be found and revoked. */
-  @Column({ name: 'last_used_at', type: 'datetime', nullable: true })
+  @Column({ name: 'last_used_at', type: Date, nullable: true })
   lastUsedAt: Date | null;
 }

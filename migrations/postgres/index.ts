@@ -1,0 +1,4 @@
+// PostgreSQL migrations in the order they run. Add new ones at the end.
+import { InitialSchema1764500000000 } from './1764500000000-InitialSchema.js';
+
+export const POSTGRES_MIGRATIONS = [InitialSchema1764500000000];

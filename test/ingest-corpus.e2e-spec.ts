@@ -4,9 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, removeDatabase, startApp, type RunningApp } from './support/app.js';
+import { bearer, removeDatabase, rows, startApp, type RunningApp } from './support/app.js';
 import { CORPUS_TOOL, hasShared, makeCorpus, sharedSuiteTitle, type Corpus } from './support/shared.js';
 
 const BATCH = 1000;
@@ -46,12 +45,11 @@ async function send(base: string, payload: string | Buffer, headers: Record<stri
 
 /** Every stored hit as one comparable line: rule, CloudTrail eventID and output fields. */
 async function storedHits(running: RunningApp): Promise<string[]> {
-  const rows = await running.app
-    .get(DataSource)
-    .query<{ rule_id: string; event_id: string; output_fields: string }[]>(
-      'SELECT rule_id, event_id, output_fields FROM hits ORDER BY rule_id, event_id',
-    );
-  return rows.map((row) => `${row.rule_id}|${row.event_id}|${row.output_fields}`);
+  const stored = await rows<{ rule_id: string; event_id: string; output_fields: string }>(
+    running,
+    'SELECT rule_id, event_id, output_fields FROM hits ORDER BY rule_id, event_id',
+  );
+  return stored.map((row) => `${row.rule_id}|${row.event_id}|${row.output_fields}`);
 }
 
 describe.skipIf(!hasShared(CORPUS_TOOL))(

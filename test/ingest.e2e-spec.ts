@@ -1,6 +1,5 @@
 // POST /v1/events over real HTTP into a real SQLite file.
 import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SEED_OUTPUT_FIELDS,
@@ -8,7 +7,7 @@ import {
   seedNonVpcEvent,
   seedSameAccountAccess,
 } from './fixtures/seed-events.js';
-import { bearer, http, removeDatabase, startApp, type RunningApp } from './support/app.js';
+import { bearer, http, removeDatabase, rows, startApp, type RunningApp } from './support/app.js';
 
 const SEED_RULE_ID = 'AWS.CloudTrail.VPCE.ExternalPrincipal';
 
@@ -20,10 +19,6 @@ async function post(base: string, body: string | Buffer, headers: Record<string,
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: JSON.parse(text) };
-}
-
-function db(running: RunningApp): DataSource {
-  return running.app.get(DataSource);
 }
 
 describe('ingest: the seed events', () => {
@@ -52,7 +47,7 @@ describe('ingest: the seed events', () => {
       alerts: 1,
     });
 
-    const hits = await db(running).query('SELECT * FROM hits');
+    const hits = await rows(running, 'SELECT * FROM hits');
     expect(hits).toHaveLength(1);
     const hit = hits[0];
     const outputFields = JSON.parse(hit.output_fields);
@@ -85,13 +80,14 @@ describe('ingest: the seed events', () => {
       p_udm: { actor_user: 'UnknownAWSAccount' },
     });
 
-    const alerts = await db(running).query('SELECT * FROM alerts');
+    const alerts = await rows(running, 'SELECT * FROM alerts');
     expect(alerts).toMatchObject([
       { rule_id: SEED_RULE_ID, status: 'open', hit_count: 1, severity: 'Medium', title: hit.title },
     ]);
     expect(hit.alert_id).toBe(alerts[0].id);
 
-    const fields = await db(running).query(
+    const fields = await rows(
+      running,
       `SELECT name, value FROM hit_fields WHERE hit_id = ? ORDER BY name, value`,
       [hit.id],
     );
@@ -158,7 +154,8 @@ describe('ingest: alerts by dedup key, period and threshold', () => {
   });
 
   const alerts = () =>
-    db(running).query(
+    rows(
+      running,
       `SELECT dedup_key, status, hit_count, severity, first_event_time, last_event_time, window_end FROM alerts WHERE rule_id = 'Test.Grouping' ORDER BY dedup_key, first_event_time`,
     );
 
@@ -239,7 +236,7 @@ describe('ingest: alerts by dedup key, period and threshold', () => {
       JSON.stringify([{ p_log_type: 'Custom.Audit', action: 'login_ok' }]),
     );
     expect(answer.body).toMatchObject({ hits: 1, alerts: 0 });
-    const [hit] = await db(running).query(`SELECT alert_id FROM hits WHERE rule_id = 'Test.NoAlert'`);
+    const [hit] = await rows(running, `SELECT alert_id FROM hits WHERE rule_id = 'Test.NoAlert'`);
     expect(hit.alert_id).toBeNull();
   });
 });
@@ -270,7 +267,9 @@ describe('ingest: idempotency, duplicates and bad input', () => {
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(retry.body).toEqual(first.body);
-    expect(await db(running).query('SELECT COUNT(*) AS n FROM ingest_batches')).toEqual([{ n: 1 }]);
+    expect(await rows(running, 'SELECT CAST(COUNT(*) AS INTEGER) AS n FROM ingest_batches')).toEqual([
+      { n: 1 },
+    ]);
     const reused = await post(running.url, JSON.stringify([seedNonVpcEvent()]), {
       'idempotency-key': 'batch-42',
     });
@@ -289,7 +288,7 @@ describe('ingest: idempotency, duplicates and bad input', () => {
       { ...seedExternalPrincipalAccess(), eventID: 'evt-x' },
     ]);
     expect((await post(running.url, twice)).body).toMatchObject({ hits: 1, duplicateHits: 1 });
-    expect(await db(running).query('SELECT COUNT(*) AS n FROM hits')).toEqual([{ n: 2 }]);
+    expect(await rows(running, 'SELECT CAST(COUNT(*) AS INTEGER) AS n FROM hits')).toEqual([{ n: 2 }]);
   });
 
   it('reads gzip, deflate and brotli bodies, NDJSON and Records files', async () => {
@@ -358,9 +357,10 @@ describe('ingest: idempotency, duplicates and bad input', () => {
     };
     const answer = await post(running.url, JSON.stringify([event]));
     expect(answer.body.hits).toBe(1);
-    const [hit] = await db(running).query(`SELECT id FROM hits WHERE event_id = 'junk-1'`);
-    const names = await db(running).query(
-      `SELECT name, COUNT(*) AS n FROM hit_fields WHERE hit_id = ? GROUP BY name ORDER BY name`,
+    const [hit] = await rows(running, `SELECT id FROM hits WHERE event_id = 'junk-1'`);
+    const names = await rows(
+      running,
+      `SELECT name, CAST(COUNT(*) AS INTEGER) AS n FROM hit_fields WHERE hit_id = ? GROUP BY name ORDER BY name`,
       [hit.id],
     );
     expect(names.some((row: { name: string }) => row.name === 'p_any_junk')).toBe(false);
@@ -380,7 +380,7 @@ describe('ingest: idempotency, duplicates and bad input', () => {
   });
 
   it('answers a body it cannot use with a clear 4xx and stores nothing', async () => {
-    const before = await db(running).query('SELECT COUNT(*) AS n FROM ingest_batches');
+    const before = await rows(running, 'SELECT CAST(COUNT(*) AS INTEGER) AS n FROM ingest_batches');
     const cases: [string, Buffer | string, Record<string, string>, string, number, string][] = [
       ['not JSON at all', 'hello', {}, '', 400, 'no_valid_events'],
       ['an empty body', '', {}, '', 400, 'no_events'],
@@ -409,7 +409,7 @@ describe('ingest: idempotency, duplicates and bad input', () => {
       expect(answer.status, name).toBe(status);
       expect(answer.body.code, name).toBe(code);
     }
-    expect(await db(running).query('SELECT COUNT(*) AS n FROM ingest_batches')).toEqual(before);
+    expect(await rows(running, 'SELECT CAST(COUNT(*) AS INTEGER) AS n FROM ingest_batches')).toEqual(before);
   });
 });
 
@@ -447,7 +447,9 @@ describe('ingest: limits', () => {
     const answer = await post(running.url, many);
     expect(answer.status).toBe(413);
     expect(answer.body.code).toBe('too_many_events');
-    expect(await db(running).query('SELECT COUNT(*) AS n FROM ingest_batches')).toEqual([{ n: 0 }]);
+    expect(await rows(running, 'SELECT CAST(COUNT(*) AS INTEGER) AS n FROM ingest_batches')).toEqual([
+      { n: 0 },
+    ]);
   });
 });
 
@@ -503,7 +505,8 @@ Tests:
     } finally {
       active.snapshot = original;
     }
-    const [rule] = await db(running).query(
+    const [rule] = await rows(
+      running,
       `SELECT error_count, last_error, last_error_at FROM rules WHERE rule_id = 'Test.Fragile'`,
     );
     expect(rule).toMatchObject({ error_count: 2, last_error: 'boom on this event' });

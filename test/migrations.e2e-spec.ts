@@ -1,4 +1,5 @@
-// The SQLite migrations build exactly the schema the entities describe, and revert cleanly.
+// The migrations of each database build exactly the schema the entities describe, and revert cleanly;
+// on PostgreSQL, instances starting together migrate once.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,8 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { dataSourceOptions } from '../src/storage/data-source.js';
+import { openDataSource } from '../src/storage/storage.module.js';
+import { newDatabase, removeDatabase } from './support/app.js';
 
 describe('SQLite migrations', () => {
   let directory = '';
@@ -51,5 +54,60 @@ describe('SQLite migrations', () => {
     expect((await dataSource.runMigrations()).length).toBe(4);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries).toEqual([]);
+  });
+});
+
+describe('PostgreSQL migrations', () => {
+  let databaseUrl = '';
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    databaseUrl = await newDatabase('postgres');
+    dataSource = new DataSource(dataSourceOptions(loadConfig({ DATABASE_URL: databaseUrl })));
+    await dataSource.initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await removeDatabase({ databaseUrl });
+  });
+
+  it('leave nothing for TypeORM to change after they ran, with timestamptz and jsonb', async () => {
+    const applied = await dataSource.runMigrations();
+    expect(applied.map((migration) => migration.name)).toEqual(['InitialSchema1764500000000']);
+    const pending = await dataSource.driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((query) => query.query)).toEqual([]);
+    const types = await dataSource.query<{ column_name: string; data_type: string }[]>(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'hits' AND column_name IN ('event_time', 'output_fields', 'event') ORDER BY column_name`,
+    );
+    expect(types).toEqual([
+      { column_name: 'event', data_type: 'json' },
+      { column_name: 'event_time', data_type: 'timestamp with time zone' },
+      { column_name: 'output_fields', data_type: 'json' },
+    ]);
+  });
+
+  it('revert to an empty schema and apply again', async () => {
+    await dataSource.undoLastMigration();
+    const tables = await dataSource.query<{ table_name: string }[]>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`,
+    );
+    expect(tables).toEqual([]);
+    expect((await dataSource.runMigrations()).length).toBe(1);
+  });
+
+  it('run once when several instances start together', async () => {
+    const fresh = await newDatabase('postgres');
+    try {
+      const options = dataSourceOptions(loadConfig({ DATABASE_URL: fresh }));
+      const opened = await Promise.all([1, 2, 3, 4].map(() => openDataSource(options)));
+      const [runs] = await opened[0]!.query<[{ n: number }]>(
+        'SELECT CAST(COUNT(*) AS INTEGER) AS n FROM migrations',
+      );
+      expect(runs.n).toBe(1);
+      await Promise.all(opened.map((source) => source.destroy()));
+    } finally {
+      await removeDatabase({ databaseUrl: fresh });
+    }
   });
 });

@@ -501,7 +501,7 @@ describe('a restart', () => {
     });
     await first.close();
 
-    const second = await startApp({ databaseFile: first.databaseFile });
+    const second = await startApp({ databaseUrl: first.databaseUrl });
     try {
       const versions = await http(second.url, 'GET', '/v1/rules/Test.Durable/versions');
       expect(versions.body.items.map((v: { version: number }) => v.version)).toEqual([1, 2]);
@@ -522,7 +522,7 @@ describe('a restart', () => {
     const mine = builtin.replace('DisplayName: External Principal', 'DisplayName: Our External Principal');
     expect((await http(first.url, 'PUT', `/v1/rules/${SEED_RULE_ID}`, { body: mine })).status).toBe(200);
     await first.close();
-    const second = await startApp({ databaseFile: first.databaseFile });
+    const second = await startApp({ databaseUrl: first.databaseUrl });
     try {
       const current = await http(second.url, 'GET', `/v1/rules/${SEED_RULE_ID}`);
       expect(current.body).toMatchObject({

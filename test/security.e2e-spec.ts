@@ -10,8 +10,7 @@ import {
   seedNonVpcEvent,
   seedSameAccountAccess,
 } from './fixtures/seed-events.js';
-import { Database } from '../src/storage/database.service.js';
-import { http, removeDatabase, startApp, TEST_ADMIN_KEY, type RunningApp } from './support/app.js';
+import { http, removeDatabase, rows, startApp, TEST_ADMIN_KEY, type RunningApp } from './support/app.js';
 import { start, stop } from './support/process.js';
 
 const SEED_RULE_ID = 'AWS.CloudTrail.VPCE.ExternalPrincipal';
@@ -186,11 +185,7 @@ describe('API keys and scopes', () => {
     const listed = await http(running.url, 'GET', '/v1/api-keys');
     expect(listed.text).not.toContain(key.slice(16));
     expect(listed.body.items.map((item: { id: string }) => item.id)).toContain(id);
-    const stored = await running.app
-      .get(Database)
-      .read((manager) =>
-        manager.query<Record<string, unknown>[]>(`SELECT * FROM "api_keys" WHERE "id" = ?`, [id]),
-      );
+    const stored = await rows(running, `SELECT * FROM "api_keys" WHERE "id" = ?`, [id]);
     expect(stored[0]?.secret_hash).toBe(createHash('sha256').update(key).digest('hex'));
     expect(JSON.stringify(stored)).not.toContain(key.slice(16));
 
@@ -333,7 +328,7 @@ describe('the first admin key', () => {
     const first = await startApp({ env: { TRIPLINE_ADMIN_KEY: oldKey } });
     expect((await http(first.url, 'GET', '/v1/api-keys', { key: oldKey })).status).toBe(200);
     await first.close();
-    const second = await startApp({ databaseFile: first.databaseFile, env: { TRIPLINE_ADMIN_KEY: newKey } });
+    const second = await startApp({ databaseUrl: first.databaseUrl, env: { TRIPLINE_ADMIN_KEY: newKey } });
     expect((await http(second.url, 'GET', '/v1/api-keys', { key: oldKey })).status).toBe(401);
     const trail = await http(second.url, 'GET', '/v1/audit?targetId=env-admin', { key: newKey });
     expect(trail.body.items.map((event: { action: string }) => event.action)).toEqual([

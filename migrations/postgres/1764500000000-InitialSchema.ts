@@ -1,18 +1,19 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The whole schema on PostgreSQL, as the SQLite migrations leave it after Security1764490000000: times
- * are timestamptz, JSON is jsonb, ids are serial. The same tables, indexes and constraints, by name.
+ * The whole schema on PostgreSQL, as the SQLite migrations leave it after Security1764490000000: the
+ * same tables, indexes and constraints, by name. Times are timestamptz, JSON is json (kept as written;
+ * see src/storage/column-types.ts), ids are serial.
  */
 export class InitialSchema1764500000000 implements MigrationInterface {
   name = 'InitialSchema1764500000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
-      `CREATE TABLE "api_keys" ("id" character varying(32) NOT NULL, "name" character varying(100) NOT NULL, "scopes" jsonb NOT NULL, "secret_hash" character varying(64) NOT NULL, "created_by_key" character varying(64), "created_at" TIMESTAMP WITH TIME ZONE NOT NULL, "revoked_at" TIMESTAMP WITH TIME ZONE, "last_used_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "PK_5c8a79801b44bd27b79228e1dad" PRIMARY KEY ("id"))`,
+      `CREATE TABLE "api_keys" ("id" character varying(32) NOT NULL, "name" character varying(100) NOT NULL, "scopes" json NOT NULL, "secret_hash" character varying(64) NOT NULL, "created_by_key" character varying(64), "created_at" TIMESTAMP WITH TIME ZONE NOT NULL, "revoked_at" TIMESTAMP WITH TIME ZONE, "last_used_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "PK_5c8a79801b44bd27b79228e1dad" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
-      `CREATE TABLE "audit_events" ("id" SERIAL NOT NULL, "at" TIMESTAMP WITH TIME ZONE NOT NULL, "key_id" character varying(64) NOT NULL, "action" character varying(40) NOT NULL, "target_type" character varying(16) NOT NULL, "target_id" character varying(200) NOT NULL, "details" jsonb, "request_id" character varying(64), CONSTRAINT "PK_910f64d901a5c3e9878f0d4a407" PRIMARY KEY ("id"))`,
+      `CREATE TABLE "audit_events" ("id" SERIAL NOT NULL, "at" TIMESTAMP WITH TIME ZONE NOT NULL, "key_id" character varying(64) NOT NULL, "action" character varying(40) NOT NULL, "target_type" character varying(16) NOT NULL, "target_id" character varying(200) NOT NULL, "details" json, "request_id" character varying(64), CONSTRAINT "PK_910f64d901a5c3e9878f0d4a407" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(`CREATE INDEX "ix_audit_events_key" ON "audit_events" ("key_id", "id")`);
     await queryRunner.query(
@@ -45,13 +46,13 @@ export class InitialSchema1764500000000 implements MigrationInterface {
       `CREATE TABLE "ingest_batches" ("id" SERIAL NOT NULL, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL, "received" integer NOT NULL, "accepted" integer NOT NULL, "rejected" integer NOT NULL, "hits" integer NOT NULL, "alerts_opened" integer NOT NULL, "idempotency_key" character varying(200), CONSTRAINT "PK_184779a7b0f00cff933f3121f38" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
-      `CREATE TABLE "rule_versions" ("id" SERIAL NOT NULL, "rule_id" character varying(200) NOT NULL, "version" integer NOT NULL, "source_text" text NOT NULL, "source_format" character varying(8) NOT NULL, "content_hash" character varying(64) NOT NULL, "metadata" jsonb NOT NULL, "origin" character varying(16) NOT NULL, "created_by_key" character varying(64), "tests_passed" integer NOT NULL, "tests_failed" integer NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_f94078d9fb0f85dcdf3ceaec3ec" PRIMARY KEY ("id"))`,
+      `CREATE TABLE "rule_versions" ("id" SERIAL NOT NULL, "rule_id" character varying(200) NOT NULL, "version" integer NOT NULL, "source_text" text NOT NULL, "source_format" character varying(8) NOT NULL, "content_hash" character varying(64) NOT NULL, "metadata" json NOT NULL, "origin" character varying(16) NOT NULL, "created_by_key" character varying(64), "tests_passed" integer NOT NULL, "tests_failed" integer NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_f94078d9fb0f85dcdf3ceaec3ec" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
       `CREATE UNIQUE INDEX "uq_rule_versions_rule_version" ON "rule_versions" ("rule_id", "version")`,
     );
     await queryRunner.query(
-      `CREATE TABLE "hits" ("id" SERIAL NOT NULL, "batch_id" integer NOT NULL, "batch_seq" integer NOT NULL, "rule_id" character varying(200) NOT NULL, "rule_version_id" integer NOT NULL, "rule_version" integer NOT NULL, "severity" character varying(16) NOT NULL, "title" text NOT NULL, "dedup_key" text NOT NULL, "alert_id" integer, "log_type" character varying(100) NOT NULL, "event_time" TIMESTAMP WITH TIME ZONE NOT NULL, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL, "event_id" character varying(128), "output_fields" jsonb NOT NULL, "event" jsonb NOT NULL, CONSTRAINT "PK_035aa41badd42e65e058171f02e" PRIMARY KEY ("id"))`,
+      `CREATE TABLE "hits" ("id" SERIAL NOT NULL, "batch_id" integer NOT NULL, "batch_seq" integer NOT NULL, "rule_id" character varying(200) NOT NULL, "rule_version_id" integer NOT NULL, "rule_version" integer NOT NULL, "severity" character varying(16) NOT NULL, "title" text NOT NULL, "dedup_key" text NOT NULL, "alert_id" integer, "log_type" character varying(100) NOT NULL, "event_time" TIMESTAMP WITH TIME ZONE NOT NULL, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL, "event_id" character varying(128), "output_fields" json NOT NULL, "event" json NOT NULL, CONSTRAINT "PK_035aa41badd42e65e058171f02e" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
       `CREATE INDEX "ix_hits_log_type_time" ON "hits" ("log_type", "event_time", "id")`,
@@ -73,7 +74,7 @@ export class InitialSchema1764500000000 implements MigrationInterface {
       `CREATE INDEX "ix_hit_fields_lookup" ON "hit_fields" ("name", "value", "event_time", "hit_id")`,
     );
     await queryRunner.query(
-      `CREATE TABLE "idempotency_keys" ("key" character varying(200) NOT NULL, "request_hash" character varying(64) NOT NULL, "response" jsonb NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_0afd83cbf08c9d12089a9bffc5e" PRIMARY KEY ("key"))`,
+      `CREATE TABLE "idempotency_keys" ("key" character varying(200) NOT NULL, "request_hash" character varying(64) NOT NULL, "response" json NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_0afd83cbf08c9d12089a9bffc5e" PRIMARY KEY ("key"))`,
     );
     await queryRunner.query(
       `CREATE INDEX "ix_idempotency_keys_created" ON "idempotency_keys" ("created_at")`,

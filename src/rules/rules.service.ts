@@ -6,7 +6,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditService, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import { InvalidParametersError, NotFoundError, UnprocessableError } from '../common/errors.js';
 import { prepareEvent } from '../engine/events.js';
-import { loadRuleSource } from '../engine/panther/rule-file.js';
+import { isRuleIdShaped, loadRuleSource } from '../engine/panther/rule-file.js';
 import { rejectDuplicateRuleIds } from '../engine/pack.js';
 import { RuleSet } from '../engine/rule-set.js';
 import type { RuleDefinition } from '../engine/rule.js';
@@ -409,6 +409,8 @@ export class RulesService {
     ruleId: string,
     options: { includeDeleted?: boolean } = {},
   ): Promise<StoredRule> {
+    // An id no rule can have is not looked up (it may hold what the database cannot even compare).
+    if (!isRuleIdShaped(ruleId)) throw new NotFoundError('rule', ruleId);
     const rule = await manager.findOne(RuleEntity, { where: { ruleId } });
     if (!rule || (rule.deletedAt && !options.includeDeleted)) throw new NotFoundError('rule', ruleId);
     const version = await manager.findOneOrFail(RuleVersionEntity, { where: { id: rule.currentVersionId } });

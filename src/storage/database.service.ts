@@ -3,8 +3,28 @@
 // turn, and a transaction only ever holds its own statements. PostgreSQL has a pool: units of work run
 // side by side, and what must not interleave takes an advisory lock (storage/sql.ts, lockNames).
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import { DomainError } from '../common/errors.js';
 import { dialectOf, type SqlDialect } from './sql.js';
+
+/**
+ * PostgreSQL text cannot hold U+0000 (nor a lone surrogate in JSON escapes it must decode): a value the
+ * client sent that the database cannot take is the client's to change, not a server fault.
+ */
+const UNREPRESENTABLE_CHARACTER = new Set(['22021', '22P05']);
+
+function translated(error: unknown): unknown {
+  const code = error instanceof QueryFailedError ? (error.driverError as { code?: unknown }).code : undefined;
+  if (typeof code === 'string' && UNREPRESENTABLE_CHARACTER.has(code)) {
+    return new DomainError(
+      400,
+      'unsupported_character',
+      'Unsupported character',
+      'a value holds a character this database cannot store or search for (U+0000)',
+    );
+  }
+  return error;
+}
 
 export type UnitOfWork<T> = (manager: EntityManager) => Promise<T>;
 
@@ -37,7 +57,11 @@ export class Database {
     }
   }
 
-  private enqueue<T>(run: () => Promise<T>): Promise<T> {
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const run = () =>
+      work().catch((error: unknown) => {
+        throw translated(error);
+      });
     if (this.dialect === 'postgres') return run();
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => undefined);

@@ -1,6 +1,7 @@
 // Hand-written SQL (bulk writes, and reads that must walk one index in order) on both databases. Queries
 // are written once, with `?` placeholders and portable SQL; what differs is kept here: placeholders, how a
 // time is passed, and how times, JSON and counts come back.
+import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 
 export type SqlDialect = 'sqlite' | 'postgres';
@@ -41,7 +42,8 @@ export function readCount(value: unknown): number {
 
 /**
  * Runs SQL written with `?` placeholders (PostgreSQL gets $1, $2, …) and returns its rows. For SELECT and
- * INSERT … RETURNING; the queries never hold a `?` inside a literal.
+ * INSERT … RETURNING; the queries never hold a `?` inside a literal. PostgreSQL text cannot hold U+0000,
+ * which JSON allows: in text values it becomes U+FFFD (JSON text keeps it escaped, as `\u0000`).
  */
 export function query<T>(
   manager: EntityManager,
@@ -52,8 +54,12 @@ export function query<T>(
   let position = 0;
   return manager.query<T>(
     sql.replace(/\?/g, () => `$${++position}`),
-    [...parameters],
+    parameters.map((value) => (typeof value === 'string' ? withoutNul(value) : value)),
   );
+}
+
+export function withoutNul(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
 /** `(?, ?, ?), (?, ?, ?)` for `rows` rows of `columns` values. */
@@ -77,10 +83,15 @@ export function chunksFor<T>(rows: readonly T[], columns: number): T[][] {
  */
 export async function lockNames(manager: EntityManager, names: Iterable<string>): Promise<void> {
   if (dialectOf(manager) !== 'postgres') return;
-  const sorted = [...new Set(names)].sort();
-  if (sorted.length === 0) return;
+  const keys = [...new Set([...names].map(lockKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (keys.length === 0) return;
   await manager.query(
-    'SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) FROM (SELECT unnest($1::text[]) AS name ORDER BY 1) AS names',
-    [sorted],
+    'SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest($1::bigint[]) AS key ORDER BY 1) AS keys',
+    [keys.map(String)],
   );
+}
+
+/** A lock name as PostgreSQL's 64-bit advisory lock key: the first 8 bytes of its sha256. */
+function lockKey(name: string): bigint {
+  return createHash('sha256').update(name, 'utf8').digest().readBigInt64BE(0);
 }

@@ -19,6 +19,9 @@ export async function openDataSource(options: DataSourceOptions): Promise<DataSo
   return dataSource;
 }
 
+/** The advisory lock key for migrations: "tripline" in ASCII, as a 64-bit number. */
+const MIGRATION_LOCK = 8390884987320757861n;
+
 /**
  * Instances starting together on one PostgreSQL database migrate one at a time: the first applies what is
  * pending while the others wait on a session advisory lock, then find nothing left to do.
@@ -28,10 +31,10 @@ async function whileMigrating<T>(dataSource: DataSource, migrate: () => Promise<
   const session = dataSource.createQueryRunner();
   await session.connect();
   try {
-    await session.query(`SELECT pg_advisory_lock(hashtextextended('tripline:migrations', 0))`);
+    await session.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
     return await migrate();
   } finally {
-    await session.query(`SELECT pg_advisory_unlock(hashtextextended('tripline:migrations', 0))`);
+    await session.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
     await session.release();
   }
 }

@@ -1,11 +1,22 @@
-// Starts the real application (same setup as main.ts) on a real SQLite file and a real port.
+// Starts the real application (same setup as main.ts) on a real port and a real database: a new SQLite
+// file, or, when TRIPLINE_TEST_DATABASE=postgres, a new database on the PostgreSQL at TEST_POSTGRES_URL
+// (default postgres://postgres@127.0.0.1:5432/postgres), dropped again by removeDatabase.
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { createApp } from '../../src/app.setup.js';
 import { loadConfig } from '../../src/config/config.js';
+import { Database } from '../../src/storage/database.service.js';
+import { query, sqlTime } from '../../src/storage/sql.js';
 import { REPO_ROOT } from './shared.js';
+
+/** Which database the e2e suites run on in this process. */
+export const TEST_DATABASE: 'sqlite' | 'postgres' =
+  process.env.TRIPLINE_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** The admin key every test app starts with (TRIPLINE_ADMIN_KEY); `http` sends it unless told otherwise. */
 export const TEST_ADMIN_KEY = 'tripline-test-admin-key-0123456789abcdef';
@@ -18,23 +29,23 @@ export function bearer(key: string = TEST_ADMIN_KEY): Record<string, string> {
 export interface RunningApp {
   app: NestFastifyApplication;
   url: string;
-  databaseFile: string;
+  /** Its DATABASE_URL: start another app on it to restart, or to run a second instance. */
+  databaseUrl: string;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
-  /** Reuse a database file (a restart); default: a new one in a new temporary directory. */
-  databaseFile?: string;
+  /** Reuse a database (a restart, a second instance); default: a new one. */
+  databaseUrl?: string;
   /** Load the built-in pack from rules/ (default true). */
   builtinRules?: boolean;
   env?: Record<string, string>;
 }
 
 export async function startApp(options: StartOptions = {}): Promise<RunningApp> {
-  const directory = options.databaseFile ? undefined : await mkdtemp(join(tmpdir(), 'tripline-e2e-'));
-  const databaseFile = options.databaseFile ?? join(directory ?? '', 'tripline.sqlite');
+  const databaseUrl = options.databaseUrl ?? (await newDatabase());
   const config = loadConfig({
-    DATABASE_URL: `sqlite:${databaseFile}`,
+    DATABASE_URL: databaseUrl,
     TRIPLINE_BUILTIN_RULES: options.builtinRules === false ? '' : join(REPO_ROOT, 'rules'),
     LOG_LEVEL: 'error',
     TRIPLINE_ADMIN_KEY: TEST_ADMIN_KEY,
@@ -48,15 +59,70 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
   return {
     app,
     url,
-    databaseFile,
+    databaseUrl,
     async close() {
       await app.close();
     },
   };
 }
 
-export async function removeDatabase(running: RunningApp): Promise<void> {
-  await rm(join(running.databaseFile, '..'), { recursive: true, force: true });
+/** A new, empty database of the kind under test. */
+export async function newDatabase(kind: 'sqlite' | 'postgres' = TEST_DATABASE): Promise<string> {
+  if (kind === 'sqlite') {
+    const directory = await mkdtemp(join(tmpdir(), 'tripline-e2e-'));
+    return `sqlite:${join(directory, 'tripline.sqlite')}`;
+  }
+  const name = `tripline_test_${randomBytes(6).toString('hex')}`;
+  await onPostgres(`CREATE DATABASE "${name}"`);
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function removeDatabase(running: RunningApp | { databaseUrl: string }): Promise<void> {
+  const url = running.databaseUrl;
+  if (url.startsWith('sqlite:')) {
+    await rm(join(url.slice('sqlite:'.length), '..'), { recursive: true, force: true });
+    return;
+  }
+  await onPostgres(`DROP DATABASE IF EXISTS "${new URL(url).pathname.slice(1)}" WITH (FORCE)`);
+}
+
+async function onPostgres(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Rows of a query written with `?` placeholders, as SQLite shows them whatever the database: times as
+ * 'YYYY-MM-DD HH:MM:SS.SSS' text and JSON as text. Counts must be cast (CAST(COUNT(*) AS INTEGER)).
+ */
+export async function rows<T = any>(
+  running: RunningApp,
+  sql: string,
+  parameters: unknown[] = [],
+): Promise<T[]> {
+  const found = await running.app
+    .get(Database)
+    .read((manager) => query<Record<string, unknown>[]>(manager, sql, parameters));
+  return found.map(
+    (row) =>
+      Object.fromEntries(
+        Object.entries(row).map(([column, value]) => [
+          column,
+          value instanceof Date
+            ? sqlTime('sqlite', value.getTime())
+            : value !== null && typeof value === 'object'
+              ? JSON.stringify(value)
+              : value,
+        ]),
+      ) as T,
+  );
 }
 
 export interface HttpResult<T = unknown> {

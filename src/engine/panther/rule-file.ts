@@ -318,6 +318,11 @@ function checkRule(
 // Rule ids become URL path segments and file names: keep them to a safe alphabet.
 const RULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 
+/** Whether a text could be a RuleID at all (the loader also refuses `..` and reserved names). */
+export function isRuleIdShaped(text: string): boolean {
+  return RULE_ID_PATTERN.test(text);
+}
+
 /** Path segments of the rules API that a rule id would shadow. */
 const RESERVED_RULE_IDS = new Set(['import', 'export']);
 

@@ -7,6 +7,7 @@ import { AlertsModule } from './alerts/alerts.module.js';
 import { CoverageModule } from './coverage/coverage.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HitsModule } from './hits/hits.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { StatsModule } from './stats/stats.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { RulesModule } from './rules/rules.module.js';
@@ -29,6 +30,7 @@ export class AppModule {
         StatsModule,
         CoverageModule,
         HealthModule,
+        MetricsModule,
       ],
     };
   }

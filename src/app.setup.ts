@@ -2,7 +2,7 @@
 // adapter, versioning, validation, problem+json errors, body parsers and the OpenAPI document.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { Logger, VersioningType, type LogLevel } from '@nestjs/common';
+import { Logger, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -11,7 +11,7 @@ import { AppModule } from './app.module.js';
 import { ProblemDto } from './common/openapi.js';
 import { PROBLEM_CONTENT_TYPE, ProblemFilter } from './common/problem.filter.js';
 import { createValidationPipe } from './common/validation.js';
-import { LOG_LEVELS, type AppConfig } from './config/config.js';
+import type { AppConfig } from './config/config.js';
 import { registerBodyParsers } from './common/body-parsers.js';
 import { registerCors } from './common/cors.js';
 import { BEARER_SCHEME } from './auth/access.js';
@@ -21,14 +21,13 @@ import { registerRequestGuard } from './auth/request-guard.js';
 import { RULE_SOURCE_ROUTES } from './rules/rule-body.js';
 import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller.js';
 import { PACK_EXAMPLE, SEED_RULE_EXAMPLE } from './rules/rule-examples.js';
+import { createJsonLogger } from './logging/json-logger.js';
+import { registerRequestLogging } from './logging/request-logging.js';
+import { registerConnectionDraining } from './shutdown/graceful-shutdown.js';
 
 /** Swagger UI and the OpenAPI document (at /docs-json) are served without a key. */
 const DOCS_PATH = 'docs';
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
-
-function logLevels(level: AppConfig['logLevel']): LogLevel[] {
-  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
-}
 
 export async function createApp(
   config: AppConfig,
@@ -55,7 +54,8 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     // Bodies are parsed by registerBodyParsers alone (see common/body-parsers.ts).
     bodyParser: false,
-    logger: options.logger ?? logLevels(config.logLevel),
+    // JSON lines through pino (logging/json-logger.ts); tests pass `false` for silence.
+    logger: options.logger ?? createJsonLogger(config.logLevel),
     bufferLogs: false,
   });
   setupApp(app, config, problems);
@@ -80,12 +80,14 @@ export function setupApp(
       void reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
     done();
   });
+  registerRequestLogging(fastify);
+  registerConnectionDraining(fastify);
   registerCors(fastify, config.corsOrigins);
   registerRequestGuard(fastify, {
     keys: app.get(ApiKeysService),
     limiter: new RateLimiter(config.auth.rateLimitPerSecond, config.auth.rateLimitBurst),
     problems,
-    publicPrefixes: [`/${DOCS_PATH}`, `/${DOCS_PATH}-json`],
+    publicPrefixes: [`/${DOCS_PATH}`, `/${DOCS_PATH}-json`, `/${DOCS_PATH}-yaml`],
   });
   registerBodyParsers(fastify, {
     bodyLimit: config.bodyLimitBytes,
@@ -97,7 +99,7 @@ export function setupApp(
   app.useGlobalPipes(createValidationPipe());
   // Nest routes Fastify's own errors (body parsing, limits, unknown routes) through this filter too.
   app.useGlobalFilters(problems);
-  app.enableShutdownHooks();
+  // Signals are handled by main.ts (shutdown/graceful-shutdown.ts), which exits 0 once everything is closed.
 
   const document = SwaggerModule.createDocument(
     app,
@@ -116,6 +118,7 @@ export function setupApp(
       .addTag('api-keys', 'Create, list and revoke API keys (admin)')
       .addTag('audit', 'Who changed which rule, key or alert, and when (admin)')
       .addTag('health', 'Liveness and readiness')
+      .addTag('metrics', 'Prometheus metrics (scrape with a read key)')
       .addBearerAuth(
         {
           type: 'http',
@@ -131,7 +134,7 @@ export function setupApp(
   SwaggerModule.setup(DOCS_PATH, app, withInternalErrors(withRuleSourceBodies(document)), {
     jsonDocumentUrl: `${DOCS_PATH}-json`,
     customSiteTitle: 'Tripline API',
-    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: false },
+    swaggerOptions: { persistAuthorization: false, displayRequestDuration: true, tryItOutEnabled: false },
   });
   new Logger('App').verbose('configured');
 }

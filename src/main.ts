@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.setup.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+import { closeOnSignals } from './shutdown/graceful-shutdown.js';
 import { ensureDatabaseLocation } from './storage/data-source.js';
 
 /** rules/ at the repository root, found from this file whether it runs from src/ or dist/src/. */
@@ -35,6 +36,8 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`tripline: cannot start (${where}, ${config.host}:${config.port}): ${reason}\n`);
     process.exit(1);
   }
+  // Before saying it listens, so that whoever waits for that line may stop it right away.
+  closeOnSignals(app, config.shutdownTimeoutMs);
   const logger = new Logger('Tripline');
   const url = await app.getUrl();
   logger.log(`listening on ${url} (API ${url}/v1, Swagger UI ${url}/docs)`);

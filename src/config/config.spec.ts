@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_PER_SECOND: '5',
       RATE_LIMIT_BURST: '10',
       CORS_ORIGINS: 'https://console.example.com, http://localhost:3000',
+      SHUTDOWN_TIMEOUT_MS: '5000',
     });
     expect(config).toEqual({
       port: 9000,
@@ -63,6 +64,7 @@ describe('loadConfig', () => {
       corsOrigins: ['https://console.example.com', 'http://localhost:3000'],
       logLevel: 'debug',
       builtinRulesDir: undefined,
+      shutdownTimeoutMs: 5000,
     });
     expect(loadConfig({ DATABASE_URL: 'file:/tmp/y.db' }).database).toEqual({
       kind: 'sqlite',
@@ -92,10 +94,14 @@ describe('loadConfig', () => {
     expect(problems({ PORT: '70000' })[0]).toMatch(/^PORT:/);
     expect(problems({ HOST: 'bad host!' })[0]).toMatch(/^HOST:/);
     expect(problems({ DATABASE_URL: 'mysql://x' })[0]).toMatch(/^DATABASE_URL:/);
-    expect(problems({ TRIPLINE_ADMIN_KEY: 'short' })[0]).toMatch(/^TRIPLINE_ADMIN_KEY: must be at least 32/);
+    expect(problems({ TRIPLINE_ADMIN_KEY: 'short' })[0]).toMatch(/^TRIPLINE_ADMIN_KEY: must be 32 to 512/);
     expect(problems({ TRIPLINE_ADMIN_KEY: `${'k'.repeat(32)} x` })[0]).toMatch(/^TRIPLINE_ADMIN_KEY:/);
     expect(problems({ CORS_ORIGINS: '*' })[0]).toMatch(/^CORS_ORIGINS: "\*" is not an origin/);
     expect(problems({ CORS_ORIGINS: 'https://a.example/' })[0]).toMatch(/^CORS_ORIGINS:/);
+    expect(problems({ CORS_ORIGINS: 'https://*.example.com' })[0]).toMatch(/^CORS_ORIGINS:/);
+    expect(problems({ TRIPLINE_ADMIN_KEY: 'k'.repeat(513) })[0]).toMatch(
+      /^TRIPLINE_ADMIN_KEY: must be 32 to 512/,
+    );
     expect(problems({ RATE_LIMIT_BURST: '0' })[0]).toMatch(/^RATE_LIMIT_BURST:/);
     expect(problems({ MAX_JSON_DEPTH: '1' })[0]).toMatch(/^MAX_JSON_DEPTH:/);
     expect(problems({ DATABASE_URL: 'postgres://localhost/tripline', DATABASE_POOL_SIZE: '0' })[0]).toMatch(

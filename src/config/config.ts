@@ -28,7 +28,7 @@ export interface AppConfig {
   };
   /** What any one request may hold or take; each refused with a 4xx above its bound. */
   limits: {
-    /** How long a request may take to arrive and be answered, in milliseconds. */
+    /** How long a request may take to arrive, in milliseconds (Node's requestTimeout). */
     requestTimeoutMs: number;
     /** How deeply a JSON body or one event may nest. */
     maxJsonDepth: number;
@@ -50,10 +50,14 @@ export interface AppConfig {
   /** The built-in rule pack, loaded at start. Empty: none. */
   builtinRulesDir: string | undefined;
   logLevel: LogLevel;
+  /** How long a stop (SIGTERM, SIGINT) waits for requests in flight before exiting anyway, in milliseconds. */
+  shutdownTimeoutMs: number;
 }
 
 /** The shortest TRIPLINE_ADMIN_KEY accepted: 32 characters, so that a guessable key cannot be set. */
 export const MIN_ADMIN_KEY_LENGTH = 32;
+/** The longest API key an Authorization header may carry, TRIPLINE_ADMIN_KEY included. */
+export const MAX_API_KEY_LENGTH = 512;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -117,7 +121,7 @@ function integer(
   return value;
 }
 
-/** A comma-separated list of exact origins (scheme://host[:port]); `*` is refused, as keys travel in headers. */
+/** A comma-separated list of exact origins (scheme://host[:port]); no wildcard, as keys travel in headers. */
 function parseCorsOrigins(raw: string | undefined, problems: string[]): string[] {
   const origins = (raw ?? '')
     .split(',')
@@ -130,7 +134,7 @@ function parseCorsOrigins(raw: string | undefined, problems: string[]): string[]
     } catch {
       parsed = undefined;
     }
-    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin || origin.includes('*')) {
       problems.push(
         `CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin like https://console.example.com (no path, no trailing slash, no *)`,
       );
@@ -202,10 +206,12 @@ export function loadConfig(
   const adminKey = env.TRIPLINE_ADMIN_KEY === '' ? undefined : env.TRIPLINE_ADMIN_KEY;
   if (
     adminKey !== undefined &&
-    (adminKey.length < MIN_ADMIN_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(adminKey))
+    (adminKey.length < MIN_ADMIN_KEY_LENGTH ||
+      adminKey.length > MAX_API_KEY_LENGTH ||
+      !/^[\x21-\x7e]+$/.test(adminKey))
   ) {
     problems.push(
-      `TRIPLINE_ADMIN_KEY: must be at least ${MIN_ADMIN_KEY_LENGTH} printable characters without spaces (e.g. openssl rand -base64 32)`,
+      `TRIPLINE_ADMIN_KEY: must be ${MIN_ADMIN_KEY_LENGTH} to ${MAX_API_KEY_LENGTH} printable characters without spaces (e.g. openssl rand -base64 32)`,
     );
   }
   const auth = {
@@ -236,6 +242,14 @@ export function loadConfig(
   const level = (env.LOG_LEVEL?.trim().toLowerCase() || 'log') as LogLevel;
   if (!LOG_LEVELS.includes(level))
     problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
+  const shutdownTimeoutMs = integer(
+    'SHUTDOWN_TIMEOUT_MS',
+    env.SHUTDOWN_TIMEOUT_MS,
+    25_000,
+    1000,
+    3_600_000,
+    problems,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -248,5 +262,6 @@ export function loadConfig(
     corsOrigins,
     builtinRulesDir,
     logLevel: level,
+    shutdownTimeoutMs,
   };
 }

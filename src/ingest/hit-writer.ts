@@ -42,6 +42,8 @@ export interface WriteOutcome {
   duplicateHits: number;
   alertsOpened: number;
   alertsUpdated: number;
+  /** The same, per rule, for the metrics. */
+  perRule: { hitsStored: Map<string, number>; alertsOpened: Map<string, number> };
 }
 
 interface AlertRow {
@@ -111,7 +113,8 @@ export async function writeBatch(
   for (const alert of touched.filter((candidate) => !candidate.isNew)) await updateAlert(manager, alert, now);
   await recordRuleErrors(manager, ruleErrors, now);
 
-  const alertsOpened = touched.filter((alert) => alert.openedNow).length;
+  const opened = touched.filter((alert) => alert.openedNow);
+  const alertsOpened = opened.length;
   await query(manager, 'UPDATE "ingest_batches" SET "hits" = ?, "alerts_opened" = ? WHERE "id" = ?', [
     storedIds.size,
     alertsOpened,
@@ -124,6 +127,10 @@ export async function writeBatch(
     alertsOpened,
     alertsUpdated: touched.filter((alert) => !alert.isNew && !alert.openedNow && alert.status !== 'pending')
       .length,
+    perRule: {
+      hitsStored: countByRule([...storedIds.keys()].map((position) => (hits[position] as PendingHit).ruleId)),
+      alertsOpened: countByRule(opened.map((alert) => alert.ruleId)),
+    },
   };
 }
 
@@ -324,4 +331,10 @@ async function recordRuleErrors(
       [tally.count, tally.lastError.slice(0, 2000), sqlTime(dialect, now.getTime()), ruleId],
     );
   }
+}
+
+function countByRule(ruleIds: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const ruleId of ruleIds) counts.set(ruleId, (counts.get(ruleId) ?? 0) + 1);
+  return counts;
 }

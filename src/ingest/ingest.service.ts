@@ -10,13 +10,14 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { prepareEvent } from '../engine/events.js';
 import { CLOUDTRAIL_LOG_TYPE } from '../engine/logtypes/index.js';
+import { MetricsService, type EventCounts } from '../metrics/metrics.service.js';
 import { ActiveRuleSet, type RuleSetSnapshot } from '../rules/active-rule-set.service.js';
 import { Database } from '../storage/database.service.js';
 import { IdempotencyKeyEntity } from '../storage/entities.js';
 import { lockNames } from '../storage/sql.js';
 import { RequestBody } from './body-stream.js';
 import { EventDecoder, type BodyShape, type DecodedItem } from './event-decoder.js';
-import { writeBatch, type PendingHit, type RuleErrorTally } from './hit-writer.js';
+import { writeBatch, type PendingHit, type RuleErrorTally, type WriteOutcome } from './hit-writer.js';
 
 export interface IngestRequest {
   body: Readable;
@@ -81,9 +82,11 @@ export class IngestService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly database: Database,
     private readonly activeRules: ActiveRuleSet,
+    private readonly metrics: MetricsService,
   ) {}
 
   async ingest(request: IngestRequest): Promise<IngestAnswer & { replayed: boolean }> {
+    const started = performance.now();
     const receivedAt = new Date();
     const rules = this.activeRules.snapshot();
     const body = new RequestBody(request.body, request.contentEncoding, {
@@ -106,8 +109,10 @@ export class IngestService {
       }
       for (const item of items) batch.add(item);
     };
-    for await (const text of body.text()) take(decoder.write(text));
-    take(decoder.end());
+    // Evaluation time counts the work on each piece of the body, not the wait for the next one.
+    let evaluationMs = 0;
+    for await (const text of body.text()) evaluationMs += millisecondsOf(() => take(decoder.write(text)));
+    evaluationMs += millisecondsOf(() => take(decoder.end()));
 
     if (batch.received === 0) {
       throw new DomainError(
@@ -118,6 +123,7 @@ export class IngestService {
       );
     }
     if (batch.accepted === 0) {
+      this.metrics.countEvents(batch.eventsByLogType);
       throw new DomainError(
         400,
         'no_valid_events',
@@ -139,6 +145,7 @@ export class IngestService {
         ]),
       )
       .digest('hex');
+    let perRule: WriteOutcome['perRule'] | undefined;
     const answer = await this.database.write(async (manager) => {
       if (request.idempotencyKey !== undefined) {
         // A retry may reach another instance while the first attempt is still being written.
@@ -168,6 +175,7 @@ export class IngestService {
         batch.hits,
         batch.ruleErrors,
       );
+      perRule = outcome.perRule;
       const result: IngestAnswer = {
         batchId: outcome.batchId,
         received: batch.received,
@@ -187,7 +195,10 @@ export class IngestService {
       this.logger.debug(
         `batch ${answer.batchId}: ${answer.accepted}/${answer.received} events, ${answer.hits} hits, ${answer.alerts} alerts opened`,
       );
+      this.metrics.countEvents(batch.eventsByLogType);
+      if (perRule) this.metrics.countStored({ ...perRule, ruleErrors: batch.ruleErrors });
     }
+    this.metrics.observeBatch((performance.now() - started) / 1000, evaluationMs / 1000);
     return answer;
   }
 
@@ -225,6 +236,8 @@ class BatchEvaluation {
   readonly rejected: RejectedEvent[] = [];
   readonly hits: PendingHit[] = [];
   readonly ruleErrors = new Map<string, RuleErrorTally>();
+  /** Accepted and rejected events per log type, for the metrics (undefined: no log type). */
+  readonly eventsByLogType = new Map<string | undefined, EventCounts>();
 
   constructor(
     private readonly rules: RuleSetSnapshot,
@@ -236,11 +249,13 @@ class BatchEvaluation {
     this.received += 1;
     if ('error' in item) {
       this.rejected.push({ index: item.index, error: item.error });
+      this.countEvent(this.logType, false);
       return;
     }
     const prepared = prepareEvent(item.event, { logType: this.logType, receivedAt: this.receivedAt });
     if (!prepared.ok) {
       this.rejected.push({ index: item.index, error: prepared.error });
+      this.countEvent(this.logType, false);
       return;
     }
     const { event, logType } = prepared;
@@ -251,9 +266,11 @@ class BatchEvaluation {
         index: item.index,
         error: `event time ${String(event.p_event_time)} is outside 1970 to 2199`,
       });
+      this.countEvent(logType, false);
       return;
     }
     this.accepted += 1;
+    this.countEvent(logType, true);
     const matches = this.rules.ruleSet.evaluate(event, logType, ({ ruleId, error }) => {
       const tally = this.ruleErrors.get(ruleId) ?? { count: 0, lastError: '' };
       tally.count += 1;
@@ -291,4 +308,20 @@ class BatchEvaluation {
       });
     }
   }
+
+  private countEvent(logType: string | undefined, accepted: boolean): void {
+    let counts = this.eventsByLogType.get(logType);
+    if (!counts) {
+      counts = { accepted: 0, rejected: 0 };
+      this.eventsByLogType.set(logType, counts);
+    }
+    if (accepted) counts.accepted += 1;
+    else counts.rejected += 1;
+  }
+}
+
+function millisecondsOf(work: () => void): number {
+  const start = performance.now();
+  work();
+  return performance.now() - start;
 }

@@ -127,6 +127,27 @@ describe('API keys and scopes', () => {
       contentType: 'application/json',
     });
     expect(answer.status).toBe(401);
+    // No route: a 404 whatever the body, which is never parsed.
+    for (const [method, path] of [
+      ['POST', '/nope'],
+      ['DELETE', '/v1/hits'],
+      ['POST', '/healthz'],
+    ] as const) {
+      const unrouted = await http(running.url, method, path, {
+        key: null,
+        body: '{not json',
+        contentType: 'application/json',
+      });
+      expect(unrouted.status, `${method} ${path}`).toBe(404);
+    }
+  });
+
+  it('checks HEAD like GET, and serves the documentation in every form without a key', async () => {
+    expect((await http(running.url, 'HEAD', '/v1/hits', { key: null })).status).toBe(401);
+    expect((await http(running.url, 'HEAD', '/v1/api-keys', { key: readKey })).status).toBe(403);
+    expect((await http(running.url, 'HEAD', '/v1/hits', { key: readKey })).status).toBe(200);
+    for (const path of ['/docs', '/docs-json', '/docs-yaml'])
+      expect((await http(running.url, 'GET', path, { key: null })).status, path).toBe(200);
   });
 
   it('an ingest key may only send events', async () => {
@@ -197,6 +218,11 @@ describe('API keys and scopes', () => {
     expect(after.status).toBe(401);
     expect(after.body.code).toBe('invalid_api_key');
     expect((await http(running.url, 'DELETE', '/v1/api-keys/000000000000')).status).toBe(404);
+    const trail = await http(running.url, 'GET', `/v1/audit?targetType=api_key&targetId=${id}`);
+    expect(trail.body.items.map((event: { action: string }) => event.action)).toEqual([
+      'key.revoke',
+      'key.create',
+    ]);
   });
 
   it('refuses keys without a name or with unknown scopes', async () => {
@@ -287,6 +313,25 @@ Tests:
       'rule.create',
     ]);
     expect(rest.body.nextCursor).toBeNull();
+
+    // Alert triage is audited too.
+    const ingested = await http(running.url, 'POST', '/v1/events', {
+      body: [seedExternalPrincipalAccess()],
+    });
+    expect(ingested.body.alerts).toBe(1);
+    const [alert] = (await http(running.url, 'GET', '/v1/alerts')).body.items;
+    await http(running.url, 'PATCH', `/v1/alerts/${alert.id}`, {
+      key: authorKey,
+      body: { status: 'acknowledged', comment: 'expected' },
+    });
+    const triage = await http(running.url, 'GET', `/v1/audit?targetType=alert&targetId=${alert.id}`);
+    expect(triage.body.items).toEqual([
+      expect.objectContaining({
+        action: 'alert.status',
+        keyId: authorId,
+        details: { from: 'open', to: 'acknowledged' },
+      }),
+    ]);
 
     // The built-in pack is installed by the service itself.
     const builtin = await http(running.url, 'GET', `/v1/audit?targetId=${SEED_RULE_ID}`);
@@ -417,7 +462,7 @@ describe('CORS', () => {
       },
     });
 
-  it('sends no CORS header at all unless origins are configured', async () => {
+  it('sends no CORS header unless origins are configured', async () => {
     const answer = await http(closed.url, 'GET', '/v1/hits', { headers: { origin } });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('access-control-allow-origin')).toBeNull();
@@ -433,6 +478,8 @@ describe('CORS', () => {
     expect(read.headers.get('access-control-allow-origin')).toBe(origin);
     const other = await http(open.url, 'GET', '/v1/hits', { headers: { origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    // Answers differ by origin: a shared cache must not hand one origin's answer to another.
+    expect(other.headers.get('vary')).toContain('Origin');
     expect(
       (await preflight(open.url, 'https://evil.example')).headers.get('access-control-allow-origin'),
     ).toBeNull();

@@ -1,6 +1,7 @@
 // API keys: how they look, how they are made and hashed, and which scope lets a key do what.
 // Framework-free, so that the CLI and tests can use it too.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { MAX_API_KEY_LENGTH } from '../config/config.js';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../storage/entities.js';
 
 export { API_KEY_SCOPES, type ApiKeyScope };
@@ -53,6 +54,7 @@ export function scopesAllow(scopes: readonly ApiKeyScope[], needed: ApiKeyScope)
  */
 export function credentialsOf(header: string | undefined): string | null | undefined {
   if (header === undefined) return undefined;
-  const match = /^(?:Bearer|Splunk)[ ]+([\x21-\x7e]{1,512})[ ]*$/i.exec(header);
-  return match?.[1] ?? null;
+  const match = /^(?:Bearer|Splunk)[ ]+([\x21-\x7e]+)[ ]*$/i.exec(header);
+  const token = match?.[1];
+  return token !== undefined && token.length <= MAX_API_KEY_LENGTH ? token : null;
 }

@@ -1,10 +1,10 @@
 // API keys in the database: creating, listing and revoking them, the first admin key at start, and
-// authenticating a presented key. Authentication reads a small in-process cache, so that a request costs
-// one hash and no query; a key revoked here is dropped from it at once, and other instances (sharing a
-// PostgreSQL database) see a revocation within KEY_CACHE_MS.
+// authenticating a presented key. Every key record is held in memory, so that a request costs one hash
+// and no query, whatever key it presents: a flood of made-up keys never reaches the database. A change
+// made here takes effect at once; other instances sharing a PostgreSQL database see a revocation within
+// KEY_CACHE_MS and a new key within UNKNOWN_KEY_RELOAD_MS.
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { AuditService, SYSTEM_ACTOR as SYSTEM, type Actor } from '../audit/audit.service.js';
+import { AuditService, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import { NotFoundError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
@@ -20,10 +20,10 @@ import {
   type ApiKeyScope,
 } from './api-key.js';
 
-/** How long a key's record is trusted without reading it again. */
+/** How long the key records are trusted without reading them again. */
 export const KEY_CACHE_MS = 5_000;
-/** Bounds the cache, which unknown ids (a flood of made-up keys) would otherwise grow. */
-const MAX_CACHED_KEYS = 10_000;
+/** An unknown key id reloads the records, at most this often (a key made on another instance). */
+const UNKNOWN_KEY_RELOAD_MS = 1_000;
 /** last_used_at is written at most this often per key, off the request path. */
 const LAST_USED_EVERY_MS = 60_000;
 
@@ -43,15 +43,14 @@ export interface ApiKeyView {
   lastUsedAt: string | null;
 }
 
-interface CachedKey {
-  record: ApiKeyEntity | null;
-  loadedAt: number;
-}
-
 @Injectable()
 export class ApiKeysService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ApiKeys');
-  private readonly cache = new Map<string, CachedKey>();
+  private keys = new Map<string, ApiKeyEntity>();
+  private loadedAt = Number.NEGATIVE_INFINITY;
+  private loading: Promise<void> | undefined;
+  /** Counts changes made here, so that a read that began before one is not trusted after it. */
+  private changes = 0;
   private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
@@ -84,7 +83,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
           return undefined;
         }
         await keys.save(this.newRecord(ENV_ADMIN_KEY_ID, 'TRIPLINE_ADMIN_KEY', ['admin'], secretHash, null));
-        await this.audit.record(manager, SYSTEM, {
+        await this.audit.record(manager, SYSTEM_ACTOR, {
           action: existing ? 'key.rotate' : 'key.create',
           targetType: 'api_key',
           targetId: ENV_ADMIN_KEY_ID,
@@ -95,7 +94,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
       if ((await keys.count()) > 0) return undefined;
       const issued = generateApiKey();
       await keys.save(this.newRecord(issued.id, 'bootstrap', ['admin'], hashApiKey(issued.key), null));
-      await this.audit.record(manager, SYSTEM, {
+      await this.audit.record(manager, SYSTEM_ACTOR, {
         action: 'key.create',
         targetType: 'api_key',
         targetId: issued.id,
@@ -103,7 +102,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
       });
       return issued.key;
     });
-    this.cache.clear();
+    this.forget();
     if (created !== undefined) {
       // A warning, so that it shows at every log level but error; it is never printed again.
       this.logger.warn(
@@ -131,6 +130,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
       });
       return saved;
     });
+    this.forget();
     return { key: issued.key, apiKey: apiKeyView(record) };
   }
 
@@ -157,31 +157,45 @@ export class ApiKeysService implements OnApplicationBootstrap {
       });
       return found;
     });
-    this.cache.delete(id);
+    this.forget();
     return apiKeyView(record);
   }
 
   /** The key a token stands for, or undefined when it is unknown, wrong or revoked. */
   async authenticate(token: string): Promise<AuthenticatedKey | undefined> {
     const id = issuedKeyId(token);
-    let record = id !== undefined ? await this.lookup(id) : null;
+    let keys = await this.records(KEY_CACHE_MS);
+    if (id !== undefined && !keys.has(id)) keys = await this.records(UNKNOWN_KEY_RELOAD_MS);
     // An operator's TRIPLINE_ADMIN_KEY may have any shape, even that of an issued key.
-    record ??= await this.lookup(ENV_ADMIN_KEY_ID);
+    const record = (id !== undefined ? keys.get(id) : undefined) ?? keys.get(ENV_ADMIN_KEY_ID);
     if (!record || record.revokedAt || !keyMatches(token, record.secretHash)) return undefined;
     this.noteUse(record.id);
     return { id: record.id, name: record.name, scopes: record.scopes };
   }
 
-  private async lookup(id: string): Promise<ApiKeyEntity | null> {
-    const now = Date.now();
-    const cached = this.cache.get(id);
-    if (cached && now - cached.loadedAt < KEY_CACHE_MS) return cached.record;
-    const record = await this.database.read((manager: EntityManager) =>
-      manager.getRepository(ApiKeyEntity).findOneBy({ id }),
-    );
-    if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
-    this.cache.set(id, { record, loadedAt: now });
-    return record;
+  /** Every key record, read again when older than `maxAgeMs` (one read at a time). */
+  private async records(maxAgeMs: number): Promise<ReadonlyMap<string, ApiKeyEntity>> {
+    // A read that a change here overtook is not trusted: read again.
+    while (Date.now() - this.loadedAt >= maxAgeMs) {
+      this.loading ??= this.load().finally(() => {
+        this.loading = undefined;
+      });
+      await this.loading;
+    }
+    return this.keys;
+  }
+
+  private async load(): Promise<void> {
+    const changesBefore = this.changes;
+    const records = await this.database.read((manager) => manager.getRepository(ApiKeyEntity).find());
+    this.keys = new Map(records.map((record) => [record.id, record]));
+    if (this.changes === changesBefore) this.loadedAt = Date.now();
+  }
+
+  /** After a change here: the next request reads the records again. */
+  private forget(): void {
+    this.changes++;
+    this.loadedAt = Number.NEGATIVE_INFINITY;
   }
 
   private noteUse(id: string): void {

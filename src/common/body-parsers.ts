@@ -60,7 +60,13 @@ export interface BodyParserOptions {
 export function registerBodyParsers(fastify: FastifyInstance, options: BodyParserOptions): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (request, payload, done) => {
-    if (options.streamedRoutes.has(request.routeOptions.url ?? '')) {
+    // No route: the answer is a 404 whatever the body holds, and nobody unauthenticated gets it parsed.
+    if (request.routeOptions.url === undefined) {
+      payload.resume();
+      done(null, undefined);
+      return;
+    }
+    if (options.streamedRoutes.has(request.routeOptions.url)) {
       done(null, payload);
       return;
     }

@@ -11,9 +11,11 @@ export function registerCors(fastify: FastifyInstance, origins: readonly string[
   if (origins.length === 0) return;
   const allowed = new Set(origins);
   fastify.addHook('onRequest', async (request, reply) => {
+    // Answers differ by Origin, so a shared cache must keep them apart, allowed or not.
+    void reply.header('vary', 'Origin');
     const origin = request.headers.origin;
     if (origin === undefined || !allowed.has(origin)) return;
-    void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    void reply.header('access-control-allow-origin', origin);
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
       return reply
         .status(204)

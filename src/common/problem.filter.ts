@@ -78,9 +78,8 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      if (status >= 500) return this.internalError(exception, request);
       const { code, detail } = describeHttpException(status, exception.message, request);
-      if (status >= 500)
-        this.logger.error(`${request.method} ${request.url} [${base.requestId}]: ${exception.message}`);
       return { type: problemType(code), title: statusTitle(status), status, detail, code, ...base };
     }
     const fastifyError = exception as ErrorWithStatus | null;
@@ -100,6 +99,12 @@ export class ProblemFilter implements ExceptionFilter {
         ...base,
       };
     }
+    return this.internalError(exception, request);
+  }
+
+  /** Anything unexpected: the log has the details under the request id; the answer has nothing else. */
+  private internalError(exception: unknown, request: FastifyRequest): ProblemDocument {
+    const base = { instance: request.url, requestId: request.id };
     const stack = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
     this.logger.error(`${request.method} ${request.url} [${base.requestId}] failed: ${stack}`);
     return {

@@ -503,6 +503,7 @@ export class RulesService {
     await manager.save(version);
     const enabled = enabledAfter(checked, existing, current);
     const action: UploadAction = current ? 'updated' : 'created';
+    const restored = existing?.deletedAt != null;
     const rule =
       existing ??
       manager.create(RuleEntity, {
@@ -527,7 +528,12 @@ export class RulesService {
       action: action === 'created' ? 'rule.create' : 'rule.update',
       targetType: 'rule',
       targetId: ruleId,
-      details: { version: version.version, origin: options.origin, enabled },
+      details: {
+        version: version.version,
+        origin: options.origin,
+        enabled,
+        ...(restored ? { restored } : {}),
+      },
     });
     return { action, rule, version, enabled };
   }

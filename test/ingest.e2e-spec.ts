@@ -477,7 +477,7 @@ Tests:
   });
 
   it('is counted on the rule and never fails the batch', async () => {
-    // Compiled rules do not throw on any event; inject a fault to prove the batch survives one that does.
+    // Compiled rules do not throw on any event; inject a fault in the detection to prove the batch survives.
     const { ActiveRuleSet } = await import('../src/rules/active-rule-set.service.js');
     const { RuleSet } = await import('../src/engine/rule-set.js');
     const active = running.app.get(ActiveRuleSet);
@@ -486,9 +486,9 @@ Tests:
     if (!fragile) throw new Error('rule not active');
     const broken = {
       ...fragile.compiled,
-      evaluate(event: unknown) {
+      detect(event: unknown) {
         if ((event as { explode?: boolean }).explode) throw new Error('boom on this event');
-        return fragile.compiled.evaluate(event);
+        return fragile.compiled.detect(event);
       },
     };
     const original = active.snapshot.bind(active);

@@ -224,9 +224,9 @@ Tests:
     if (!seed) throw new Error('seed rule not active');
     const broken = {
       ...seed.compiled,
-      evaluate(event: unknown) {
+      detect(event: unknown) {
         if ((event as { explode?: boolean }).explode) throw new Error('boom');
-        return seed.compiled.evaluate(event);
+        return seed.compiled.detect(event);
       },
     };
     const original = active.snapshot.bind(active);

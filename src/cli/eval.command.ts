@@ -65,7 +65,7 @@ export async function evalCommand(positionals: string[], options: CommandOptions
       );
       continue;
     }
-    const prepared = prepareEvent(value, { logType, receivedAt: new Date() });
+    const prepared = prepareEvent(value, { logType, receivedAt: new Date(), deferDerivedFields: true });
     if (!prepared.ok) {
       rejected += 1;
       process.stderr.write(`line ${index + 1}: ${prepared.error}\n`);

@@ -16,11 +16,14 @@ export interface CompiledRule {
   /** InlineFilters: an event must pass them before the detection looks at it. */
   readonly passesFilters: EventPredicate;
   readonly outputs: (event: unknown) => RuleOutputs;
+  /** Whether its detection or filters read derived fields (p_any_*, p_udm), which may still be pending. */
+  readonly readsDerivedFields: boolean;
   /** Filters, then detection, then outputs: the hit, or null when the rule does not match. */
   evaluate(event: unknown): RuleHit | null;
 }
 
 const always: EventPredicate = () => true;
+const DERIVED_FIELD = /p_any_|p_udm/i;
 
 export function compileRule(definition: RuleDefinition): CompiledRule {
   const detect =
@@ -33,12 +36,17 @@ export function compileRule(definition: RuleDefinition): CompiledRule {
       : always;
   const outputs = compileOutputs(definition);
   const ruleId = definition.ruleId;
+  // Any mention of a derived field's name counts, in any case (Panther keys match ignoring case).
+  const readsDerivedFields = DERIVED_FIELD.test(
+    JSON.stringify([definition.detection, definition.inlineFilters]),
+  );
   return {
     definition,
     ruleId,
     detect,
     passesFilters,
     outputs,
+    readsDerivedFields,
     evaluate(event) {
       if (!passesFilters(event) || !detect(event)) return null;
       return { ruleId, ...outputs(event) };

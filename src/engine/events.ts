@@ -1,6 +1,6 @@
 // From a decoded JSON value to an event ready for the rules: its log type, then normalisation. The CLI
 // and the ingest API both go through here, so an event is treated the same wherever it arrives.
-import { detectLogType, normaliseEvent } from './logtypes/index.js';
+import { addDerivedFields, detectLogType, normaliseBaseFields, normaliseEvent } from './logtypes/index.js';
 import { isPlainObject, type JsonObject } from './values.js';
 
 export type PreparedEvent = { ok: true; logType: string; event: JsonObject } | { ok: false; error: string };
@@ -35,10 +35,42 @@ export function resolveLogType(
   };
 }
 
-export function prepareEvent(value: unknown, options: { logType?: string; receivedAt: Date }): PreparedEvent {
+/** Where an event whose derived fields wait keeps what completeEvent needs (a symbol: never data). */
+const PENDING_DERIVED = Symbol('pending derived fields');
+
+interface PendingDerived {
+  logType: string;
+  receivedAt: Date;
+}
+
+/**
+ * Resolves the log type and normalises the event. With `deferDerivedFields`, costly derived fields
+ * (CloudTrail's indicators and data model) wait until completeEvent: RuleSet.evaluate calls it before a
+ * rule that reads them and before the outputs of a hit, so rules and hits see the complete event while
+ * the many events that match nothing skip that work.
+ */
+export function prepareEvent(
+  value: unknown,
+  options: { logType?: string; receivedAt: Date; deferDerivedFields?: boolean },
+): PreparedEvent {
   if (!isPlainObject(value)) return { ok: false, error: 'an event must be a JSON object' };
   const resolved = resolveLogType(value, options.logType);
   if ('error' in resolved) return { ok: false, error: resolved.error };
-  normaliseEvent(value, resolved.logType, { receivedAt: options.receivedAt, keepExisting: false });
+  const normalise = { receivedAt: options.receivedAt, keepExisting: false };
+  if (options.deferDerivedFields !== true) normaliseEvent(value, resolved.logType, normalise);
+  else if (normaliseBaseFields(value, resolved.logType, normalise)) {
+    const pending: PendingDerived = { logType: resolved.logType, receivedAt: options.receivedAt };
+    (value as Record<symbol, PendingDerived | undefined>)[PENDING_DERIVED] = pending;
+  }
   return { ok: true, logType: resolved.logType, event: value };
+}
+
+/** Adds the derived fields prepareEvent deferred, once; any other event is left as it is. */
+export function completeEvent(event: unknown): void {
+  if (!isPlainObject(event)) return;
+  const holder = event as Record<symbol, PendingDerived | undefined>;
+  const pending = holder[PENDING_DERIVED];
+  if (pending === undefined) return;
+  holder[PENDING_DERIVED] = undefined;
+  addDerivedFields(event, pending.logType, { receivedAt: pending.receivedAt, keepExisting: false });
 }

@@ -252,7 +252,11 @@ class BatchEvaluation {
       this.countEvent(this.logType, false);
       return;
     }
-    const prepared = prepareEvent(item.event, { logType: this.logType, receivedAt: this.receivedAt });
+    const prepared = prepareEvent(item.event, {
+      logType: this.logType,
+      receivedAt: this.receivedAt,
+      deferDerivedFields: true,
+    });
     if (!prepared.ok) {
       this.rejected.push({ index: item.index, error: prepared.error });
       this.countEvent(this.logType, false);

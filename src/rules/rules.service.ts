@@ -285,6 +285,7 @@ export class RulesService {
       const prepared = prepareEvent(copy, {
         logType: input.logType ?? (hasOwnType ? undefined : fallbackLogType),
         receivedAt: new Date(),
+        deferDerivedFields: true,
       });
       if (!prepared.ok) return { index, matched: false, error: prepared.error };
       // As ingest would: only events of the rule's log types reach it.

@@ -212,9 +212,17 @@ const INDICATOR_KEYS = [
 ] as const;
 
 function normaliseCloudTrail(event: JsonObject, options: NormaliseOptions): void {
-  const keep = options.keepExisting;
-  putBaseFields(event, CLOUDTRAIL_LOG_TYPE, cloudTrailEventTime, options);
+  normaliseCloudTrailBase(event, options);
+  addCloudTrailDerivedFields(event, options);
+}
 
+function normaliseCloudTrailBase(event: JsonObject, options: NormaliseOptions): void {
+  putBaseFields(event, CLOUDTRAIL_LOG_TYPE, cloudTrailEventTime, options);
+}
+
+/** The indicators (p_any_*) and the data model (p_udm). */
+function addCloudTrailDerivedFields(event: JsonObject, options: NormaliseOptions): void {
+  const keep = options.keepExisting;
   if (!keep || INDICATOR_KEYS.some((key) => !hasOwn(event, key))) {
     const indicators = cloudTrailIndicators(event);
     for (const key of INDICATOR_KEYS) putField(event, key, indicators[key], keep);
@@ -238,6 +246,7 @@ export const cloudTrailModule: LogTypeModule = {
   name: CLOUDTRAIL_LOG_TYPE,
   matches: isCloudTrailEvent,
   normalise: normaliseCloudTrail,
+  deferrable: { normaliseBase: normaliseCloudTrailBase, addDerivedFields: addCloudTrailDerivedFields },
 };
 
 /**

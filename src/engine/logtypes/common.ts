@@ -22,6 +22,15 @@ export interface LogTypeModule {
   matches?(event: JsonObject): boolean;
   /** Adds the `p_` fields to the event in place. */
   normalise(event: JsonObject, options: NormaliseOptions): void;
+  /**
+   * For modules whose derived fields (indicators, data model) cost more than the rest: `normalise` in two
+   * steps, so that ingest adds them only to the events a rule reads them from or matches.
+   */
+  deferrable?: {
+    /** p_log_type, p_event_time, p_parse_time, p_row_id: what every event needs at once. */
+    normaliseBase(event: JsonObject, options: NormaliseOptions): void;
+    addDerivedFields(event: JsonObject, options: NormaliseOptions): void;
+  };
 }
 
 /** Reads the event's time as p_event_time text (see isoTimestamp), or `undefined` when it has none. */

@@ -36,6 +36,25 @@ export function detectLogType(event: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Like normaliseEvent, but a log type whose derived fields can wait adds only its base fields now; the
+ * answer says whether addDerivedFields is still to be called for this event.
+ */
+export function normaliseBaseFields(event: JsonObject, logType: string, options: NormaliseOptions): boolean {
+  const deferrable = MODULES.get(logType)?.deferrable;
+  if (deferrable === undefined) {
+    normaliseEvent(event, logType, options);
+    return false;
+  }
+  deferrable.normaliseBase(event, options);
+  return true;
+}
+
+/** The derived fields that normaliseBaseFields left out. */
+export function addDerivedFields(event: JsonObject, logType: string, options: NormaliseOptions): void {
+  MODULES.get(logType)?.deferrable?.addDerivedFields(event, options);
+}
+
 /** Mutates and returns the event: adds p_log_type, p_event_time, p_parse_time, p_row_id, p_any_* and (CloudTrail) p_udm. */
 export function normaliseEvent(event: JsonObject, logType: string, options: NormaliseOptions): JsonObject {
   const module = MODULES.get(logType);

@@ -1,0 +1,69 @@
+// What a rule needs of an event before it can match: a top-level key whose value must be one of a few
+// strings (`eventName` is one of [...]). Rule sets use it to evaluate only the rules that can match an
+// event, instead of all of them; the rules themselves still decide, so a requirement only ever needs to
+// be necessary, never sufficient.
+import { parseConditionLine } from './condition/parser.js';
+import type { ConditionNode } from './condition/ast.js';
+import type { KeySpecifier, MatchExpression, RuleDefinition } from './rule.js';
+
+export interface KeyRequirement {
+  /** A top-level key of the event. */
+  key: string;
+  /** The event's value there must be one of these strings. */
+  values: ReadonlySet<string>;
+}
+
+/** Requirements that all hold whenever the rule's detection matches (none when nothing is certain). */
+export function keyRequirements(definition: RuleDefinition): KeyRequirement[] {
+  const detection = definition.detection;
+  try {
+    if (detection.language === 'panther') return detection.expressions.flatMap(fromMatchExpression);
+    return detection.lines.flatMap((line, index) => fromConditionNode(parseConditionLine(line, index)));
+  } catch {
+    return []; // a rule that does not parse here is simply evaluated for every event
+  }
+}
+
+function topLevelKey(key: KeySpecifier): string | undefined {
+  const [only, ...rest] = key.segments;
+  return rest.length === 0 && typeof only === 'string' && only !== '*' ? only : undefined;
+}
+
+function strings(values: readonly unknown[]): Set<string> | undefined {
+  return values.every((value) => typeof value === 'string') ? new Set(values as string[]) : undefined;
+}
+
+/** Panther's list is an implicit All; Equals and IsIn on a top-level key give a requirement. */
+function fromMatchExpression(expression: MatchExpression): KeyRequirement[] {
+  switch (expression.type) {
+    case 'All':
+      return expression.expressions.flatMap(fromMatchExpression);
+    case 'KeyValue': {
+      const key = topLevelKey(expression.key);
+      if (key === undefined || expression.condition !== 'Equals' || typeof expression.value !== 'string')
+        return [];
+      return [{ key, values: new Set([expression.value]) }];
+    }
+    case 'KeyValues': {
+      const key = topLevelKey(expression.key);
+      const values = expression.condition === 'IsIn' ? strings(expression.values) : undefined;
+      return key !== undefined && values !== undefined ? [{ key, values }] : [];
+    }
+    default:
+      return [];
+  }
+}
+
+/** Condition lines are ANDed; `eq` a string and `in` a list of strings on a plain key give a requirement. */
+function fromConditionNode(node: ConditionNode): KeyRequirement[] {
+  if (node.kind === 'and') return node.operands.flatMap(fromConditionNode);
+  if (node.kind !== 'comparison' || !/^[A-Za-z_$][\w$]*$/.test(node.path)) return [];
+  if (node.operator === 'eq' && typeof node.value === 'string') {
+    return [{ key: node.path, values: new Set([node.value]) }];
+  }
+  if (node.operator === 'in') {
+    const values = strings(node.value);
+    return values ? [{ key: node.path, values }] : [];
+  }
+  return [];
+}

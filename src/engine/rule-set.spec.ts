@@ -1,0 +1,125 @@
+// The rule set's index and the deferred derived fields are shortcuts: with them, every event must give
+// exactly the hits that evaluating every rule on the fully normalised event gives.
+import { describe, expect, it } from 'vitest';
+import { compileRule } from './compile.js';
+import { prepareEvent } from './events.js';
+import { loadRuleSource } from './panther/rule-file.js';
+import { keyRequirements } from './prefilter.js';
+import type { RuleDefinition } from './rule.js';
+import { RuleSet } from './rule-set.js';
+
+function rule(ruleId: string, body: string): RuleDefinition {
+  const { rules, diagnostics } = loadRuleSource(
+    `AnalysisType: rule\nRuleID: ${ruleId}\nLogTypes: [AWS.CloudTrail]\nSeverity: Low\n${body}`,
+  );
+  expect(diagnostics.filter((diagnostic) => diagnostic.severity === 'error')).toEqual([]);
+  return rules[0] as RuleDefinition;
+}
+
+const RULES = [
+  rule('Panther.Equals', 'Detection:\n  - Key: eventName\n    Condition: Equals\n    Value: ConsoleLogin'),
+  rule(
+    'Panther.IsIn.All',
+    'Detection:\n  - All:\n      - Key: eventName\n        Condition: IsIn\n        Values: [DeleteTrail, StopLogging]\n      - KeyPath: userIdentity.type\n        Condition: Equals\n        Value: Root',
+  ),
+  rule(
+    'Panther.Any',
+    'Detection:\n  - Any:\n      - Key: eventName\n        Condition: Equals\n        Value: ConsoleLogin\n      - Key: errorCode\n        Condition: Exists',
+  ),
+  rule('Condition.In', 'Condition: eventName in ["DeleteTrail", "ConsoleLogin"] and sourceIPAddress exists'),
+  rule('Condition.Source', 'Condition: eventSource eq "s3.amazonaws.com"'),
+  rule('Condition.Or', 'Condition: eventName eq "DeleteTrail" or eventName eq "ConsoleLogin"'),
+  rule('Derived.Udm', 'Condition: p_udm.actor_user eq "ann"'),
+  rule(
+    'Derived.Any',
+    'Detection:\n  - Key: p_any_ip_addresses\n    Condition: Contains\n    Value: 198.51.100.7',
+  ),
+  rule('Number.Name', 'Condition: eventName eq 5'),
+];
+
+const BASE = {
+  eventVersion: '1.08',
+  eventTime: '2025-01-01T00:00:00Z',
+  eventSource: 'signin.amazonaws.com',
+  awsRegion: 'us-east-1',
+  sourceIPAddress: '198.51.100.7',
+  userIdentity: { type: 'IAMUser', userName: 'ann', accountId: '111111111111' },
+  recipientAccountId: '111111111111',
+};
+
+const EVENTS: Record<string, unknown>[] = [
+  { ...BASE, eventName: 'ConsoleLogin' },
+  { ...BASE, eventName: 'DeleteTrail', userIdentity: { type: 'Root', accountId: '111111111111' } },
+  { ...BASE, eventName: 'StopLogging', userIdentity: { type: 'Root' }, errorCode: 'AccessDenied' },
+  { ...BASE, eventName: 'GetObject', eventSource: 's3.amazonaws.com' },
+  { ...BASE, eventName: 'ListBuckets', sourceIPAddress: 'AWS Internal' },
+  { ...BASE, eventName: 5 },
+  { ...BASE, eventName: null },
+  // No eventName as written: Panther finds `EventName` ignoring case, so the index must not rule it out.
+  { ...BASE, EventName: 'ConsoleLogin' },
+];
+
+/** What every rule says about a fully normalised copy: the reference. */
+function everyRule(event: Record<string, unknown>): string[] {
+  const prepared = prepareEvent(structuredClone(event), {
+    logType: 'AWS.CloudTrail',
+    receivedAt: new Date(0),
+  });
+  if (!prepared.ok) throw new Error(prepared.error);
+  return RULES.map(compileRule)
+    .map((compiled) => compiled.evaluate(prepared.event))
+    .filter((hit) => hit !== null)
+    .map((hit) => `${hit.ruleId} ${hit.title} ${JSON.stringify(hit.alertContext)}`);
+}
+
+describe('RuleSet', () => {
+  it('gives, through its index and with deferred derived fields, exactly the hits of every rule', () => {
+    const set = RuleSet.compile(RULES);
+    for (const event of EVENTS) {
+      const prepared = prepareEvent(structuredClone(event), {
+        logType: 'AWS.CloudTrail',
+        receivedAt: new Date(0),
+        deferDerivedFields: true,
+      });
+      if (!prepared.ok) throw new Error(prepared.error);
+      const hits = set
+        .evaluate(prepared.event, prepared.logType)
+        .map((hit) => `${hit.ruleId} ${hit.title} ${JSON.stringify(hit.alertContext)}`);
+      expect(hits, JSON.stringify(event)).toEqual(everyRule(event));
+    }
+  });
+
+  it('adds the deferred derived fields to an event that hits, and to no other', () => {
+    const set = RuleSet.compile([RULES[0] as RuleDefinition]);
+    const miss = prepareEvent(
+      { ...BASE, eventName: 'GetObject' },
+      { receivedAt: new Date(0), deferDerivedFields: true },
+    );
+    const hit = prepareEvent(
+      { ...BASE, eventName: 'ConsoleLogin' },
+      { receivedAt: new Date(0), deferDerivedFields: true },
+    );
+    if (!miss.ok || !hit.ok) throw new Error('not prepared');
+    expect(set.evaluate(miss.event, miss.logType)).toEqual([]);
+    expect(miss.event.p_udm).toBeUndefined();
+    expect(miss.event.p_event_time).toBe('2025-01-01T00:00:00.000Z');
+    expect(set.evaluate(hit.event, hit.logType)).toHaveLength(1);
+    expect(hit.event.p_udm).toMatchObject({ actor_user: 'ann', source_ip: '198.51.100.7' });
+    expect(hit.event.p_any_ip_addresses).toEqual(['198.51.100.7']);
+    // The marker that kept them pending is no data: it never reaches JSON.
+    expect(Object.keys(JSON.parse(JSON.stringify(hit.event)) as object)).toEqual(Object.keys(hit.event));
+  });
+
+  it('reads requirements from both languages, and none from what is not certain', () => {
+    const keys = (definition: RuleDefinition) =>
+      keyRequirements(definition).map(
+        (requirement) => `${requirement.key}=${[...requirement.values].join('|')}`,
+      );
+    expect(keys(RULES[0] as RuleDefinition)).toEqual(['eventName=ConsoleLogin']);
+    expect(keys(RULES[1] as RuleDefinition)).toEqual(['eventName=DeleteTrail|StopLogging']);
+    expect(keys(RULES[2] as RuleDefinition)).toEqual([]);
+    expect(keys(RULES[3] as RuleDefinition)).toEqual(['eventName=DeleteTrail|ConsoleLogin']);
+    expect(keys(RULES[5] as RuleDefinition)).toEqual([]);
+    expect(keys(RULES[8] as RuleDefinition)).toEqual([]);
+  });
+});

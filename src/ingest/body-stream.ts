@@ -41,18 +41,22 @@ function tooLarge(code: string, detail: string): DomainError {
 }
 
 export class RequestBody {
-  private readonly hash: Hash = createHash('sha256');
+  /** Only a request with an Idempotency-Key needs the digest of its bytes. */
+  private readonly hash: Hash | undefined;
   private rawBytes = 0;
   private decodedBytes = 0;
 
   constructor(
     private readonly source: Readable,
     private readonly contentEncoding: string | undefined,
-    private readonly limits: BodyLimits,
-  ) {}
+    private readonly limits: BodyLimits & { digest: boolean },
+  ) {
+    this.hash = limits.digest ? createHash('sha256') : undefined;
+  }
 
-  /** sha256 of the bytes as sent; complete once the text has been read to the end. */
+  /** sha256 of the bytes as sent, once the text has been read to the end (asked for with `digest`). */
   digest(): string {
+    if (!this.hash) throw new Error('the body was read without a digest');
     return this.hash.digest('hex');
   }
 
@@ -63,15 +67,17 @@ export class RequestBody {
   /** The body as UTF-8 text, chunk by chunk (invalid UTF-8 becomes U+FFFD and fails as JSON later). */
   async *text(): AsyncGenerator<string> {
     const inflater = decompressor((this.contentEncoding ?? '').trim().toLowerCase());
-    const raw = Readable.from(this.countRaw());
-    let decompressed: AsyncIterable<Buffer> = raw;
-    if (inflater) {
+    // A plain body is read straight from the request: no stream in between, no extra hop per chunk.
+    const raw = inflater ? Readable.from(this.countRaw()) : undefined;
+    let chunks: AsyncIterable<Buffer | string> = this.source;
+    if (raw && inflater) {
       raw.on('error', (error) => (inflater as unknown as Readable).destroy(error));
-      decompressed = raw.pipe(inflater) as unknown as AsyncIterable<Buffer>;
+      chunks = raw.pipe(inflater);
     }
     const decoder = new TextDecoder('utf-8');
     try {
-      for await (const chunk of decompressed) {
+      for await (const received of chunks) {
+        const chunk = raw ? (received as Buffer) : this.countRawChunk(received);
         this.decodedBytes += chunk.length;
         if (this.decodedBytes > this.limits.maxDecompressedBytes) {
           throw tooLarge(
@@ -95,20 +101,23 @@ export class RequestBody {
       }
       throw error;
     } finally {
-      raw.destroy();
+      raw?.destroy();
     }
     const rest = decoder.decode();
     if (rest) yield rest;
   }
 
   private async *countRaw(): AsyncGenerator<Buffer> {
-    for await (const chunk of this.source as AsyncIterable<Buffer | string>) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      this.rawBytes += buffer.length;
-      if (this.rawBytes > this.limits.maxBodyBytes)
-        throw tooLarge('body_too_large', `the body is larger than ${this.limits.maxBodyBytes} bytes`);
-      this.hash.update(buffer);
-      yield buffer;
-    }
+    for await (const chunk of this.source as AsyncIterable<Buffer | string>) yield this.countRawChunk(chunk);
+  }
+
+  /** Counts (and digests) a chunk as sent; over the limit, the body is refused. */
+  private countRawChunk(chunk: Buffer | string): Buffer {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.rawBytes += buffer.length;
+    if (this.rawBytes > this.limits.maxBodyBytes)
+      throw tooLarge('body_too_large', `the body is larger than ${this.limits.maxBodyBytes} bytes`);
+    this.hash?.update(buffer);
+    return buffer;
   }
 }

@@ -60,6 +60,23 @@ function bracketDepth(text: string): number {
   return scan.deepest;
 }
 
+/**
+ * The nesting depth of a value's text when it may exceed `limit`, else a number at most `limit`. Counting
+ * opening brackets (native searches, a few per event) bounds the depth; only text with more of them than
+ * the limit is scanned character by character.
+ */
+function depthOver(text: string, limit: number): number {
+  let brackets = 0;
+  for (const bracket of OPENING_BRACKETS) {
+    for (let at = text.indexOf(bracket); at >= 0; at = text.indexOf(bracket, at + 1)) {
+      if (++brackets > limit) return bracketDepth(text);
+    }
+  }
+  return brackets;
+}
+
+const OPENING_BRACKETS = ['{', '['] as const;
+
 const enum Mode {
   /** Between top-level values. */
   TopLevel,
@@ -118,12 +135,13 @@ export class EventDecoder {
     }
   }
 
-  private emitParsed(text: string, items: DecodedItem[], depth = bracketDepth(text)): void {
+  private emitParsed(text: string, items: DecodedItem[], knownDepth?: number): void {
     const index = this.nextIndex++;
     if (text.length > this.limits.maxEventChars) {
       items.push({ index, error: `event larger than ${this.limits.maxEventChars} characters` });
       return;
     }
+    const depth = knownDepth ?? depthOver(text, this.limits.maxDepth);
     if (depth > this.limits.maxDepth) {
       items.push({ index, error: `event nested deeper than ${this.limits.maxDepth} levels` });
       return;

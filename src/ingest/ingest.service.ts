@@ -92,6 +92,7 @@ export class IngestService {
     const body = new RequestBody(request.body, request.contentEncoding, {
       maxBodyBytes: this.config.bodyLimitBytes,
       maxDecompressedBytes: this.config.ingest.maxDecompressedBytes,
+      digest: request.idempotencyKey !== undefined,
     });
     const batch = new BatchEvaluation(rules, request.logType, receivedAt);
     const decoder = new EventDecoder(bodyShape(request.contentType), {
@@ -135,16 +136,19 @@ export class IngestService {
       );
     }
     // The same key means the same request: same bytes, sent the same way, with the same logType.
-    const requestHash = createHash('sha256')
-      .update(
-        JSON.stringify([
-          body.digest(),
-          request.logType ?? null,
-          request.contentEncoding ?? null,
-          request.contentType ?? null,
-        ]),
-      )
-      .digest('hex');
+    const requestHash =
+      request.idempotencyKey === undefined
+        ? ''
+        : createHash('sha256')
+            .update(
+              JSON.stringify([
+                body.digest(),
+                request.logType ?? null,
+                request.contentEncoding ?? null,
+                request.contentType ?? null,
+              ]),
+            )
+            .digest('hex');
     let perRule: WriteOutcome['perRule'] | undefined;
     const answer = await this.database.write(async (manager) => {
       if (request.idempotencyKey !== undefined) {

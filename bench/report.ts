@@ -1,0 +1,70 @@
+// What the benchmark prints and writes: one row per part, and the correctness checks.
+
+export interface PartResult {
+  part: string;
+  measured: string;
+  floor: string;
+  ratio: number | undefined;
+  target: string;
+  /** undefined: not measured (no figure to judge). */
+  pass: boolean | undefined;
+  /** A line printed under the table. */
+  note?: string;
+  details: Record<string, unknown>;
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export const count = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+/** A part whose figure is a rate and whose target is a share of its floor's rate. */
+export function ratioPart(figures: {
+  part: string;
+  measured: number;
+  unit: string;
+  floor: number;
+  /** What the floor counts and is, e.g. `hit rows/s (bare SQLite)`. */
+  floorLabel: string;
+  target: number;
+  note?: string;
+  details: Record<string, unknown>;
+}): PartResult {
+  const ratio = figures.measured / figures.floor;
+  return {
+    part: figures.part,
+    measured: `${count(figures.measured)} ${figures.unit}`,
+    floor: `${count(figures.floor)} ${figures.floorLabel}`,
+    ratio,
+    target: `≥ ${figures.target.toFixed(2)}`,
+    pass: ratio >= figures.target,
+    ...(figures.note === undefined ? {} : { note: figures.note }),
+    details: figures.details,
+  };
+}
+
+/** A Markdown table, padded so that it also reads well in a terminal. */
+export function table(parts: readonly PartResult[]): string {
+  const header = ['part', 'measured', 'floor', 'ratio', 'target', 'result'];
+  const rows = parts.map((part) => [
+    part.part,
+    part.measured,
+    part.floor,
+    part.ratio === undefined ? '—' : part.ratio.toFixed(2),
+    part.target,
+    part.pass === undefined ? 'n/a' : part.pass ? 'PASS' : 'FAIL',
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  return [
+    line(header),
+    `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`,
+    ...rows.map(line),
+  ].join('\n');
+}

@@ -1,0 +1,531 @@
+// The throughput benchmark: five figures, each against a floor measured in the same run.
+//
+//   npm run bench -- [--events 200000] [--storm-events 50000] [--concurrency 4] [--smoke] [--queries]
+//
+//   1. engine: decode + normalise + evaluate 100 CloudTrail rules, against bare JSON.parse (same process)
+//   2. HTTP ingest: the real server, against a bare node:http server that only parses (same client)
+//   3. hit storm: hits stored per second, against bare better-sqlite3 inserts of the same rows
+//   4. queries: the last `npm run bench:queries` result (a fresh one with --queries)
+//   5. the server's peak resident memory during part 2, against the bare server's
+//
+// Exits 1 on an error or a wrong answer (hits that differ from the plain evaluator, the corpus's
+// expectation or the engine); a figure below its target is printed as FAIL and leaves the exit code 0.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { RuleSet } from '../src/engine/rule-set.js';
+import { measureBareSqliteInsert } from './bare-sqlite-insert.js';
+import { loadCorpus, MissingSharedError, sharedPaths, type Corpus } from './corpus.js';
+import {
+  collectEngineHits,
+  collectPlainHits,
+  compareHits,
+  measureEngineThroughput,
+} from './engine-throughput.js';
+import { CorpusProfiler } from './generated-rules.js';
+import { storedRows, STORM_RULE_ID, STORM_RULE_YAML, stormHits } from './hit-storm.js';
+import { measureBareHttp, measureServerIngest } from './http-ingest.js';
+import { ndjsonBatches } from './http-load.js';
+import { count, ratioPart, table, type Check, type PartResult } from './report.js';
+import { buildRulePack, SEED_RULE_ID, type RulePack } from './rule-pack.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/bench-build/bench → the checkout. */
+const repoRoot = resolve(here, '..', '..', '..');
+const resultsDir = join(repoRoot, 'bench', 'results');
+/**
+ * The server compiled by the same `tsc -p tsconfig.bench.json` as the engine of part 1, so that every
+ * part measures the same source, even when dist/src is older.
+ */
+const serverMain = join(here, '..', 'src', 'main.js');
+const bareServer = join(here, 'bare-http-server.js');
+const queriesBench = join(here, 'queries.bench.js');
+
+const RULES_IN_SET = 100;
+const BATCH_SIZE = 1000;
+const ENGINE_RUNS = 3;
+const TARGETS = { engine: 0.7, http: 0.6, storm: 0.5, memoryMb: 400, queryP95Ms: 50 };
+const DAY_MS = 86_400_000;
+
+const started = Date.now();
+const log = (message: string) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+
+interface Options {
+  events: number;
+  stormEvents: number;
+  concurrency: number;
+  smoke: boolean;
+  queries: boolean;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string' },
+      'storm-events': { type: 'string' },
+      concurrency: { type: 'string', default: '4' },
+      smoke: { type: 'boolean', default: false },
+      queries: { type: 'boolean', default: false },
+    },
+  });
+  const positive = (name: string, text: string) => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`--${name} must be a positive whole number, not ${text}`);
+    return value;
+  };
+  const events = positive('events', values.events ?? (values.smoke ? '5000' : '200000'));
+  const storm = positive('storm-events', values['storm-events'] ?? (values.smoke ? '2000' : '50000'));
+  if (storm > events)
+    log(`the hit storm takes the whole corpus: ${count(events)} events, not ${count(storm)}`);
+  return {
+    events,
+    stormEvents: Math.min(storm, events),
+    concurrency: positive('concurrency', values.concurrency),
+    smoke: values.smoke,
+    queries: values.queries,
+  };
+}
+
+function describeMachine() {
+  const cpu = cpus();
+  const sqlite = new Database(':memory:');
+  const sqliteVersion = (sqlite.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+  sqlite.close();
+  return {
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+    sqlite: sqliteVersion,
+  };
+}
+
+/** The corpus's API calls (for the generated rules) and the days its events fall in (for GET /v1/stats). */
+function profileCorpus(lines: readonly string[]) {
+  const profiler = new CorpusProfiler();
+  let earliest = Number.POSITIVE_INFINITY;
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const line of lines) {
+    const event = JSON.parse(line) as Record<string, unknown>;
+    profiler.add(event);
+    const time = Date.parse(typeof event.eventTime === 'string' ? event.eventTime : '');
+    if (!Number.isNaN(time)) {
+      earliest = Math.min(earliest, time);
+      latest = Math.max(latest, time);
+    }
+  }
+  return {
+    profile: profiler.profile(),
+    since: new Date(Math.floor(earliest / DAY_MS) * DAY_MS - DAY_MS),
+    until: new Date(Math.ceil(latest / DAY_MS) * DAY_MS + DAY_MS),
+  };
+}
+
+/** The untimed pass: the generated rules against the plain evaluator, the seed rule against the corpus. */
+function checkEngine(pack: RulePack, corpus: Corpus, ruleSet: RuleSet) {
+  const engine = collectEngineHits(corpus.lines, ruleSet);
+  const plain = collectPlainHits(
+    corpus.lines,
+    pack.generated.map((rule) => rule.description),
+  );
+  const comparison = compareHits(engine.byRule, plain, 10);
+  const generatedHits = [...plain.values()].reduce((sum, hits) => sum + hits.length, 0);
+  const seedHits = engine.byRule.get(SEED_RULE_ID)?.length ?? 0;
+  const expected = corpus.expected.externalPrincipal;
+  const firstRejected = engine.rejected[0];
+  const checks: Check[] = [
+    {
+      name: 'engine = plain evaluator (generated rules, rule id + event index)',
+      ok: comparison.total === 0,
+      detail:
+        comparison.total === 0
+          ? `${pack.generated.length} rules, ${count(generatedHits)} hits, identical`
+          : `${comparison.total} differences; first: ${comparison.differences
+              .map(
+                (d) => `${d.ruleId} event ${d.index} (${d.engine ? 'engine only' : 'plain evaluator only'})`,
+              )
+              .join('; ')}`,
+    },
+    {
+      name: `engine hits of ${SEED_RULE_ID} = corpus externalPrincipal`,
+      ok: seedHits === expected,
+      detail: `${seedHits} hits, expected ${expected}`,
+    },
+    {
+      name: 'every corpus event accepted by prepareEvent',
+      ok: firstRejected === undefined,
+      detail:
+        firstRejected === undefined
+          ? `${count(corpus.lines.length)} events`
+          : `${engine.rejected.length} refused; first: event ${firstRejected.index}: ${firstRejected.error}`,
+    },
+    {
+      name: 'no rule errors while evaluating',
+      ok: engine.ruleErrors.size === 0,
+      detail:
+        engine.ruleErrors.size === 0
+          ? 'none'
+          : [...engine.ruleErrors].map(([id, errors]) => `${id}: ${errors}`).join(', '),
+    },
+  ];
+  const hitsByRule = new Map([...engine.byRule].map(([id, hits]) => [id, hits.length]));
+  return { checks, hitsByRule, generatedHits };
+}
+
+/** Parts 2 and 5: the corpus through the bare floor server, then through the real one with the 100 rules. */
+async function measureIngest(
+  work: string,
+  pack: RulePack,
+  corpus: Corpus,
+  options: Options,
+  span: { since: Date; until: Date },
+  engineHits: ReadonlyMap<string, number>,
+) {
+  const rulesDir = join(work, 'rules');
+  mkdirSync(rulesDir);
+  for (const file of pack.files) writeFileSync(join(rulesDir, file.name), file.text);
+  const bodies = ndjsonBatches(corpus.lines, BATCH_SIZE);
+  log(
+    `part 2: bare node:http floor, ${bodies.length} batches of ${BATCH_SIZE}, ${options.concurrency} in flight`,
+  );
+  const bare = await measureBareHttp(bareServer, bodies, options.events, options.concurrency);
+  log(`  bare server: ${count(bare.eventsPerSecond)} events/s`);
+
+  log(`part 2: the server (fresh SQLite database, ${pack.definitions.length} rules)`);
+  const serverDir = join(work, 'server');
+  mkdirSync(serverDir);
+  const server = await measureServerIngest({
+    serverMain,
+    workDir: serverDir,
+    rulesDir,
+    bodies,
+    events: options.events,
+    concurrency: options.concurrency,
+    ruleIds: pack.definitions.map((rule) => rule.ruleId),
+    ...span,
+  });
+  log(`  server: ${count(server.eventsPerSecond)} events/s, ${count(server.hitsStored)} hits stored`);
+  if (server.enabledByBenchmark.length > 0)
+    log(
+      `  enabled through PATCH /v1/rules (Enabled: false in their files): ${server.enabledByBenchmark.join(', ')}`,
+    );
+
+  const ingest = ratioPart({
+    part: '2. HTTP ingest (NDJSON, 1000/batch)',
+    measured: server.eventsPerSecond,
+    unit: 'events/s',
+    floor: bare.eventsPerSecond,
+    floorLabel: 'events/s (bare node:http)',
+    target: TARGETS.http,
+    note: `${count(server.hitsStored)} hits stored; ${options.concurrency} requests in flight on keep-alive connections`,
+    details: {
+      seconds: { server: server.seconds, floor: bare.seconds },
+      accepted: server.accepted,
+      rejected: server.rejected,
+      hitsStored: server.hitsStored,
+      duplicateHits: server.duplicateHits,
+      enabledByBenchmark: server.enabledByBenchmark,
+    },
+  });
+  const peak = server.memory.peakMb;
+  const barePeak = bare.memory.peakMb;
+  const memory: PartResult = {
+    part: '5. server peak RSS during part 2',
+    measured: peak === undefined ? 'n/a (no /proc)' : `${peak.toFixed(0)} MB (VmHWM)`,
+    floor: barePeak === undefined ? '—' : `${barePeak.toFixed(0)} MB (bare node:http)`,
+    ratio: peak === undefined || barePeak === undefined ? undefined : peak / barePeak,
+    target: `< ${TARGETS.memoryMb} MB`,
+    pass: peak === undefined ? undefined : peak < TARGETS.memoryMb,
+    note: `VmRSS sampled every 100 ms: peak ${server.memory.sampledPeakMb?.toFixed(0) ?? 'n/a'} MB over ${server.memory.samples} samples`,
+    details: { server: server.memory, floor: bare.memory },
+  };
+
+  const seedHits = server.hitsByRule.get(SEED_RULE_ID) ?? 0;
+  const differing = pack.definitions
+    .map((rule) => rule.ruleId)
+    .filter((ruleId) => (server.hitsByRule.get(ruleId) ?? 0) !== (engineHits.get(ruleId) ?? 0));
+  const checks: Check[] = [
+    {
+      name: `server hits of ${SEED_RULE_ID} = corpus externalPrincipal`,
+      ok: seedHits === corpus.expected.externalPrincipal,
+      detail: `${seedHits} hits (GET /v1/stats), expected ${corpus.expected.externalPrincipal}`,
+    },
+    {
+      name: `server hits per rule = engine hits per rule (all ${pack.definitions.length} rules)`,
+      ok: differing.length === 0 && server.rejected === 0,
+      detail:
+        differing.length === 0
+          ? `${count(server.hitsStored)} hits, ${server.rejected} events rejected`
+          : differing
+              .slice(0, 10)
+              .map(
+                (id) => `${id}: server ${server.hitsByRule.get(id) ?? 0}, engine ${engineHits.get(id) ?? 0}`,
+              )
+              .join('; '),
+    },
+  ];
+  return { parts: [ingest, memory], checks, serverHits: server.hitsByRule };
+}
+
+/** Part 3: only the storm rule on a fresh database, then the same rows straight into SQLite. */
+async function measureHitStorm(
+  work: string,
+  corpus: Corpus,
+  options: Options,
+  span: { since: Date; until: Date },
+) {
+  const lines = corpus.lines.slice(0, options.stormEvents);
+  const rulesDir = join(work, 'storm-rules');
+  mkdirSync(rulesDir);
+  writeFileSync(join(rulesDir, 'storm.yml'), STORM_RULE_YAML);
+  const serverDir = join(work, 'storm-server');
+  mkdirSync(serverDir);
+  log(`part 3: hit storm through the server, ${count(lines.length)} events, every one a hit`);
+  const storm = await measureServerIngest({
+    serverMain,
+    workDir: serverDir,
+    rulesDir,
+    bodies: ndjsonBatches(lines, BATCH_SIZE),
+    events: lines.length,
+    concurrency: options.concurrency,
+    ruleIds: [STORM_RULE_ID],
+    ...span,
+  });
+  const stored = storedRows(storm.databaseFile);
+  const hitsPerSecond = storm.hitsStored / storm.seconds;
+  log(`  server: ${count(hitsPerSecond)} hits/s (${count(stored.fieldRows)} field rows)`);
+
+  log('part 3: bare better-sqlite3 floor, the same rows');
+  const floor = measureBareSqliteInsert(join(work, 'floor.sqlite'), stormHits(lines), BATCH_SIZE);
+  const floorRate = floor.hits / floor.seconds;
+  log(`  bare SQLite: ${count(floorRate)} hit rows/s (${count(floor.fieldRows)} field rows)`);
+  const perHit = (rows: number, hits: number) => (rows / Math.max(1, hits)).toFixed(1);
+  const part = ratioPart({
+    part: '3. hit storm (hits stored)',
+    measured: hitsPerSecond,
+    unit: 'hits/s',
+    floor: floorRate,
+    floorLabel: 'hit rows/s (bare SQLite)',
+    target: TARGETS.storm,
+    note: `${count(lines.length)} events; field rows per hit: server ${perHit(stored.fieldRows, stored.hits)}, floor ${perHit(floor.fieldRows, floor.hits)}`,
+    details: {
+      events: lines.length,
+      seconds: { server: storm.seconds, floor: floor.seconds },
+      fieldRows: { server: stored.fieldRows, floor: floor.fieldRows },
+    },
+  });
+  const check: Check = {
+    name: 'hit storm: every event stored as one hit',
+    ok: storm.hitsStored === lines.length && stored.hits === lines.length,
+    detail: `${storm.hitsStored} hits answered, ${stored.hits} in the database, ${lines.length} events`,
+  };
+  return { part, check };
+}
+
+function runQueriesBench(): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', queriesBench], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('error', reject);
+    // It exits 1 when a filter misses its target: that is a figure, not a failure of this run.
+    child.once('exit', (code) =>
+      code === 0 || code === 1
+        ? resolvePromise()
+        : reject(new Error(`the queries benchmark exited with ${code ?? 'a signal'}`)),
+    );
+  });
+}
+
+/** Part 4 from bench/results/queries.json: the worst p95 of the documented filters. */
+function queriesPart(ranNow: boolean): PartResult {
+  const file = join(resultsDir, 'queries.json');
+  const base = {
+    part: '4. queries at 1M hits (worst p95)',
+    floor: '—',
+    ratio: undefined,
+    target: `p95 < ${TARGETS.queryP95Ms} ms`,
+  };
+  if (!existsSync(file))
+    return {
+      ...base,
+      measured: 'not measured',
+      pass: undefined,
+      note: 'no bench/results/queries.json: run `npm run bench:queries` or `npm run bench -- --queries`',
+      details: {},
+    };
+  const result = JSON.parse(readFileSync(file, 'utf8')) as {
+    hits: number;
+    at: string;
+    machine: string;
+    rows: { filter: string; p50: number; p95: number }[];
+  };
+  // Stats and coverage are reports without a target, as in the queries benchmark itself.
+  const filters = result.rows.filter(
+    (row) => row.filter.startsWith('hits:') || row.filter.startsWith('alerts:'),
+  );
+  const worst = filters.reduce((a, b) => (b.p95 > a.p95 ? b : a));
+  const source = ranNow
+    ? 'measured in this run (--queries)'
+    : `from the last \`npm run bench:queries\` (${result.at})`;
+  return {
+    ...base,
+    part: `4. queries at ${count(result.hits)} hits (worst p95)`,
+    measured: `${worst.p95.toFixed(1)} ms (${worst.filter})`,
+    pass: filters.every((row) => row.p95 < TARGETS.queryP95Ms),
+    note: `${source}; ${result.machine}`,
+    details: { source, at: result.at, hits: result.hits, rows: result.rows },
+  };
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions();
+  const machine = describeMachine();
+  const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}, SQLite ${machine.sqlite}`;
+  process.stdout.write(`Machine: ${machineLine}\n\n`);
+
+  let shared;
+  try {
+    shared = sharedPaths(repoRoot);
+  } catch (error) {
+    if (!(error instanceof MissingSharedError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n`);
+    return 1;
+  }
+
+  log(`corpus: ${count(options.events)} CloudTrail events (${shared.corpusTool})`);
+  const corpus = await loadCorpus(shared, join(resultsDir, 'corpus'), options.events);
+  const megabytes = (corpus.bytes / 1e6).toFixed(0);
+  log(
+    `corpus ${corpus.built ? 'built' : 'reused'}: ${corpus.file} (${megabytes} MB, ${corpus.expected.externalPrincipal} external-principal events)`,
+  );
+  const { profile, ...span } = profileCorpus(corpus.lines);
+  const pack = buildRulePack({
+    builtinDir: join(repoRoot, 'rules'),
+    conformanceDir: shared.conformanceValid,
+    profile,
+    total: RULES_IN_SET,
+  });
+  const byOrigin = (origin: string) => [...pack.origins.values()].filter((value) => value === origin).length;
+  log(
+    `rules: ${pack.definitions.length} (${byOrigin('built-in')} built-in, ${byOrigin('conformance')} conformance, ${byOrigin('generated')} generated from ${profile.calls.length} eventSource/eventName pairs); every generated rule loads and passes its tests`,
+  );
+  const ruleSet = RuleSet.compile(pack.definitions);
+
+  // Correctness first: a fast wrong answer is not a result.
+  log('correctness: engine hits against the plain evaluator and the corpus expectation');
+  const engine = checkEngine(pack, corpus, ruleSet);
+  const checks: Check[] = [...engine.checks];
+  for (const check of checks.filter((failed) => !failed.ok)) log(`MISMATCH ${check.name}: ${check.detail}`);
+
+  log(`part 1: engine against JSON.parse, a warm-up then ${ENGINE_RUNS} runs of each, alternating`);
+  const throughput = measureEngineThroughput(corpus.lines, ruleSet, ENGINE_RUNS, log);
+  const parts: PartResult[] = [
+    ratioPart({
+      part: `1. engine (decode + normalise + ${ruleSet.size} rules)`,
+      measured: throughput.engine.median,
+      unit: 'events/s',
+      floor: throughput.floor.median,
+      floorLabel: 'events/s (JSON.parse)',
+      target: TARGETS.engine,
+      note: `medians of ${ENGINE_RUNS} runs; engine ${throughput.engine.runs.map(count).join(', ')}; JSON.parse ${throughput.floor.runs.map(count).join(', ')}`,
+      details: { runs: { engine: throughput.engine.runs, floor: throughput.floor.runs } },
+    }),
+  ];
+
+  let serverHits = new Map<string, number>();
+  const work = mkdtempSync(join(tmpdir(), 'tripline-bench-'));
+  try {
+    const ingest = await measureIngest(work, pack, corpus, options, span, engine.hitsByRule);
+    parts.push(...ingest.parts);
+    checks.push(...ingest.checks);
+    serverHits = ingest.serverHits;
+    const storm = await measureHitStorm(work, corpus, options, span);
+    parts.push(storm.part);
+    checks.push(storm.check);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (options.queries) {
+    log('part 4: npm run bench:queries (a million hits; several minutes)');
+    await runQueriesBench();
+  }
+  parts.push(queriesPart(options.queries));
+  parts.sort((a, b) => a.part.localeCompare(b.part));
+
+  const generatedWithHits = pack.generated.filter(
+    (rule) => (engine.hitsByRule.get(rule.description.ruleId) ?? 0) > 0,
+  ).length;
+  const seconds = (Date.now() - started) / 1000;
+  const summary = [
+    `Throughput benchmark: ${count(options.events)} CloudTrail events (${megabytes} MB), hit storm of ${count(options.stormEvents)} events, ${ruleSet.size} rules`,
+    `Machine: ${machineLine}`,
+    '',
+    table(parts),
+    '',
+    ...parts.map((part) => `${part.part.split(' ')[0] ?? ''} ${part.note ?? ''}`),
+    '',
+    'Checks:',
+    ...checks.map((check) => `  ${check.ok ? 'ok      ' : 'MISMATCH'} ${check.name}: ${check.detail}`),
+    '',
+    'Hits of the built-in and conformance rules (engine / server):',
+    ...pack.definitions
+      .filter((rule) => pack.origins.get(rule.ruleId) !== 'generated')
+      .map(
+        (rule) =>
+          `  ${rule.ruleId} (${pack.origins.get(rule.ruleId) ?? ''}${rule.enabled ? '' : ', Enabled: false in its file'}): ${count(engine.hitsByRule.get(rule.ruleId) ?? 0)} / ${count(serverHits.get(rule.ruleId) ?? 0)}`,
+      ),
+    `Generated rules: ${pack.generated.length}, ${generatedWithHits} with at least one hit, ${count(engine.generatedHits)} hits in all`,
+    '',
+    `Run time: ${seconds.toFixed(0)} s`,
+  ].join('\n');
+  process.stdout.write(`${summary}\n`);
+
+  mkdirSync(resultsDir, { recursive: true });
+  const latestFile = join(resultsDir, 'latest.json');
+  const latest = {
+    at: new Date().toISOString(),
+    machine,
+    options: { ...options, batchSize: BATCH_SIZE, rules: ruleSet.size },
+    corpus: { file: corpus.file, bytes: corpus.bytes, expected: corpus.expected },
+    table: table(parts),
+    parts,
+    checks,
+    rules: pack.definitions.map((rule) => ({
+      ruleId: rule.ruleId,
+      origin: pack.origins.get(rule.ruleId),
+      language: rule.detection.language,
+      engineHits: engine.hitsByRule.get(rule.ruleId) ?? 0,
+      serverHits: serverHits.get(rule.ruleId) ?? 0,
+    })),
+    seconds,
+  };
+  writeFileSync(latestFile, `${JSON.stringify(latest, null, 2)}\n`);
+  process.stdout.write(`\nwritten to ${latestFile}\n`);
+
+  const failed = checks.filter((check) => !check.ok);
+  if (failed.length === 0) return 0;
+  process.stderr.write(
+    `\nbench: ${failed.length} correctness check(s) failed:\n${failed.map((check) => `  ${check.name}: ${check.detail}`).join('\n')}\n`,
+  );
+  return 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

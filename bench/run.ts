@@ -61,6 +61,8 @@ interface Options {
   concurrency: number;
   smoke: boolean;
   queries: boolean;
+  /** Keep the temporary directory (rule files, databases) for a closer look, e.g. under a profiler. */
+  keepWork: boolean;
 }
 
 function parseOptions(): Options {
@@ -71,6 +73,7 @@ function parseOptions(): Options {
       concurrency: { type: 'string', default: '4' },
       smoke: { type: 'boolean', default: false },
       queries: { type: 'boolean', default: false },
+      'keep-work': { type: 'boolean', default: false },
     },
   });
   const positive = (name: string, text: string) => {
@@ -89,6 +92,7 @@ function parseOptions(): Options {
     concurrency: positive('concurrency', values.concurrency),
     smoke: values.smoke,
     queries: values.queries,
+    keepWork: values['keep-work'],
   };
 }
 
@@ -451,7 +455,8 @@ async function main(): Promise<number> {
     parts.push(storm.part);
     checks.push(storm.check);
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (options.keepWork) log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
   if (options.queries) {
     log('part 4: npm run bench:queries (a million hits; several minutes)');

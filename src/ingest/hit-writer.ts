@@ -180,8 +180,10 @@ async function loadOpenAlerts(
   for (const chunk of chunksFor([...groups.values()], 2)) {
     const rows = await query<AlertRow[]>(
       manager,
-      `SELECT * FROM "alerts" WHERE "status" != 'closed' AND "window_end" > ? AND ("rule_id", "dedup_key") IN (VALUES ${valuesList(chunk.length, 2)})`,
-      [sqlTime(dialect, earliest), ...chunk.flatMap((group) => [group.ruleId, group.dedupKey])],
+      // Joined from the wanted groups, so that each is one search of ix_alerts_group: a row-value IN
+      // list would make SQLite scan every alert.
+      `WITH "wanted" ("rule_id", "dedup_key") AS (VALUES ${valuesList(chunk.length, 2)}) SELECT "a".* FROM "wanted" JOIN "alerts" "a" ON "a"."rule_id" = "wanted"."rule_id" AND "a"."dedup_key" = "wanted"."dedup_key" WHERE "a"."status" != 'closed' AND "a"."window_end" > ?`,
+      [...chunk.flatMap((group) => [group.ruleId, group.dedupKey]), sqlTime(dialect, earliest)],
     );
     for (const row of rows) {
       const key = groupKey(row.rule_id, row.dedup_key);

@@ -1,5 +1,5 @@
 // Key paths into events: `a.b[0].c`, `a.list[*].name`, and Panther's DeepKey lists.
-import { getOwn, isPlainObject, type JsonObject } from './values.js';
+import { getOwn, hasOwn, isPlainObject, type JsonObject } from './values.js';
 
 /** `[*]`: every element of a list at this point of the path. */
 export const WILDCARD: unique symbol = Symbol('[*]');
@@ -76,8 +76,9 @@ export interface GetterOptions {
 
 function findKeyIgnoringCase(object: JsonObject, key: string): unknown {
   const wanted = key.toLowerCase();
-  for (const candidate of Object.keys(object)) {
-    if (candidate.toLowerCase() === wanted) return object[candidate];
+  // Runs for every rule key an event lacks: no array of keys is made for it.
+  for (const candidate in object) {
+    if (hasOwn(object, candidate) && candidate.toLowerCase() === wanted) return object[candidate];
   }
   return undefined;
 }

@@ -35,6 +35,9 @@ const RULES = [
     'Detection:\n  - Key: p_any_ip_addresses\n    Condition: Contains\n    Value: 198.51.100.7',
   ),
   rule('Number.Name', 'Condition: eventName eq 5'),
+  // Rules with no requirement on eventName: a second index key (errorCode) takes them.
+  rule('Panther.ErrorCode', 'Detection:\n  - Key: errorCode\n    Condition: Equals\n    Value: AccessDenied'),
+  rule('Condition.ErrorCode', 'Condition: errorCode in ["AccessDenied", "Throttling"]'),
 ];
 
 const BASE = {
@@ -57,6 +60,11 @@ const EVENTS: Record<string, unknown>[] = [
   { ...BASE, eventName: null },
   // No eventName as written: Panther finds `EventName` ignoring case, so the index must not rule it out.
   { ...BASE, EventName: 'ConsoleLogin' },
+  { ...BASE, eventName: 'GetObject', errorCode: 'AccessDenied' },
+  { ...BASE, eventName: 'GetObject', errorCode: 'Throttling' },
+  // Only Panther reads `ErrorCode` as errorCode.
+  { ...BASE, eventName: 'GetObject', ErrorCode: 'AccessDenied' },
+  { ...BASE, eventName: 'GetObject', errorCode: 403 },
 ];
 
 /** What every rule says about a fully normalised copy: the reference. */

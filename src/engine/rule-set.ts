@@ -1,64 +1,129 @@
-// The enabled rules, compiled and indexed by log type, and within a log type by the value of one key
-// (e.g. eventName): an event is evaluated only by the rules that can match it. A RuleSet never changes:
+// The enabled rules, compiled and indexed by log type, and within a log type by the values of up to two
+// keys (e.g. eventName, eventSource): an event is evaluated only by the rules that can match it. A RuleSet never changes:
 // a rule change builds a new one and swaps it in, so work in flight finishes on the set it started with.
 import { compileRule, type CompiledRule, type RuleHit } from './compile.js';
 import { completeEvent } from './events.js';
 import { keyRequirements } from './prefilter.js';
 import type { RuleDefinition } from './rule.js';
-import { hasOwn, isPlainObject } from './values.js';
+import { getOwn, hasOwn, isPlainObject } from './values.js';
 
 export interface RuleErrorReport {
   ruleId: string;
   error: unknown;
 }
 
+/** Keys a log type's rules are indexed by: the most common required key, then the most common among the rest. */
+const INDEX_KEYS = 2;
+/** Candidate lists are made per combination of key values as events bring them; past this many, anew. */
+const MAX_CACHED_COMBINATIONS = 10_000;
+
+/** Candidate lists by key values: a map a key, the last one holding the lists. */
+type CandidateTree = Map<string | symbol, CandidateTree | readonly CompiledRule[]>;
+const NOT_A_STRING = Symbol('not a string');
+
+/** One indexing key: for each value, the positions of the rules that require the key to hold it. */
+interface KeyIndex {
+  key: string;
+  byValue: Map<string, number[]>;
+}
+
 /**
- * The rules of one log type. When several of them require one key to hold one of a few strings, the
- * most common such key indexes them: for each value, the rules that can match an event carrying it.
+ * The rules of one log type. A rule that requires a key to hold one of a few strings (eventName is one
+ * of [...]) is indexed under that key, so that an event is evaluated only by the rules its values allow,
+ * plus the rules no index can rule out; always in rule order.
  */
 class LogTypeRules {
-  private readonly key: string | undefined;
-  /** In rule order: the rules for each value of `key`, each list with the unindexed rules merged in. */
-  private readonly byValue = new Map<string, readonly CompiledRule[]>();
-  /** The rules no value of `key` rules out. */
-  private readonly unindexed: readonly CompiledRule[];
+  private readonly indexes: KeyIndex[] = [];
+  /** Positions of the rules no index rules out. */
+  private readonly unindexed: number[] = [];
+  /** Candidate lists by the event's values under the index keys, one map level a key, made as events come. */
+  private candidateLists: CandidateTree = new Map();
+  private cachedLists = 0;
 
   constructor(readonly all: readonly CompiledRule[]) {
-    const requirements = all.map((rule) => keyRequirements(rule.definition));
-    const counts = new Map<string, number>();
-    for (const list of requirements)
-      for (const key of new Set(list.map((r) => r.key))) counts.set(key, (counts.get(key) ?? 0) + 1);
-    this.key = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
-    const allowed = requirements.map((list) => {
-      // Several requirements on the key: the event's value must be in all of them.
-      const sets = list.filter((requirement) => requirement.key === this.key).map((r) => r.values);
-      const [first, ...rest] = sets;
-      return first === undefined
-        ? undefined
-        : [...first].filter((value) => rest.every((set) => set.has(value)));
-    });
-    this.unindexed = all.filter((_, index) => allowed[index] === undefined);
-    const values = new Set(allowed.flatMap((list) => list ?? []));
-    for (const value of values) {
-      this.byValue.set(
-        value,
-        all.filter((_, index) => {
-          const list = allowed[index];
-          return list === undefined || list.includes(value);
-        }),
-      );
+    let requirements = all.map((rule, position) => ({ position, list: keyRequirements(rule.definition) }));
+    for (let level = 0; level < INDEX_KEYS && requirements.length > 0; level++) {
+      const counts = new Map<string, number>();
+      for (const { list } of requirements)
+        for (const key of new Set(list.map((r) => r.key))) counts.set(key, (counts.get(key) ?? 0) + 1);
+      const key = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+      if (key === undefined) break;
+      const index: KeyIndex = { key, byValue: new Map() };
+      const rest: typeof requirements = [];
+      for (const rule of requirements) {
+        // Several requirements on the key: the event's value must be in all of them.
+        const [first, ...others] = rule.list.filter((r) => r.key === key).map((r) => r.values);
+        if (first === undefined) {
+          rest.push(rule);
+          continue;
+        }
+        for (const value of first) {
+          if (!others.every((set) => set.has(value))) continue;
+          const positions = index.byValue.get(value);
+          if (positions) positions.push(rule.position);
+          else index.byValue.set(value, [rule.position]);
+        }
+      }
+      this.indexes.push(index);
+      requirements = rest;
     }
+    this.unindexed = requirements.map((rule) => rule.position);
   }
 
   /** The rules that can match this event, in rule order. */
   candidates(event: unknown): readonly CompiledRule[] {
-    if (this.key === undefined || !isPlainObject(event)) return this.all;
-    // Panther rules find a missing key under another case, which the index does not: read them all.
-    if (!hasOwn(event, this.key)) return this.all;
-    const value = event[this.key];
-    if (typeof value !== 'string') return this.unindexed;
-    return this.byValue.get(value) ?? this.unindexed;
+    if (this.indexes.length === 0 || !isPlainObject(event)) return this.all;
+    let level: CandidateTree = this.candidateLists;
+    let found: CandidateTree | readonly CompiledRule[] | undefined;
+    for (const { key } of this.indexes) {
+      // Panther rules find a missing key under another case, which the index does not: read them all.
+      if (!hasOwn(event, key) && hasKeyIgnoringCase(event, key)) return this.all;
+      const value = getOwn(event, key);
+      // A value that is no string meets no string requirement.
+      found = level.get(typeof value === 'string' ? value : NOT_A_STRING);
+      if (found === undefined) return this.remember(event);
+      if (!(found instanceof Map)) return found;
+      level = found;
+    }
+    return this.all;
   }
+
+  private remember(event: Record<string, unknown>): readonly CompiledRule[] {
+    const positions = new Set(this.unindexed);
+    for (const { key, byValue } of this.indexes) {
+      const value = getOwn(event, key);
+      for (const position of (typeof value === 'string' ? byValue.get(value) : undefined) ?? [])
+        positions.add(position);
+    }
+    const list = [...positions].sort((a, b) => a - b).map((position) => this.all[position] as CompiledRule);
+    if (++this.cachedLists > MAX_CACHED_COMBINATIONS) {
+      this.candidateLists = new Map();
+      this.cachedLists = 1;
+    }
+    let level = this.candidateLists;
+    this.indexes.forEach(({ key }, depth) => {
+      const value = getOwn(event, key);
+      const at = typeof value === 'string' ? value : NOT_A_STRING;
+      if (depth === this.indexes.length - 1) {
+        level.set(at, list);
+        return;
+      }
+      let next = level.get(at);
+      if (!(next instanceof Map)) {
+        next = new Map();
+        level.set(at, next);
+      }
+      level = next;
+    });
+    return list;
+  }
+}
+
+function hasKeyIgnoringCase(event: Record<string, unknown>, key: string): boolean {
+  const wanted = key.toLowerCase();
+  for (const candidate in event)
+    if (hasOwn(event, candidate) && candidate.toLowerCase() === wanted) return true;
+  return false;
 }
 
 export class RuleSet {

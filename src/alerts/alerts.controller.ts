@@ -87,11 +87,10 @@ export class AlertsController {
   @ApiQuery({
     name: 'status',
     required: false,
-    description: 'One or several of pending, open, acknowledged, closed',
-    example: 'open',
+    description: 'One or several of pending, open, acknowledged, closed (default: all but pending)',
   })
   @ApiQuery({ name: 'ruleId', required: false })
-  @ApiQuery({ name: 'severity', required: false, example: 'High,Critical' })
+  @ApiQuery({ name: 'severity', required: false, description: 'One or several, e.g. High,Critical' })
   @ApiTimeRange('Alerts whose events overlap a time')
   @ApiPage(MAX_ALERT_PAGE, DEFAULT_ALERT_PAGE)
   @ApiOkResponse({ type: AlertPageDto })

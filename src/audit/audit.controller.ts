@@ -42,7 +42,7 @@ export class AuditController {
     description:
       'Every change to rules, API keys and alerts: which key, what action, on what, when; newest first. Actions: rule.create, rule.update, rule.enable, rule.disable, rule.delete, key.create, key.rotate, key.revoke, alert.status.',
   })
-  @ApiQuery({ name: 'action', required: false, example: 'rule.update' })
+  @ApiQuery({ name: 'action', required: false, description: 'e.g. rule.update' })
   @ApiQuery({ name: 'keyId', required: false })
   @ApiQuery({ name: 'targetType', required: false, enum: ['rule', 'api_key', 'alert'] })
   @ApiQuery({ name: 'targetId', required: false })

@@ -1,4 +1,5 @@
-// OpenAPI descriptions of the read APIs' shared query parameters.
+// OpenAPI descriptions of the read APIs' shared query parameters. Filters carry no `example`: Swagger UI's
+// "Try it out" would fill it in, and a list would come back filtered by it.
 import { applyDecorators } from '@nestjs/common';
 import { ApiQuery } from '@nestjs/swagger';
 
@@ -7,14 +8,12 @@ export function ApiTimeRange(of: string): MethodDecorator {
     ApiQuery({
       name: 'since',
       required: false,
-      description: `${of} at or after this ISO 8601 time`,
-      example: '2025-01-01T00:00:00Z',
+      description: `${of} at or after this ISO 8601 time, e.g. 2025-01-01T00:00:00Z`,
     }),
     ApiQuery({
       name: 'until',
       required: false,
-      description: `${of} before this ISO 8601 time`,
-      example: '2026-01-01T00:00:00Z',
+      description: `${of} before this ISO 8601 time, e.g. 2026-01-01T00:00:00Z`,
     }),
   );
 }

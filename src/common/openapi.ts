@@ -1,7 +1,7 @@
 // OpenAPI pieces every controller shares: the problem document and the error answers of an operation.
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtension, ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
-import { PROBLEM_CONTENT_TYPE } from './problem.filter.js';
+import { PROBLEM_CONTENT_TYPE, problemType } from './problem.filter.js';
 
 export class ProblemDto {
   @ApiProperty({ example: 'urn:problem:tripline:invalid_rule' }) type: string;
@@ -32,6 +32,46 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'Not ready',
 };
 
+/** What each answer looks like, so that Swagger UI shows the right one under each status. */
+const EXAMPLES: Record<number, [code: string, title: string, detail: string]> = {
+  400: ['invalid_parameters', 'Invalid parameters', 'invalid value for limit'],
+  401: ['api_key_required', 'Unauthorized', 'this operation needs an API key: Authorization: Bearer <key>'],
+  403: [
+    'insufficient_scope',
+    'Forbidden',
+    'this operation needs a key with scope admin; key 3f9a0c1e2b4d has read',
+  ],
+  404: ['rule_not_found', 'Not found', 'no rule "AWS.CloudTrail.Example"'],
+  409: ['idempotency_key_reused', 'Conflict', 'this Idempotency-Key was used for a different body'],
+  413: ['body_too_large', 'Body too large', 'the body is larger than 16777216 bytes'],
+  415: ['unsupported_media_type', 'Unsupported media type', 'Content-Type "text/csv" is not accepted here'],
+  422: [
+    'invalid_rule',
+    'Unprocessable content',
+    'the rule has an error: unknown key "Sevrity" (line 9, column 1)',
+  ],
+  429: ['rate_limited', 'Too many requests', 'this API key has made too many requests; retry after 1 s'],
+  500: [
+    'internal_error',
+    'Internal error',
+    'the server could not complete the request; quote request id req-1',
+  ],
+  503: ['not_ready', 'Not ready', 'the database does not answer'],
+};
+
+export function problemExample(status: number): Record<string, unknown> {
+  const [code, title, detail] = EXAMPLES[status] ?? ['error', 'Error', 'the request failed'];
+  return {
+    type: problemType(code),
+    title,
+    status,
+    detail,
+    instance: '/v1/…',
+    code,
+    requestId: 'req-1',
+  };
+}
+
 /** Documents the problem+json answers an operation can give. */
 export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
@@ -39,7 +79,12 @@ export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecor
       ApiResponse({
         status,
         description: DESCRIPTIONS[status] ?? 'Error',
-        content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+        content: {
+          [PROBLEM_CONTENT_TYPE]: {
+            schema: { $ref: '#/components/schemas/ProblemDto' },
+            example: problemExample(status),
+          },
+        },
       }),
     ),
   );

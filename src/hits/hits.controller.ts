@@ -64,10 +64,9 @@ export class HitsController {
   @ApiQuery({
     name: 'severity',
     required: false,
-    description: 'One or several (repeat, or separate with commas)',
-    example: 'High,Critical',
+    description: 'One or several (repeat, or separate with commas), e.g. High,Critical',
   })
-  @ApiQuery({ name: 'logType', required: false, example: 'AWS.CloudTrail' })
+  @ApiQuery({ name: 'logType', required: false, description: 'e.g. AWS.CloudTrail' })
   @ApiQuery({ name: 'alertId', required: false })
   @ApiQuery({
     name: 'field.accountId',

@@ -59,7 +59,7 @@ export const DEFAULT_RULE_PAGE = 100;
 export const MAX_RULE_PAGE = 500;
 
 export class ListRulesQuery {
-  @ApiPropertyOptional({ description: 'Rules for this log type', example: 'AWS.CloudTrail' })
+  @ApiPropertyOptional({ description: 'Rules for this log type, e.g. AWS.CloudTrail' })
   @IsOptional()
   @IsString()
   @Length(1, 100)
@@ -72,8 +72,8 @@ export class ListRulesQuery {
   enabled?: boolean;
 
   @ApiPropertyOptional({
-    description: 'One or several severities (repeat the parameter or separate with commas)',
-    example: 'High,Critical',
+    description:
+      'One or several severities (repeat the parameter or separate with commas), e.g. High,Critical',
   })
   @IsOptional()
   @ToList()
@@ -82,15 +82,14 @@ export class ListRulesQuery {
   @IsIn(SEVERITY_NAMES, { each: true, message: `severity must be one of ${SEVERITIES.join(', ')}` })
   severity?: string[];
 
-  @ApiPropertyOptional({ description: 'Rules carrying this tag (case-insensitive)', example: 'CloudTrail' })
+  @ApiPropertyOptional({ description: 'Rules carrying this tag (case-insensitive), e.g. CloudTrail' })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   tag?: string;
 
   @ApiPropertyOptional({
-    description: 'Text in the rule id, display name or description (case-insensitive)',
-    example: 'VPC',
+    description: 'Text in the rule id, display name or description (case-insensitive), e.g. VPC',
   })
   @IsOptional()
   @IsString()

@@ -1,0 +1,29 @@
+// Programs from Debian's packages that some suites drive (a browser, a log forwarder). .ci/run installs
+// them; where one is absent the suite is skipped with a title that says so, never passed in silence.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SYSLOG_NG = '/usr/sbin/syslog-ng';
+
+/** Why Chromium cannot be used here, or undefined when it can. */
+export function chromiumMissing(): string | undefined {
+  return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is absent (apt-get install chromium)`;
+}
+
+/** Why syslog-ng with its http() destination cannot be used here, or undefined when it can. */
+export function syslogNgMissing(): string | undefined {
+  if (!existsSync(SYSLOG_NG))
+    return `${SYSLOG_NG} is absent (apt-get install syslog-ng-core syslog-ng-mod-http)`;
+  // The http() destination is a module of its own package; --version lists the modules it can load.
+  const version = spawnSync(SYSLOG_NG, ['--version'], { encoding: 'utf8' }).stdout;
+  const modules = /^Available-Modules: (.*)$/m.exec(version)?.[1]?.split(',') ?? [];
+  return modules.includes('http')
+    ? undefined
+    : `syslog-ng has no http module (apt-get install syslog-ng-mod-http)`;
+}
+
+/** The suite's title, or the title and why it is skipped, so that a skip is never mistaken for a pass. */
+export function systemToolSuiteTitle(title: string, missing: string | undefined): string {
+  return missing === undefined ? title : `${title} — SKIPPED: ${missing}; .ci/run installs it`;
+}

@@ -10,6 +10,7 @@ import { HitsModule } from './hits/hits.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { StatsModule } from './stats/stats.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
+import { ForwardersModule } from './forwarders/forwarders.module.js';
 import { RulesModule } from './rules/rules.module.js';
 import { StorageModule } from './storage/storage.module.js';
 
@@ -25,6 +26,7 @@ export class AppModule {
         AuthModule,
         RulesModule,
         IngestModule,
+        ForwardersModule,
         HitsModule,
         AlertsModule,
         StatsModule,

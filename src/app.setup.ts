@@ -8,7 +8,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
-import { ProblemDto } from './common/openapi.js';
+import { ProblemDto, problemExample } from './common/openapi.js';
 import { PROBLEM_CONTENT_TYPE, ProblemFilter } from './common/problem.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
@@ -20,6 +20,7 @@ import { RateLimiter } from './auth/rate-limiter.js';
 import { registerRequestGuard } from './auth/request-guard.js';
 import { RULE_SOURCE_ROUTES } from './rules/rule-body.js';
 import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller.js';
+import { FORWARDER_STREAMED_ROUTES } from './forwarders/forwarders.module.js';
 import { PACK_EXAMPLE, SEED_RULE_EXAMPLE } from './rules/rule-examples.js';
 import { createJsonLogger } from './logging/json-logger.js';
 import { registerRequestLogging } from './logging/request-logging.js';
@@ -92,7 +93,7 @@ export function setupApp(
   registerBodyParsers(fastify, {
     bodyLimit: config.bodyLimitBytes,
     maxJsonDepth: config.limits.maxJsonDepth,
-    streamedRoutes: STREAMED_BODY_ROUTES,
+    streamedRoutes: new Set([...STREAMED_BODY_ROUTES, ...FORWARDER_STREAMED_ROUTES]),
     textRoutes: RULE_SOURCE_ROUTES,
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
@@ -106,7 +107,7 @@ export function setupApp(
     new DocumentBuilder()
       .setTitle('Tripline')
       .setDescription(
-        'Detection as a service: rules in Panther’s format (match expressions or condition lines), tested on upload and versioned; events in; hits and alerts out. Errors are application/problem+json with a stable `code`. Every operation but /healthz, /readyz and these docs needs an API key: press Authorize and paste one (a new install prints its first admin key once in the log).',
+        'Detection as a service: rules in Panther’s format (match expressions or condition lines), tested on upload and versioned; events in; hits and alerts out. Errors are application/problem+json with a stable `code`. Every operation but /healthz, /readyz, these docs and the forwarders’ probes (GET /, GET /services/collector/health) needs an API key: press Authorize and paste one (a new install prints its first admin key once in the log).',
       )
       .setVersion('1')
       .addTag('rules', 'Upload, version, test, import and export detection rules')
@@ -117,6 +118,7 @@ export function setupApp(
       .addTag('coverage', 'MITRE ATT&CK coverage of the enabled rules')
       .addTag('api-keys', 'Create, list and revoke API keys (admin)')
       .addTag('audit', 'Who changed which rule, key or alert, and when (admin)')
+      .addTag('forwarders', 'Splunk HEC and Elasticsearch _bulk endpoints for log forwarders as they are')
       .addTag('health', 'Liveness and readiness')
       .addTag('metrics', 'Prometheus metrics (scrape with a read key)')
       .addBearerAuth(
@@ -124,7 +126,7 @@ export function setupApp(
           type: 'http',
           scheme: 'bearer',
           description:
-            'An API key (tl_…). Scopes: ingest (POST events), read (queries), admin (everything). HEC clients may send `Authorization: Splunk <key>` instead.',
+            'An API key (tl_…). Scopes: ingest (POST events, and the HEC and _bulk endpoints), read (queries), admin (everything). HEC clients may send `Authorization: Splunk <key>` instead.',
         },
         BEARER_SCHEME,
       )
@@ -146,7 +148,12 @@ function withInternalErrors(document: OpenAPIObject): OpenAPIObject {
       if (!operation || operation.responses['500']) continue;
       operation.responses['500'] = {
         description: 'Unexpected error; the body names the request id to quote, and nothing internal',
-        content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+        content: {
+          [PROBLEM_CONTENT_TYPE]: {
+            schema: { $ref: '#/components/schemas/ProblemDto' },
+            example: problemExample(500),
+          },
+        },
       };
     }
   }

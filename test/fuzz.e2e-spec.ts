@@ -1,8 +1,8 @@
 // A deterministic fuzz of the whole API: 1,000 requests drawn from a seeded PRNG across every operation of
 // the served OpenAPI document, with every content type and bodies that are random bytes, random JSON or
-// mutations of valid examples. No answer may be a 5xx, every error must be problem+json, and the server must
-// still be ready afterwards. FUZZ_SEED=<n> replays another sequence; the requests depend only on the seed
-// (answers may differ slightly between runs, as concurrent requests change the rules they act on).
+// mutations of valid examples. No answer may be a 5xx, every error must be problem+json (on the forwarder
+// routes, their protocol's own error answer), and the server must still be ready afterwards.
+// FUZZ_SEED=<n> replays another sequence; the requests depend only on the seed (answers may differ slightly between runs, as concurrent requests change the rules they act on).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -534,11 +534,37 @@ async function runPool<T, R>(
   return results;
 }
 
+/**
+ * The error answer the route owes: problem+json, except on the forwarder routes, which answer as Splunk
+ * HEC ({text, code}) or Elasticsearch ({error: {type, reason}, status}) would.
+ */
 function isProblem(outcome: Outcome): boolean {
-  if (!outcome.contentType.startsWith('application/problem+json')) return false;
+  if (outcome.contentType.startsWith('application/problem+json')) {
+    try {
+      const problem = JSON.parse(outcome.text) as { status?: unknown; code?: unknown };
+      return problem.status === outcome.status && typeof problem.code === 'string';
+    } catch {
+      return false;
+    }
+  }
+  // A forwarder route (not another method on its path, which is a plain 404) answers in its protocol.
+  const path = outcome.request.path.split('?')[0] ?? '';
+  if (path === '/services/collector' || path.startsWith('/services/collector/'))
+    return isJsonWith(outcome, (body) => typeof body.text === 'string' && typeof body.code === 'number');
+  if (path.endsWith('/_bulk'))
+    return isJsonWith(
+      outcome,
+      (body) =>
+        body.status === outcome.status &&
+        typeof (body.error as { type?: unknown } | undefined)?.type === 'string',
+    );
+  return false;
+}
+
+function isJsonWith(outcome: Outcome, check: (body: Record<string, unknown>) => boolean): boolean {
+  if (!outcome.contentType.startsWith('application/json')) return false;
   try {
-    const problem = JSON.parse(outcome.text) as { status?: unknown; code?: unknown };
-    return problem.status === outcome.status && typeof problem.code === 'string';
+    return check(JSON.parse(outcome.text) as Record<string, unknown>);
   } catch {
     return false;
   }

@@ -15,8 +15,27 @@ import { start, stop } from './support/process.js';
 
 const SEED_RULE_ID = 'AWS.CloudTrail.VPCE.ExternalPrincipal';
 const ISSUED_KEY = /^tl_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/;
-/** The only operations anyone may call without a key (besides /docs itself). */
-const PUBLIC_OPERATIONS = new Set(['GET /healthz', 'GET /readyz']);
+/**
+ * The only operations anyone may call without a key (besides /docs itself): health, and the probes that
+ * forwarders make before sending (HEC's health, Elasticsearch's root).
+ */
+const PUBLIC_OPERATIONS = new Set([
+  'GET /healthz',
+  'GET /readyz',
+  'GET /services/collector/health',
+  'GET /services/collector/health/1.0',
+  'GET /',
+]);
+/** Routes for forwarders: an ingest key may send to them, and they answer in their protocol's terms. */
+const HEC_OPERATIONS = new Set([
+  'POST /services/collector',
+  'POST /services/collector/event',
+  'POST /services/collector/event/1.0',
+  'POST /services/collector/raw',
+  'POST /services/collector/raw/1.0',
+]);
+const BULK_OPERATIONS = new Set(['POST /_bulk', 'POST /{index}/_bulk']);
+const INGEST_OPERATIONS = new Set(['POST /v1/events', ...HEC_OPERATIONS, ...BULK_OPERATIONS]);
 /** GET operations that only an admin may read. */
 const ADMIN_READS = new Set(['GET /v1/api-keys', 'GET /v1/audit']);
 
@@ -97,6 +116,18 @@ describe('API keys and scopes', () => {
     for (const operation of protectedOperations) {
       const answer = await http(running.url, operation.method, operation.path, { key: null });
       expect(answer.status, name(operation)).toBe(401);
+      if (HEC_OPERATIONS.has(name(operation))) {
+        expect(answer.body, name(operation)).toEqual({ text: 'Token is required', code: 2 });
+        continue;
+      }
+      if (BULK_OPERATIONS.has(name(operation))) {
+        expect(answer.headers.get('x-elastic-product'), name(operation)).toBe('Elasticsearch');
+        expect(answer.body, name(operation)).toMatchObject({
+          status: 401,
+          error: { type: 'security_exception' },
+        });
+        continue;
+      }
       expect(answer.headers.get('content-type')).toContain('application/problem+json');
       expect(answer.headers.get('www-authenticate')).toBe('Bearer realm="tripline"');
       expect(answer.body.code).toBe('api_key_required');
@@ -153,8 +184,8 @@ describe('API keys and scopes', () => {
   it('an ingest key may only send events', async () => {
     for (const operation of all.filter((candidate) => !PUBLIC_OPERATIONS.has(name(candidate)))) {
       const status = await call(running.url, operation, ingestKey);
-      // Events get past the key check (the empty body is then a 400 of its own).
-      if (name(operation) === 'POST /v1/events') expect(status, name(operation)).toBe(400);
+      // Events get past the key check (the empty body, {}, is then a 400 of its own).
+      if (INGEST_OPERATIONS.has(name(operation))) expect(status, name(operation)).toBe(400);
       else expect(status, name(operation)).toBe(403);
     }
     const events = await http(running.url, 'POST', '/v1/events', {

@@ -19,16 +19,30 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: AccessLevel;
+    /**
+     * Whose protocol the route's answers follow, errors included: Splunk HEC's {text, code} or
+     * Elasticsearch's {error, status}; unset, problem+json (see common/problem.filter.ts).
+     */
+    answers?: AnswerDialect;
   }
 }
 
-export function Access(level: AccessLevel): MethodDecorator {
-  if (level === 'public') return applyDecorators(RouteConfig({ access: level }));
+/** The protocols whose answers a route may give instead of problem+json. */
+export type AnswerDialect = 'hec' | 'elasticsearch';
+
+/**
+ * Who may call the route; `answers` makes its errors (the guard's 401/403/429 included) follow a
+ * forwarder protocol. Both are one RouteConfig, as a second RouteConfig would replace the first.
+ */
+export function Access(level: AccessLevel, options: { answers?: AnswerDialect } = {}): MethodDecorator {
+  const config = RouteConfig({ access: level, ...options });
+  if (level === 'public') return applyDecorators(config);
   return applyDecorators(
-    RouteConfig({ access: level }),
+    config,
     ApiBearerAuth(BEARER_SCHEME),
     ApiExtension('x-required-scope', level),
-    ApiProblems(401, 403, 429),
+    // A forwarder route documents its own error answers.
+    ...(options.answers === undefined ? [ApiProblems(401, 403, 429)] : []),
   );
 }
 

@@ -10,6 +10,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { dialectAnswer } from '../forwarders/forwarder-answers.js';
 import { DomainError } from './errors.js';
 
 export interface ProblemDocument {
@@ -56,10 +57,23 @@ export class ProblemFilter implements ExceptionFilter {
     this.send(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
   }
 
-  /** Answers with the problem an exception stands for; also used by hooks that run before routing. */
+  /**
+   * Answers with the problem an exception stands for (or, on a forwarder's route, the same told in its
+   * protocol); also used by hooks that run before routing.
+   */
   send(exception: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const problem = this.toProblem(exception, request);
     if (exception instanceof DomainError) void reply.headers(exception.headers);
+    // A forwarder's route answers in its protocol (HEC, Elasticsearch): the same problem, told its way.
+    const dialect = request.routeOptions.config.answers;
+    if (dialect !== undefined) {
+      const answer = dialectAnswer(dialect, problem);
+      return reply
+        .status(answer.status)
+        .headers(answer.headers)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(answer.body);
+    }
     return reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
 

@@ -46,6 +46,8 @@ describe('loadConfig', () => {
       RATE_LIMIT_BURST: '10',
       CORS_ORIGINS: 'https://console.example.com, http://localhost:3000',
       SHUTDOWN_TIMEOUT_MS: '5000',
+      HEC_SOURCETYPES: 'aws:cloudtrail=AWS.CloudTrail, okta:im=Okta.SystemLog',
+      BULK_INDICES: 'cloudtrail*=AWS.CloudTrail,okta=Okta.SystemLog',
     });
     expect(config).toEqual({
       port: 9000,
@@ -61,6 +63,16 @@ describe('loadConfig', () => {
         maxPackChars: 8192,
       },
       auth: { adminKey: 'k'.repeat(32), rateLimitPerSecond: 5, rateLimitBurst: 10 },
+      forwarders: {
+        hecSourcetypes: new Map([
+          ['aws:cloudtrail', 'AWS.CloudTrail'],
+          ['okta:im', 'Okta.SystemLog'],
+        ]),
+        bulkIndices: [
+          { pattern: 'cloudtrail*', logType: 'AWS.CloudTrail' },
+          { pattern: 'okta', logType: 'Okta.SystemLog' },
+        ],
+      },
       corsOrigins: ['https://console.example.com', 'http://localhost:3000'],
       logLevel: 'debug',
       builtinRulesDir: undefined,
@@ -70,6 +82,22 @@ describe('loadConfig', () => {
       kind: 'sqlite',
       path: '/tmp/y.db',
     });
+  });
+
+  it('maps HEC sourcetypes and bulk indices to log types, CloudTrail by default, or to none', () => {
+    const defaults = loadConfig({}).forwarders;
+    expect([...defaults.hecSourcetypes]).toEqual([['aws:cloudtrail', 'AWS.CloudTrail']]);
+    expect(defaults.bulkIndices).toEqual([{ pattern: 'cloudtrail*', logType: 'AWS.CloudTrail' }]);
+    const none = loadConfig({ HEC_SOURCETYPES: '', BULK_INDICES: ' ' }).forwarders;
+    expect(none.hecSourcetypes.size).toBe(0);
+    expect(none.bulkIndices).toEqual([]);
+    expect(problems({ HEC_SOURCETYPES: 'aws:cloudtrail' })).toEqual([
+      'HEC_SOURCETYPES: "aws:cloudtrail" is not name=LogType like aws:cloudtrail=AWS.CloudTrail',
+    ]);
+    expect(problems({ HEC_SOURCETYPES: 'x=not a log type' })[0]).toMatch(/^HEC_SOURCETYPES:/);
+    expect(problems({ BULK_INDICES: 'CloudTrail*=AWS.CloudTrail' })[0]).toMatch(/^BULK_INDICES:/);
+    expect(problems({ BULK_INDICES: 'a*b=AWS.CloudTrail' })[0]).toMatch(/^BULK_INDICES:/);
+    expect(problems({ BULK_INDICES: '=AWS.CloudTrail' })[0]).toMatch(/^BULK_INDICES:/);
   });
 
   it('takes a PostgreSQL URL with its pool size and refresh interval', () => {

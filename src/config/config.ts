@@ -2,6 +2,7 @@
 // a bad value stops the start with a message that says which setting and why.
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { LOG_TYPE_PATTERN } from '../engine/events.js';
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string }
@@ -44,6 +45,13 @@ export interface AppConfig {
     /** Requests per second each key may make on average, and in one burst; 0 turns the limit off. */
     rateLimitPerSecond: number;
     rateLimitBurst: number;
+  };
+  /** Forwarder compatibility (src/forwarders): which log type a HEC sourcetype or a bulk index names. */
+  forwarders: {
+    /** HEC sourcetype → log type (HEC_SOURCETYPES). */
+    hecSourcetypes: ReadonlyMap<string, string>;
+    /** Elasticsearch index pattern (exact, or a prefix ending in *) → log type (BULK_INDICES), in order. */
+    bulkIndices: ReadonlyArray<{ pattern: string; logType: string }>;
   };
   /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
   corsOrigins: string[];
@@ -143,6 +151,29 @@ function parseCorsOrigins(raw: string | undefined, problems: string[]): string[]
   return origins;
 }
 
+/** `name=LogType` pairs, comma-separated; names are checked by `validName`, log types by LOG_TYPE_PATTERN. */
+function parseLogTypeMap(
+  setting: string,
+  raw: string,
+  validName: RegExp,
+  example: string,
+  problems: string[],
+): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const entry of raw.split(',').map((part) => part.trim())) {
+    if (entry === '') continue;
+    const equals = entry.indexOf('=');
+    const name = equals < 0 ? '' : entry.slice(0, equals).trim();
+    const logType = equals < 0 ? '' : entry.slice(equals + 1).trim();
+    if (!validName.test(name) || !LOG_TYPE_PATTERN.test(logType)) {
+      problems.push(`${setting}: ${JSON.stringify(entry)} is not name=LogType like ${example}`);
+      continue;
+    }
+    pairs.push([name, logType]);
+  }
+  return pairs;
+}
+
 /** Reads and checks every setting; throws ConfigError listing every problem at once. */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
@@ -227,6 +258,24 @@ export function loadConfig(
     rateLimitBurst: integer('RATE_LIMIT_BURST', env.RATE_LIMIT_BURST, 200, 1, 10_000_000, problems),
   };
   const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
+  const forwarders = {
+    hecSourcetypes: new Map(
+      parseLogTypeMap(
+        'HEC_SOURCETYPES',
+        env.HEC_SOURCETYPES ?? 'aws:cloudtrail=AWS.CloudTrail',
+        /^[\x21-\x3c\x3e-\x7e]{1,200}$/,
+        'aws:cloudtrail=AWS.CloudTrail',
+        problems,
+      ),
+    ),
+    bulkIndices: parseLogTypeMap(
+      'BULK_INDICES',
+      env.BULK_INDICES ?? 'cloudtrail*=AWS.CloudTrail',
+      /^[a-z0-9][a-z0-9._+-]{0,254}\*?$|^\*$/,
+      'cloudtrail*=AWS.CloudTrail',
+      problems,
+    ).map(([pattern, logType]) => ({ pattern, logType })),
+  };
   const rulesDir = env.TRIPLINE_BUILTIN_RULES;
   const builtinRulesDir =
     rulesDir === undefined
@@ -259,6 +308,7 @@ export function loadConfig(
     ingest: { maxDecompressedBytes, maxEvents },
     limits,
     auth,
+    forwarders,
     corsOrigins,
     builtinRulesDir,
     logLevel: level,

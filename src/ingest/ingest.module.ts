@@ -8,5 +8,6 @@ import { IngestService } from './ingest.service.js';
   imports: [RulesModule, MetricsModule],
   controllers: [IngestController],
   providers: [IngestService],
+  exports: [IngestService],
 })
 export class IngestModule {}

@@ -49,6 +49,17 @@ export interface IngestAnswer {
   alertsUpdated: number;
 }
 
+/** An event decoded by a forwarder endpoint, with the log type its envelope names (if any). */
+export type DecodedEvent = DecodedItem & { logType?: string };
+
+/** A forwarder's batch: no Idempotency-Key, so nothing of the request is digested or compared. */
+const NO_IDEMPOTENCY: Omit<IngestRequest, 'body'> = {
+  contentType: undefined,
+  contentEncoding: undefined,
+  logType: undefined,
+  idempotencyKey: undefined,
+};
+
 export const MAX_LISTED_REJECTIONS = 1000;
 /** CloudTrail eventIDs are UUIDs; a longer one is stored without eventID dedup rather than cut. */
 const MAX_EVENT_ID = 128;
@@ -100,14 +111,7 @@ export class IngestService {
       maxDepth: this.config.limits.maxJsonDepth,
     });
     const take = (items: DecodedItem[]) => {
-      if (decoder.count > this.config.ingest.maxEvents) {
-        throw new DomainError(
-          413,
-          'too_many_events',
-          'Too many events',
-          `a batch may hold at most ${this.config.ingest.maxEvents} events; nothing was stored`,
-        );
-      }
+      if (decoder.count > this.config.ingest.maxEvents) throw tooManyEvents(this.config.ingest.maxEvents);
       for (const item of items) batch.add(item);
     };
     // Evaluation time counts the work on each piece of the body, not the wait for the next one.
@@ -115,6 +119,52 @@ export class IngestService {
     for await (const text of body.text()) evaluationMs += millisecondsOf(() => take(decoder.write(text)));
     evaluationMs += millisecondsOf(() => take(decoder.end()));
 
+    return this.store(batch, request, body, started, evaluationMs);
+  }
+
+  /**
+   * Events already decoded by a forwarder's endpoint (HEC, Elasticsearch bulk), each with its own log
+   * type (undefined: its p_log_type or shape decides). Unlike `ingest`, a batch with no event accepted is
+   * still answered, not refused: the caller reports each rejected event in its protocol's own terms.
+   */
+  async ingestEvents(
+    events: readonly DecodedEvent[],
+  ): Promise<IngestAnswer & { allRejected: RejectedEvent[] }> {
+    const started = performance.now();
+    const receivedAt = new Date();
+    const batch = new BatchEvaluation(this.activeRules.snapshot(), undefined, receivedAt);
+    if (events.length > this.config.ingest.maxEvents) throw tooManyEvents(this.config.ingest.maxEvents);
+    const evaluationMs = millisecondsOf(() => {
+      for (const item of events) batch.add(item, item.logType);
+    });
+    if (batch.accepted === 0) {
+      this.metrics.countEvents(batch.eventsByLogType);
+      // Nothing to store: no batch is written, and batchId 0 says so.
+      return {
+        batchId: 0,
+        received: batch.received,
+        accepted: 0,
+        rejected: batch.rejected.slice(0, MAX_LISTED_REJECTIONS),
+        rejectedCount: batch.rejected.length,
+        hits: 0,
+        duplicateHits: 0,
+        alerts: 0,
+        alertsUpdated: 0,
+        allRejected: batch.rejected,
+      };
+    }
+    const answer = await this.store(batch, NO_IDEMPOTENCY, undefined, started, evaluationMs);
+    return { ...answer, allRejected: batch.rejected };
+  }
+
+  private async store(
+    batch: BatchEvaluation,
+    request: Omit<IngestRequest, 'body'>,
+    body: RequestBody | undefined,
+    started: number,
+    evaluationMs: number,
+  ): Promise<IngestAnswer & { replayed: boolean }> {
+    const receivedAt = batch.receivedAt;
     if (batch.received === 0) {
       throw new DomainError(
         400,
@@ -142,7 +192,7 @@ export class IngestService {
         : createHash('sha256')
             .update(
               JSON.stringify([
-                body.digest(),
+                body?.digest() ?? '',
                 request.logType ?? null,
                 request.contentEncoding ?? null,
                 request.contentType ?? null,
@@ -246,27 +296,29 @@ class BatchEvaluation {
   constructor(
     private readonly rules: RuleSetSnapshot,
     private readonly logType: string | undefined,
-    private readonly receivedAt: Date,
+    readonly receivedAt: Date,
   ) {}
 
-  add(item: DecodedItem): void {
+  /** `logType` overrides the batch's own for this event (a forwarder's per-event sourcetype or index). */
+  add(item: DecodedItem, logType: string | undefined = this.logType): void {
     this.received += 1;
     if ('error' in item) {
       this.rejected.push({ index: item.index, error: item.error });
-      this.countEvent(this.logType, false);
+      this.countEvent(logType, false);
       return;
     }
     const prepared = prepareEvent(item.event, {
-      logType: this.logType,
+      logType,
       receivedAt: this.receivedAt,
       deferDerivedFields: true,
     });
     if (!prepared.ok) {
       this.rejected.push({ index: item.index, error: prepared.error });
-      this.countEvent(this.logType, false);
+      this.countEvent(logType, false);
       return;
     }
-    const { event, logType } = prepared;
+    // The log type given, else the one the event names or its shape shows.
+    const { event, logType: eventLogType } = prepared;
     const parsedTime = Date.parse(typeof event.p_event_time === 'string' ? event.p_event_time : '');
     const eventTime = Number.isNaN(parsedTime) ? this.receivedAt.getTime() : parsedTime;
     if (eventTime < EARLIEST_EVENT_TIME || eventTime >= LATEST_EVENT_TIME) {
@@ -274,12 +326,12 @@ class BatchEvaluation {
         index: item.index,
         error: `event time ${String(event.p_event_time)} is outside 1970 to 2199`,
       });
-      this.countEvent(logType, false);
+      this.countEvent(eventLogType, false);
       return;
     }
     this.accepted += 1;
-    this.countEvent(logType, true);
-    const matches = this.rules.ruleSet.evaluate(event, logType, ({ ruleId, error }) => {
+    this.countEvent(eventLogType, true);
+    const matches = this.rules.ruleSet.evaluate(event, eventLogType, ({ ruleId, error }) => {
       const tally = this.ruleErrors.get(ruleId) ?? { count: 0, lastError: '' };
       tally.count += 1;
       tally.lastError = error instanceof Error ? error.message : String(error);
@@ -287,7 +339,7 @@ class BatchEvaluation {
     });
     if (matches.length === 0) return;
     const eventId =
-      logType === CLOUDTRAIL_LOG_TYPE &&
+      eventLogType === CLOUDTRAIL_LOG_TYPE &&
       typeof event.eventID === 'string' &&
       event.eventID.length <= MAX_EVENT_ID
         ? event.eventID
@@ -303,7 +355,7 @@ class BatchEvaluation {
         severity: match.severity,
         title: match.title,
         dedupKey: match.dedup,
-        logType,
+        logType: eventLogType,
         eventTime,
         eventId,
         outputFields: match.alertContext,
@@ -326,6 +378,15 @@ class BatchEvaluation {
     if (accepted) counts.accepted += 1;
     else counts.rejected += 1;
   }
+}
+
+function tooManyEvents(maxEvents: number): DomainError {
+  return new DomainError(
+    413,
+    'too_many_events',
+    'Too many events',
+    `a batch may hold at most ${maxEvents} events; nothing was stored`,
+  );
 }
 
 function millisecondsOf(work: () => void): number {

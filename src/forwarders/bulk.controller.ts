@@ -1,0 +1,129 @@
+import {
+  applyDecorators,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  Res,
+  VERSION_NEUTRAL,
+} from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { Access } from '../auth/access.js';
+import { ELASTIC_PRODUCT_HEADER } from './forwarder-answers.js';
+import { ForwardersService, type BulkAnswer } from './forwarders.service.js';
+
+/** The Elasticsearch version the root endpoint claims: clients of 8 and 9 accept it. */
+export const CLAIMED_ELASTICSEARCH_VERSION = '8.17.0';
+
+const ELASTICSEARCH_ERROR = {
+  type: 'object',
+  properties: { error: { type: 'object', additionalProperties: true }, status: { type: 'integer' } },
+};
+
+/** Elasticsearch's error answers, documented in its terms rather than as problem+json. */
+function ApiElasticsearchErrors(): MethodDecorator {
+  return applyDecorators(
+    ...[
+      {
+        status: 400,
+        description: 'Not a bulk request (a bad action line); a bad source line fails only its item',
+      },
+      { status: 401, description: 'No API key, or an unknown one (security_exception)' },
+      { status: 403, description: 'A key without scope ingest (security_exception)' },
+      { status: 429, description: 'The key’s rate limit (es_rejected_execution_exception)' },
+    ].map(({ status, description }) =>
+      ApiResponse({ status, description, content: { 'application/json': { schema: ELASTICSEARCH_ERROR } } }),
+    ),
+  );
+}
+
+@ApiTags('forwarders')
+@Controller({ version: VERSION_NEUTRAL })
+export class BulkController {
+  constructor(private readonly forwarders: ForwardersService) {}
+
+  // Public like /healthz: it names the protocol, nothing a key protects, and clients probe it first.
+  @Get()
+  @Access('public', { answers: 'elasticsearch' })
+  @ApiOperation({
+    summary: 'Elasticsearch root',
+    description: 'Enough of Elasticsearch 8’s root answer for Elasticsearch clients and outputs to connect.',
+  })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  root(@Res({ passthrough: true }) reply: FastifyReply): Record<string, unknown> {
+    void reply.headers(ELASTIC_PRODUCT_HEADER);
+    return {
+      name: 'tripline',
+      cluster_name: 'tripline',
+      cluster_uuid: 'tripline-detections',
+      version: {
+        number: CLAIMED_ELASTICSEARCH_VERSION,
+        build_flavor: 'default',
+        build_type: 'tripline',
+        build_hash: 'tripline',
+        build_date: '2025-01-01T00:00:00.000Z',
+        build_snapshot: false,
+        lucene_version: '9.12.0',
+        minimum_wire_compatibility_version: '7.17.0',
+        minimum_index_compatibility_version: '7.0.0',
+      },
+      tagline: 'You Know, for Search',
+    };
+  }
+
+  @Post('_bulk')
+  @Access('ingest', { answers: 'elasticsearch' })
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Elasticsearch bulk: events',
+    description:
+      'NDJSON action and source lines. index and create store their source as an event, of the log type its index names (_index, else none: BULK_INDICES, e.g. cloudtrail* → AWS.CloudTrail), else of its p_log_type or shape; update and delete are refused per item. The answer is Elasticsearch’s, one item per action.',
+  })
+  @ApiBody({ required: true, schema: { type: 'string' } })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiElasticsearchErrors()
+  async bulk(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<BulkAnswer> {
+    return this.answer(request, reply, undefined);
+  }
+
+  @Post(':index/_bulk')
+  @Access('ingest', { answers: 'elasticsearch' })
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Elasticsearch bulk into one index: events',
+    description: 'As POST /_bulk, with this index for actions that name none.',
+  })
+  @ApiParam({ name: 'index', example: 'cloudtrail-2025' })
+  @ApiBody({ required: true, schema: { type: 'string' } })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
+  @ApiElasticsearchErrors()
+  async bulkIntoIndex(
+    @Req() request: FastifyRequest,
+    @Param('index') index: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<BulkAnswer> {
+    return this.answer(request, reply, index);
+  }
+
+  private async answer(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    index: string | undefined,
+  ): Promise<BulkAnswer> {
+    void reply.headers(ELASTIC_PRODUCT_HEADER);
+    return this.forwarders.bulk(
+      {
+        body: request.body instanceof Readable ? request.body : Readable.from([]),
+        contentEncoding: request.headers['content-encoding'],
+      },
+      index,
+    );
+  }
+}

@@ -74,13 +74,22 @@ export interface GetterOptions {
   caseInsensitive?: boolean;
 }
 
-function findKeyIgnoringCase(object: JsonObject, key: string): unknown {
-  const wanted = key.toLowerCase();
-  // Runs for every rule key an event lacks: no array of keys is made for it.
+/**
+ * The object's own key that equals `lowerKey` once lower-cased, if any. It runs for every rule key an
+ * event lacks, so keys of another length are skipped unlowered: lower-casing changes a string's length
+ * only through U+0130 (İ, which becomes i and a combining dot).
+ */
+export function ownKeyIgnoringCase(object: JsonObject, lowerKey: string): string | undefined {
   for (const candidate in object) {
-    if (hasOwn(object, candidate) && candidate.toLowerCase() === wanted) return object[candidate];
+    if (candidate.length !== lowerKey.length && !candidate.includes('\u0130')) continue;
+    if (hasOwn(object, candidate) && candidate.toLowerCase() === lowerKey) return candidate;
   }
   return undefined;
+}
+
+function findKeyIgnoringCase(object: JsonObject, key: string): unknown {
+  const found = ownKeyIgnoringCase(object, key.toLowerCase());
+  return found === undefined ? undefined : object[found];
 }
 
 function step(value: unknown, segment: string | number, caseInsensitive = false): unknown {

@@ -3,6 +3,7 @@
 // a rule change builds a new one and swaps it in, so work in flight finishes on the set it started with.
 import { compileRule, type CompiledRule, type RuleHit } from './compile.js';
 import { completeEvent } from './events.js';
+import { ownKeyIgnoringCase } from './paths.js';
 import { keyRequirements } from './prefilter.js';
 import type { RuleDefinition } from './rule.js';
 import { getOwn, hasOwn, isPlainObject } from './values.js';
@@ -24,7 +25,10 @@ const NOT_A_STRING = Symbol('not a string');
 /** One indexing key: for each value, the positions of the rules that require the key to hold it. */
 interface KeyIndex {
   key: string;
+  lowerKey: string;
   byValue: Map<string, number[]>;
+  /** Whether a rule indexed here reads keys ignoring case (Panther's language), as the index must then. */
+  caseInsensitive: boolean;
 }
 
 /**
@@ -48,7 +52,12 @@ class LogTypeRules {
         for (const key of new Set(list.map((r) => r.key))) counts.set(key, (counts.get(key) ?? 0) + 1);
       const key = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
       if (key === undefined) break;
-      const index: KeyIndex = { key, byValue: new Map() };
+      const index: KeyIndex = {
+        key,
+        lowerKey: key.toLowerCase(),
+        byValue: new Map(),
+        caseInsensitive: false,
+      };
       const rest: typeof requirements = [];
       for (const rule of requirements) {
         // Several requirements on the key: the event's value must be in all of them.
@@ -57,6 +66,7 @@ class LogTypeRules {
           rest.push(rule);
           continue;
         }
+        if (all[rule.position]?.definition.detection.language === 'panther') index.caseInsensitive = true;
         for (const value of first) {
           if (!others.every((set) => set.has(value))) continue;
           const positions = index.byValue.get(value);
@@ -75,9 +85,10 @@ class LogTypeRules {
     if (this.indexes.length === 0 || !isPlainObject(event)) return this.all;
     let level: CandidateTree = this.candidateLists;
     let found: CandidateTree | readonly CompiledRule[] | undefined;
-    for (const { key } of this.indexes) {
+    for (const { key, lowerKey, caseInsensitive } of this.indexes) {
       // Panther rules find a missing key under another case, which the index does not: read them all.
-      if (!hasOwn(event, key) && hasKeyIgnoringCase(event, key)) return this.all;
+      if (caseInsensitive && !hasOwn(event, key) && ownKeyIgnoringCase(event, lowerKey) !== undefined)
+        return this.all;
       const value = getOwn(event, key);
       // A value that is no string meets no string requirement.
       found = level.get(typeof value === 'string' ? value : NOT_A_STRING);
@@ -117,13 +128,6 @@ class LogTypeRules {
     });
     return list;
   }
-}
-
-function hasKeyIgnoringCase(event: Record<string, unknown>, key: string): boolean {
-  const wanted = key.toLowerCase();
-  for (const candidate in event)
-    if (hasOwn(event, candidate) && candidate.toLowerCase() === wanted) return true;
-  return false;
 }
 
 export class RuleSet {

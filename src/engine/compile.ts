@@ -16,14 +16,14 @@ export interface CompiledRule {
   /** InlineFilters: an event must pass them before the detection looks at it. */
   readonly passesFilters: EventPredicate;
   readonly outputs: (event: unknown) => RuleOutputs;
-  /** Whether its detection or filters read derived fields (p_any_*, p_udm), which may still be pending. */
+  /** Whether its detection or filters read derived fields (p_any_*, p_udm, p_row_id), which may still be pending. */
   readonly readsDerivedFields: boolean;
   /** Filters, then detection, then outputs: the hit, or null when the rule does not match. */
   evaluate(event: unknown): RuleHit | null;
 }
 
 const always: EventPredicate = () => true;
-const DERIVED_FIELD = /p_any_|p_udm/i;
+const DERIVED_FIELD = /p_any_|p_udm|p_row_id/i;
 
 export function compileRule(definition: RuleDefinition): CompiledRule {
   const detect =

@@ -59,10 +59,22 @@ export function prepareEvent(
   const normalise = { receivedAt: options.receivedAt, keepExisting: false };
   if (options.deferDerivedFields !== true) normaliseEvent(value, resolved.logType, normalise);
   else if (normaliseBaseFields(value, resolved.logType, normalise)) {
-    const pending: PendingDerived = { logType: resolved.logType, receivedAt: options.receivedAt };
-    (value as Record<symbol, PendingDerived | undefined>)[PENDING_DERIVED] = pending;
+    (value as Record<symbol, PendingDerived | undefined>)[PENDING_DERIVED] = pendingFor(
+      resolved.logType,
+      options.receivedAt,
+    );
   }
   return { ok: true, logType: resolved.logType, event: value };
+}
+
+// The events of a batch share a log type and a receive time: one record serves them all.
+let lastPending: PendingDerived | undefined;
+
+function pendingFor(logType: string, receivedAt: Date): PendingDerived {
+  if (lastPending?.logType !== logType || lastPending.receivedAt !== receivedAt) {
+    lastPending = { logType, receivedAt };
+  }
+  return lastPending;
 }
 
 /** Adds the derived fields prepareEvent deferred, once; any other event is left as it is. */

@@ -74,21 +74,48 @@ export interface GetterOptions {
   caseInsensitive?: boolean;
 }
 
+/** A key as case-insensitive lookups need it: lower-cased, and whether that is plain ASCII. */
+export interface FoldedKey {
+  lower: string;
+  ascii: boolean;
+}
+
+export function foldKey(key: string): FoldedKey {
+  const lower = key.toLowerCase();
+  let ascii = true;
+  for (let index = 0; index < lower.length && ascii; index++) ascii = lower.charCodeAt(index) < 0x80;
+  return { lower, ascii };
+}
+
+// Rule keys are few and fixed: each is folded once.
+const foldedKeys = new Map<string, FoldedKey>();
+
+function folded(key: string): FoldedKey {
+  let found = foldedKeys.get(key);
+  if (!found) {
+    if (foldedKeys.size >= 10_000) foldedKeys.clear();
+    found = foldKey(key);
+    foldedKeys.set(key, found);
+  }
+  return found;
+}
+
 /**
- * The object's own key that equals `lowerKey` once lower-cased, if any. It runs for every rule key an
- * event lacks, so keys of another length are skipped unlowered: lower-casing changes a string's length
- * only through U+0130 (İ, which becomes i and a combining dot).
+ * The object's own key that equals `key.lower` once lower-cased, if any. It runs for every rule key an
+ * event lacks, so it skips what cannot match without lower-casing it: lower-casing keeps the length of
+ * ASCII text, and a key that lower-cases to ASCII is ASCII itself.
  */
-export function ownKeyIgnoringCase(object: JsonObject, lowerKey: string): string | undefined {
+export function ownKeyIgnoringCase(object: JsonObject, key: FoldedKey): string | undefined {
+  const length = key.lower.length;
   for (const candidate in object) {
-    if (candidate.length !== lowerKey.length && !candidate.includes('\u0130')) continue;
-    if (hasOwn(object, candidate) && candidate.toLowerCase() === lowerKey) return candidate;
+    if (key.ascii && candidate.length !== length) continue;
+    if (hasOwn(object, candidate) && candidate.toLowerCase() === key.lower) return candidate;
   }
   return undefined;
 }
 
 function findKeyIgnoringCase(object: JsonObject, key: string): unknown {
-  const found = ownKeyIgnoringCase(object, key.toLowerCase());
+  const found = ownKeyIgnoringCase(object, folded(key));
   return found === undefined ? undefined : object[found];
 }
 

@@ -54,16 +54,28 @@ function fromMatchExpression(expression: MatchExpression): KeyRequirement[] {
   }
 }
 
-/** Condition lines are ANDed; `eq` a string and `in` a list of strings on a plain key give a requirement. */
-function fromConditionNode(node: ConditionNode): KeyRequirement[] {
-  if (node.kind === 'and') return node.operands.flatMap(fromConditionNode);
-  if (node.kind !== 'comparison' || !/^[A-Za-z_$][\w$]*$/.test(node.path)) return [];
-  if (node.operator === 'eq' && typeof node.value === 'string') {
-    return [{ key: node.path, values: new Set([node.value]) }];
+/**
+ * Condition lines are ANDed; `eq` a string and `in` a list of strings on a plain key give a requirement,
+ * and so do `ne` and `not in` under a `not` (`not (a ne "x" or b ne "y")` is `a eq "x" and b eq "y"`).
+ */
+function fromConditionNode(node: ConditionNode, negated = false): KeyRequirement[] {
+  if (node.kind === 'not') return fromConditionNode(node.operand, !negated);
+  // Under a not, `and` reads as `or` and `or` as `and` (De Morgan): only a conjunction gives requirements.
+  if (node.kind === 'and' || node.kind === 'or') {
+    return (node.kind === 'and') !== negated
+      ? node.operands.flatMap((operand) => fromConditionNode(operand, negated))
+      : [];
   }
-  if (node.operator === 'in') {
-    const values = strings(node.value);
+  if (!/^[A-Za-z_$][\w$]*$/.test(node.path) || !('value' in node)) return [];
+  const operator = negated ? NEGATIONS[node.operator] : node.operator;
+  const value: unknown = node.value;
+  if (operator === 'eq' && typeof value === 'string') return [{ key: node.path, values: new Set([value]) }];
+  if (operator === 'in' && Array.isArray(value)) {
+    const values = strings(value);
     return values ? [{ key: node.path, values }] : [];
   }
   return [];
 }
+
+/** What a comparison under `not` amounts to, for the two forms that give requirements. */
+const NEGATIONS: Partial<Record<string, string>> = { ne: 'eq', 'not in': 'in' };

@@ -38,6 +38,7 @@ const RULES = [
   // Rules with no requirement on eventName: a second index key (errorCode) takes them.
   rule('Panther.ErrorCode', 'Detection:\n  - Key: errorCode\n    Condition: Equals\n    Value: AccessDenied'),
   rule('Condition.ErrorCode', 'Condition: errorCode in ["AccessDenied", "Throttling"]'),
+  rule('Condition.Not', 'Condition: not (eventName ne "GetObject" or eventSource ne "s3.amazonaws.com")'),
 ];
 
 const BASE = {
@@ -129,5 +130,13 @@ describe('RuleSet', () => {
     expect(keys(RULES[3] as RuleDefinition)).toEqual(['eventName=DeleteTrail|ConsoleLogin']);
     expect(keys(RULES[5] as RuleDefinition)).toEqual([]);
     expect(keys(RULES[8] as RuleDefinition)).toEqual([]);
+    const negated = (condition: string) => keys(rule('Negated', `Condition: ${condition}`));
+    expect(negated('not (eventType ne "AwsVpceEvent" or eventCategory ne "NetworkActivity")')).toEqual([
+      'eventType=AwsVpceEvent',
+      'eventCategory=NetworkActivity',
+    ]);
+    expect(negated('not (eventName not in ["A", "B"])')).toEqual(['eventName=A|B']);
+    expect(negated('not (eventName eq "A")')).toEqual([]);
+    expect(negated('not (eventName ne "A" and eventSource ne "B")')).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
-// The enabled rules, compiled and indexed by log type, and within a log type by the values of up to two
+// The enabled rules, compiled and indexed by log type, and within a log type by the values of up to three
 // keys (e.g. eventName, eventSource): an event is evaluated only by the rules that can match it. A RuleSet never changes:
 // a rule change builds a new one and swaps it in, so work in flight finishes on the set it started with.
 import { compileRule, type CompiledRule, type RuleHit } from './compile.js';
 import { completeEvent } from './events.js';
-import { ownKeyIgnoringCase } from './paths.js';
+import { foldKey, ownKeyIgnoringCase, type FoldedKey } from './paths.js';
 import { keyRequirements } from './prefilter.js';
 import type { RuleDefinition } from './rule.js';
 import { getOwn, hasOwn, isPlainObject } from './values.js';
@@ -14,7 +14,7 @@ export interface RuleErrorReport {
 }
 
 /** Keys a log type's rules are indexed by: the most common required key, then the most common among the rest. */
-const INDEX_KEYS = 2;
+const INDEX_KEYS = 3;
 /** Candidate lists are made per combination of key values as events bring them; past this many, anew. */
 const MAX_CACHED_COMBINATIONS = 10_000;
 
@@ -25,7 +25,7 @@ const NOT_A_STRING = Symbol('not a string');
 /** One indexing key: for each value, the positions of the rules that require the key to hold it. */
 interface KeyIndex {
   key: string;
-  lowerKey: string;
+  foldedKey: FoldedKey;
   byValue: Map<string, number[]>;
   /** Whether a rule indexed here reads keys ignoring case (Panther's language), as the index must then. */
   caseInsensitive: boolean;
@@ -54,7 +54,7 @@ class LogTypeRules {
       if (key === undefined) break;
       const index: KeyIndex = {
         key,
-        lowerKey: key.toLowerCase(),
+        foldedKey: foldKey(key),
         byValue: new Map(),
         caseInsensitive: false,
       };
@@ -85,9 +85,9 @@ class LogTypeRules {
     if (this.indexes.length === 0 || !isPlainObject(event)) return this.all;
     let level: CandidateTree = this.candidateLists;
     let found: CandidateTree | readonly CompiledRule[] | undefined;
-    for (const { key, lowerKey, caseInsensitive } of this.indexes) {
+    for (const { key, foldedKey, caseInsensitive } of this.indexes) {
       // Panther rules find a missing key under another case, which the index does not: read them all.
-      if (caseInsensitive && !hasOwn(event, key) && ownKeyIgnoringCase(event, lowerKey) !== undefined)
+      if (caseInsensitive && !hasOwn(event, key) && ownKeyIgnoringCase(event, foldedKey) !== undefined)
         return this.all;
       const value = getOwn(event, key);
       // A value that is no string meets no string requirement.

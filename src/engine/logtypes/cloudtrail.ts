@@ -7,6 +7,7 @@ import {
   objectField,
   putBaseFields,
   putField,
+  putRowId,
   textField,
   type LogTypeModule,
   type NormaliseOptions,
@@ -217,11 +218,12 @@ function normaliseCloudTrail(event: JsonObject, options: NormaliseOptions): void
 }
 
 function normaliseCloudTrailBase(event: JsonObject, options: NormaliseOptions): void {
-  putBaseFields(event, CLOUDTRAIL_LOG_TYPE, cloudTrailEventTime, options);
+  putBaseFields(event, CLOUDTRAIL_LOG_TYPE, cloudTrailEventTime, options, false);
 }
 
-/** The indicators (p_any_*) and the data model (p_udm). */
+/** The row id, the indicators (p_any_*) and the data model (p_udm): what only hits need. */
 function addCloudTrailDerivedFields(event: JsonObject, options: NormaliseOptions): void {
+  putRowId(event, options);
   const keep = options.keepExisting;
   if (!keep || INDICATOR_KEYS.some((key) => !hasOwn(event, key))) {
     const indicators = cloudTrailIndicators(event);

@@ -27,7 +27,7 @@ export interface LogTypeModule {
    * steps, so that ingest adds them only to the events a rule reads them from or matches.
    */
   deferrable?: {
-    /** p_log_type, p_event_time, p_parse_time, p_row_id: what every event needs at once. */
+    /** p_log_type, p_event_time, p_parse_time: what every event needs at once. */
     normaliseBase(event: JsonObject, options: NormaliseOptions): void;
     addDerivedFields(event: JsonObject, options: NormaliseOptions): void;
   };
@@ -52,12 +52,16 @@ export function putField(event: JsonObject, key: string, value: unknown, keepExi
   else if (hasOwn(event, key)) Reflect.deleteProperty(event, key);
 }
 
-/** p_log_type, p_event_time (from `readEventTime`, else the receive time), p_parse_time and p_row_id. */
+/**
+ * p_log_type, p_event_time (from `readEventTime`, else the receive time), p_parse_time and, unless the
+ * module adds it with its derived fields, p_row_id.
+ */
 export function putBaseFields(
   event: JsonObject,
   logType: string,
   readEventTime: EventTimeReader,
   options: NormaliseOptions,
+  withRowId = true,
 ): void {
   const keep = options.keepExisting;
   if (needsField(event, 'p_log_type', keep)) event.p_log_type = logType;
@@ -65,7 +69,11 @@ export function putBaseFields(
     event.p_event_time = readEventTime(event) ?? receivedIso(options.receivedAt);
   }
   if (needsField(event, 'p_parse_time', keep)) event.p_parse_time = receivedIso(options.receivedAt);
-  if (needsField(event, 'p_row_id', keep)) event.p_row_id = options.rowId ?? newRowId();
+  if (withRowId) putRowId(event, options);
+}
+
+export function putRowId(event: JsonObject, options: NormaliseOptions): void {
+  if (needsField(event, 'p_row_id', options.keepExisting)) event.p_row_id = options.rowId ?? newRowId();
 }
 
 // A batch shares one receive time: format it once, not once per event.

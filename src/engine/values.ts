@@ -74,5 +74,8 @@ export function jsonDepth(value: unknown, limit: number): number {
 
 /** Sets a key as an own, enumerable property, even when it is `__proto__`. */
 export function setOwn(object: JsonObject, key: string, value: unknown): void {
-  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  // Only `__proto__` is an accessor on Object.prototype; any other key is made own by a plain assignment.
+  if (key === '__proto__')
+    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  else object[key] = value;
 }

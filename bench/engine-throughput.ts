@@ -39,16 +39,17 @@ function parseOnly(lines: readonly string[]): number {
 
 /**
  * What ingest does per event before storage: decode, normalise, evaluate the rules of its log type. As in
- * ingest, derived fields (CloudTrail's indicators and data model) are added for the rules that read them
- * and for every hit, which RuleSet.evaluate does.
+ * ingest, a CloudTrail event is normalised only for a rule that reads a `p_` field and for a hit, which
+ * RuleSet.evaluate does.
  */
 function parseAndEvaluate(lines: readonly string[], ruleSet: RuleSet): number {
   // One receive time per pass, as ingest takes one per batch.
   const receivedAt = new Date();
   let hits = 0;
   for (const line of lines) {
-    const prepared = prepareEvent(JSON.parse(line), { receivedAt, deferDerivedFields: true });
-    if (prepared.ok) hits += ruleSet.evaluate(prepared.event, prepared.logType).length;
+    const prepared = prepareEvent(JSON.parse(line), { receivedAt, deferNormalisation: true });
+    if (prepared.ok)
+      hits += ruleSet.evaluate(prepared.event, prepared.logType, undefined, prepared.deferred).length;
   }
   return hits;
 }
@@ -93,13 +94,16 @@ export function collectEngineHits(lines: readonly string[], ruleSet: RuleSet): E
   const ruleErrors = new Map<string, number>();
   const receivedAt = new Date();
   lines.forEach((line, index) => {
-    const prepared = prepareEvent(JSON.parse(line), { receivedAt, deferDerivedFields: true });
+    const prepared = prepareEvent(JSON.parse(line), { receivedAt, deferNormalisation: true });
     if (!prepared.ok) {
       rejected.push({ index, error: prepared.error });
       return;
     }
-    const hits = ruleSet.evaluate(prepared.event, prepared.logType, ({ ruleId }) =>
-      ruleErrors.set(ruleId, (ruleErrors.get(ruleId) ?? 0) + 1),
+    const hits = ruleSet.evaluate(
+      prepared.event,
+      prepared.logType,
+      ({ ruleId }) => ruleErrors.set(ruleId, (ruleErrors.get(ruleId) ?? 0) + 1),
+      prepared.deferred,
     );
     for (const hit of hits) byRule.get(hit.ruleId)?.push(index);
   });

@@ -65,15 +65,20 @@ export async function evalCommand(positionals: string[], options: CommandOptions
       );
       continue;
     }
-    const prepared = prepareEvent(value, { logType, receivedAt: new Date(), deferDerivedFields: true });
+    const prepared = prepareEvent(value, { logType, receivedAt: new Date(), deferNormalisation: true });
     if (!prepared.ok) {
       rejected += 1;
       process.stderr.write(`line ${index + 1}: ${prepared.error}\n`);
       continue;
     }
-    const matches = ruleSet.evaluate(prepared.event, prepared.logType, ({ ruleId }) => {
-      errorsByRule.set(ruleId, (errorsByRule.get(ruleId) ?? 0) + 1);
-    });
+    const matches = ruleSet.evaluate(
+      prepared.event,
+      prepared.logType,
+      ({ ruleId }) => {
+        errorsByRule.set(ruleId, (errorsByRule.get(ruleId) ?? 0) + 1);
+      },
+      prepared.deferred,
+    );
     for (const hit of matches) {
       hits += 1;
       hitsByRule.set(hit.ruleId, (hitsByRule.get(hit.ruleId) ?? 0) + 1);

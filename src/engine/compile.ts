@@ -16,14 +16,14 @@ export interface CompiledRule {
   /** InlineFilters: an event must pass them before the detection looks at it. */
   readonly passesFilters: EventPredicate;
   readonly outputs: (event: unknown) => RuleOutputs;
-  /** Whether its detection or filters read derived fields (p_any_*, p_udm, p_row_id), which may still be pending. */
-  readonly readsDerivedFields: boolean;
+  /** Whether its detection or filters read a `p_` field, which an event whose normalisation waits lacks. */
+  readonly readsNormalisedFields: boolean;
   /** Filters, then detection, then outputs: the hit, or null when the rule does not match. */
   evaluate(event: unknown): RuleHit | null;
 }
 
 const always: EventPredicate = () => true;
-const DERIVED_FIELD = /p_any_|p_udm|p_row_id/i;
+const NORMALISED_FIELD = /(?<![a-z0-9])p_/i;
 
 export function compileRule(definition: RuleDefinition): CompiledRule {
   const detect =
@@ -36,8 +36,8 @@ export function compileRule(definition: RuleDefinition): CompiledRule {
       : always;
   const outputs = compileOutputs(definition);
   const ruleId = definition.ruleId;
-  // Any mention of a derived field's name counts, in any case (Panther keys match ignoring case).
-  const readsDerivedFields = DERIVED_FIELD.test(
+  // Any mention of a `p_` name counts, in any case (Panther keys match ignoring case).
+  const readsNormalisedFields = NORMALISED_FIELD.test(
     JSON.stringify([definition.detection, definition.inlineFilters]),
   );
   return {
@@ -46,7 +46,7 @@ export function compileRule(definition: RuleDefinition): CompiledRule {
     detect,
     passesFilters,
     outputs,
-    readsDerivedFields,
+    readsNormalisedFields,
     evaluate(event) {
       if (!passesFilters(event) || !detect(event)) return null;
       return { ruleId, ...outputs(event) };

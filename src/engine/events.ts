@@ -1,9 +1,19 @@
 // From a decoded JSON value to an event ready for the rules: its log type, then normalisation. The CLI
 // and the ingest API both go through here, so an event is treated the same wherever it arrives.
-import { addDerivedFields, detectLogType, normaliseBaseFields, normaliseEvent } from './logtypes/index.js';
+import { deferredEventTime, detectLogType, normaliseEvent } from './logtypes/index.js';
 import { isPlainObject, type JsonObject } from './values.js';
 
-export type PreparedEvent = { ok: true; logType: string; event: JsonObject } | { ok: false; error: string };
+export type PreparedEvent =
+  | {
+      ok: true;
+      logType: string;
+      event: JsonObject;
+      /** Its p_event_time (ISO 8601), written or to be written. */
+      eventTime: string;
+      /** Set when normalisation waits: pass it to RuleSet.evaluate. */
+      deferred?: DeferredNormalisation;
+    }
+  | { ok: false; error: string };
 
 /** Log type names are identifiers such as AWS.CloudTrail or Okta.SystemLog. */
 export const LOG_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -35,54 +45,49 @@ export function resolveLogType(
   };
 }
 
-/** Where an event whose derived fields wait keeps what completeEvent needs (a symbol: never data). */
-const PENDING_DERIVED = Symbol('pending derived fields');
-
-interface PendingDerived {
-  logType: string;
-  receivedAt: Date;
+/** What completeEvent needs of an event prepareEvent left as it was: shared by the events of a batch. */
+export interface DeferredNormalisation {
+  readonly logType: string;
+  readonly receivedAt: Date;
 }
 
 /**
- * Resolves the log type and normalises the event. With `deferDerivedFields`, costly derived fields
- * (CloudTrail's indicators and data model) wait until completeEvent: RuleSet.evaluate calls it before a
- * rule that reads them and before the outputs of a hit, so rules and hits see the complete event while
- * the many events that match nothing skip that work.
+ * Resolves the log type and normalises the event. With `deferNormalisation`, a log type whose `p_`
+ * fields cost more than its time (CloudTrail: indicators, data model) is left as it is, with the time it
+ * will have as `eventTime` and `deferred` to pass to RuleSet.evaluate: that normalises it before a rule
+ * that reads a `p_` field and before the outputs of a hit, so rules and hits see the complete event while
+ * the many events nothing matches skip the work.
  */
 export function prepareEvent(
   value: unknown,
-  options: { logType?: string; receivedAt: Date; deferDerivedFields?: boolean },
+  options: { logType?: string; receivedAt: Date; deferNormalisation?: boolean },
 ): PreparedEvent {
   if (!isPlainObject(value)) return { ok: false, error: 'an event must be a JSON object' };
   const resolved = resolveLogType(value, options.logType);
   if ('error' in resolved) return { ok: false, error: resolved.error };
-  const normalise = { receivedAt: options.receivedAt, keepExisting: false };
-  if (options.deferDerivedFields !== true) normaliseEvent(value, resolved.logType, normalise);
-  else if (normaliseBaseFields(value, resolved.logType, normalise)) {
-    (value as Record<symbol, PendingDerived | undefined>)[PENDING_DERIVED] = pendingFor(
-      resolved.logType,
-      options.receivedAt,
-    );
+  const logType = resolved.logType;
+  if (options.deferNormalisation === true) {
+    const eventTime = deferredEventTime(value, logType, options.receivedAt);
+    if (eventTime !== undefined) {
+      const deferred = deferredFor(logType, options.receivedAt);
+      return { ok: true, logType, event: value, eventTime, deferred };
+    }
   }
-  return { ok: true, logType: resolved.logType, event: value };
+  normaliseEvent(value, logType, { receivedAt: options.receivedAt, keepExisting: false });
+  return { ok: true, logType, event: value, eventTime: String(value.p_event_time) };
 }
 
 // The events of a batch share a log type and a receive time: one record serves them all.
-let lastPending: PendingDerived | undefined;
+let lastDeferred: DeferredNormalisation | undefined;
 
-function pendingFor(logType: string, receivedAt: Date): PendingDerived {
-  if (lastPending?.logType !== logType || lastPending.receivedAt !== receivedAt) {
-    lastPending = { logType, receivedAt };
+function deferredFor(logType: string, receivedAt: Date): DeferredNormalisation {
+  if (lastDeferred?.logType !== logType || lastDeferred.receivedAt !== receivedAt) {
+    lastDeferred = { logType, receivedAt };
   }
-  return lastPending;
+  return lastDeferred;
 }
 
-/** Adds the derived fields prepareEvent deferred, once; any other event is left as it is. */
-export function completeEvent(event: unknown): void {
-  if (!isPlainObject(event)) return;
-  const holder = event as Record<symbol, PendingDerived | undefined>;
-  const pending = holder[PENDING_DERIVED];
-  if (pending === undefined) return;
-  holder[PENDING_DERIVED] = undefined;
-  addDerivedFields(event, pending.logType, { receivedAt: pending.receivedAt, keepExisting: false });
+/** Normalises an event prepareEvent deferred (call it once). */
+export function completeEvent(event: JsonObject, deferred: DeferredNormalisation): void {
+  normaliseEvent(event, deferred.logType, { receivedAt: deferred.receivedAt, keepExisting: false });
 }

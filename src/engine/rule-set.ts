@@ -2,11 +2,11 @@
 // keys (e.g. eventName, eventSource): an event is evaluated only by the rules that can match it. A RuleSet never changes:
 // a rule change builds a new one and swaps it in, so work in flight finishes on the set it started with.
 import { compileRule, type CompiledRule, type RuleHit } from './compile.js';
-import { completeEvent } from './events.js';
+import { completeEvent, type DeferredNormalisation } from './events.js';
 import { foldKey, ownKeyIgnoringCase, type FoldedKey } from './paths.js';
 import { keyRequirements } from './prefilter.js';
 import type { RuleDefinition } from './rule.js';
-import { getOwn, hasOwn, isPlainObject } from './values.js';
+import { getOwn, hasOwn, isPlainObject, type JsonObject } from './values.js';
 
 export interface RuleErrorReport {
   ruleId: string;
@@ -172,19 +172,32 @@ export class RuleSet {
   }
 
   /**
-   * Evaluates one normalised event against the rules of its log type. A rule that throws is reported
-   * through `onError` and skipped: one broken rule never stops the others.
+   * Evaluates one event against the rules of its log type: a normalised one, or one prepareEvent left as
+   * it was (`deferred`), which is normalised before a rule that reads a `p_` field and before the outputs
+   * of a hit. A rule that throws is reported through `onError` and skipped: one broken rule never stops
+   * the others.
    */
-  evaluate(event: unknown, logType: string, onError?: (report: RuleErrorReport) => void): RuleHit[] {
+  evaluate(
+    event: unknown,
+    logType: string,
+    onError?: (report: RuleErrorReport) => void,
+    deferred?: DeferredNormalisation,
+  ): RuleHit[] {
     const rules = this.byLogType.get(logType)?.candidates(event);
     if (!rules) return [];
     const hits: RuleHit[] = [];
+    let pending = isPlainObject(event) ? deferred : undefined;
     for (const rule of rules) {
       try {
-        // Derived fields prepareEvent deferred are added for the rules that read them, and for every hit.
-        if (rule.readsDerivedFields) completeEvent(event);
+        if (pending && rule.readsNormalisedFields) {
+          completeEvent(event as JsonObject, pending);
+          pending = undefined;
+        }
         if (!rule.passesFilters(event) || !rule.detect(event)) continue;
-        completeEvent(event);
+        if (pending) {
+          completeEvent(event as JsonObject, pending);
+          pending = undefined;
+        }
         hits.push({ ruleId: rule.ruleId, ...rule.outputs(event) });
       } catch (error) {
         onError?.({ ruleId: rule.ruleId, error });

@@ -310,7 +310,7 @@ class BatchEvaluation {
     const prepared = prepareEvent(item.event, {
       logType,
       receivedAt: this.receivedAt,
-      deferDerivedFields: true,
+      deferNormalisation: true,
     });
     if (!prepared.ok) {
       this.rejected.push({ index: item.index, error: prepared.error });
@@ -319,24 +319,29 @@ class BatchEvaluation {
     }
     // The log type given, else the one the event names or its shape shows.
     const { event, logType: eventLogType } = prepared;
-    const parsedTime = Date.parse(typeof event.p_event_time === 'string' ? event.p_event_time : '');
+    const parsedTime = Date.parse(prepared.eventTime);
     const eventTime = Number.isNaN(parsedTime) ? this.receivedAt.getTime() : parsedTime;
     if (eventTime < EARLIEST_EVENT_TIME || eventTime >= LATEST_EVENT_TIME) {
       this.rejected.push({
         index: item.index,
-        error: `event time ${String(event.p_event_time)} is outside 1970 to 2199`,
+        error: `event time ${prepared.eventTime} is outside 1970 to 2199`,
       });
       this.countEvent(eventLogType, false);
       return;
     }
     this.accepted += 1;
     this.countEvent(eventLogType, true);
-    const matches = this.rules.ruleSet.evaluate(event, eventLogType, ({ ruleId, error }) => {
-      const tally = this.ruleErrors.get(ruleId) ?? { count: 0, lastError: '' };
-      tally.count += 1;
-      tally.lastError = error instanceof Error ? error.message : String(error);
-      this.ruleErrors.set(ruleId, tally);
-    });
+    const matches = this.rules.ruleSet.evaluate(
+      event,
+      eventLogType,
+      ({ ruleId, error }) => {
+        const tally = this.ruleErrors.get(ruleId) ?? { count: 0, lastError: '' };
+        tally.count += 1;
+        tally.lastError = error instanceof Error ? error.message : String(error);
+        this.ruleErrors.set(ruleId, tally);
+      },
+      prepared.deferred,
+    );
     if (matches.length === 0) return;
     const eventId =
       eventLogType === CLOUDTRAIL_LOG_TYPE &&

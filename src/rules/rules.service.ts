@@ -285,11 +285,11 @@ export class RulesService {
       const prepared = prepareEvent(copy, {
         logType: input.logType ?? (hasOwnType ? undefined : fallbackLogType),
         receivedAt: new Date(),
-        deferDerivedFields: true,
+        deferNormalisation: true,
       });
       if (!prepared.ok) return { index, matched: false, error: prepared.error };
       // As ingest would: only events of the rule's log types reach it.
-      const [hit] = single.evaluate(prepared.event, prepared.logType);
+      const [hit] = single.evaluate(prepared.event, prepared.logType, undefined, prepared.deferred);
       if (!hit) return { index, matched: false, logType: prepared.logType };
       return {
         index,

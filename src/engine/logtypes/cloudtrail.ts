@@ -7,7 +7,6 @@ import {
   objectField,
   putBaseFields,
   putField,
-  putRowId,
   textField,
   type LogTypeModule,
   type NormaliseOptions,
@@ -213,18 +212,9 @@ const INDICATOR_KEYS = [
 ] as const;
 
 function normaliseCloudTrail(event: JsonObject, options: NormaliseOptions): void {
-  normaliseCloudTrailBase(event, options);
-  addCloudTrailDerivedFields(event, options);
-}
-
-function normaliseCloudTrailBase(event: JsonObject, options: NormaliseOptions): void {
-  putBaseFields(event, CLOUDTRAIL_LOG_TYPE, cloudTrailEventTime, options, false);
-}
-
-/** The row id, the indicators (p_any_*) and the data model (p_udm): what only hits need. */
-function addCloudTrailDerivedFields(event: JsonObject, options: NormaliseOptions): void {
-  putRowId(event, options);
   const keep = options.keepExisting;
+  putBaseFields(event, CLOUDTRAIL_LOG_TYPE, cloudTrailEventTime, options);
+
   if (!keep || INDICATOR_KEYS.some((key) => !hasOwn(event, key))) {
     const indicators = cloudTrailIndicators(event);
     for (const key of INDICATOR_KEYS) putField(event, key, indicators[key], keep);
@@ -248,7 +238,7 @@ export const cloudTrailModule: LogTypeModule = {
   name: CLOUDTRAIL_LOG_TYPE,
   matches: isCloudTrailEvent,
   normalise: normaliseCloudTrail,
-  deferrable: { normaliseBase: normaliseCloudTrailBase, addDerivedFields: addCloudTrailDerivedFields },
+  deferrable: { eventTime: cloudTrailEventTime },
 };
 
 /**

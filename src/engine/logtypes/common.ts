@@ -23,14 +23,11 @@ export interface LogTypeModule {
   /** Adds the `p_` fields to the event in place. */
   normalise(event: JsonObject, options: NormaliseOptions): void;
   /**
-   * For modules whose derived fields (indicators, data model) cost more than the rest: `normalise` in two
-   * steps, so that ingest adds them only to the events a rule reads them from or matches.
+   * For modules whose `p_` fields cost more than reading the event's time: ingest may leave the event as
+   * it is, with its p_event_time read by this, and normalise it only when a rule reads a `p_` field or
+   * matches (see prepareEvent).
    */
-  deferrable?: {
-    /** p_log_type, p_event_time, p_parse_time: what every event needs at once. */
-    normaliseBase(event: JsonObject, options: NormaliseOptions): void;
-    addDerivedFields(event: JsonObject, options: NormaliseOptions): void;
-  };
+  deferrable?: { eventTime: EventTimeReader };
 }
 
 /** Reads the event's time as p_event_time text (see isoTimestamp), or `undefined` when it has none. */
@@ -52,16 +49,12 @@ export function putField(event: JsonObject, key: string, value: unknown, keepExi
   else if (hasOwn(event, key)) Reflect.deleteProperty(event, key);
 }
 
-/**
- * p_log_type, p_event_time (from `readEventTime`, else the receive time), p_parse_time and, unless the
- * module adds it with its derived fields, p_row_id.
- */
+/** p_log_type, p_event_time (from `readEventTime`, else the receive time), p_parse_time and p_row_id. */
 export function putBaseFields(
   event: JsonObject,
   logType: string,
   readEventTime: EventTimeReader,
   options: NormaliseOptions,
-  withRowId = true,
 ): void {
   const keep = options.keepExisting;
   if (needsField(event, 'p_log_type', keep)) event.p_log_type = logType;
@@ -69,18 +62,14 @@ export function putBaseFields(
     event.p_event_time = readEventTime(event) ?? receivedIso(options.receivedAt);
   }
   if (needsField(event, 'p_parse_time', keep)) event.p_parse_time = receivedIso(options.receivedAt);
-  if (withRowId) putRowId(event, options);
-}
-
-export function putRowId(event: JsonObject, options: NormaliseOptions): void {
-  if (needsField(event, 'p_row_id', options.keepExisting)) event.p_row_id = options.rowId ?? newRowId();
+  if (needsField(event, 'p_row_id', keep)) event.p_row_id = options.rowId ?? newRowId();
 }
 
 // A batch shares one receive time: format it once, not once per event.
 let lastReceivedMs = Number.NaN;
 let lastReceivedIso = '';
 
-function receivedIso(receivedAt: Date): string {
+export function receivedIso(receivedAt: Date): string {
   const ms = receivedAt.getTime();
   if (ms !== lastReceivedMs) {
     lastReceivedIso = formatTimestamp(ms);

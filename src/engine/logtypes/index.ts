@@ -1,7 +1,7 @@
 // Log types: which one an event is, and the `p_` fields each adds (DESIGN §1 "normalise", §3).
 import { isPlainObject, type JsonObject } from '../values.js';
 import { CLOUDTRAIL_LOG_TYPE, cloudTrailModule } from './cloudtrail.js';
-import type { LogTypeModule, NormaliseOptions } from './common.js';
+import { receivedIso, type LogTypeModule, type NormaliseOptions } from './common.js';
 import { createGenericModule, normaliseGeneric } from './generic.js';
 
 export type { LogTypeModule, NormaliseOptions } from './common.js';
@@ -37,22 +37,13 @@ export function detectLogType(event: unknown): string | undefined {
 }
 
 /**
- * Like normaliseEvent, but a log type whose derived fields can wait adds only its base fields now; the
- * answer says whether addDerivedFields is still to be called for this event.
+ * For a log type whose normalisation can wait (see LogTypeModule.deferrable): the p_event_time the event
+ * will get, read without changing it. `undefined` for any other log type.
  */
-export function normaliseBaseFields(event: JsonObject, logType: string, options: NormaliseOptions): boolean {
+export function deferredEventTime(event: JsonObject, logType: string, receivedAt: Date): string | undefined {
   const deferrable = MODULES.get(logType)?.deferrable;
-  if (deferrable === undefined) {
-    normaliseEvent(event, logType, options);
-    return false;
-  }
-  deferrable.normaliseBase(event, options);
-  return true;
-}
-
-/** The derived fields that normaliseBaseFields left out. */
-export function addDerivedFields(event: JsonObject, logType: string, options: NormaliseOptions): void {
-  MODULES.get(logType)?.deferrable?.addDerivedFields(event, options);
+  if (deferrable === undefined) return undefined;
+  return deferrable.eventTime(event) ?? receivedIso(receivedAt);
 }
 
 /** Mutates and returns the event: adds p_log_type, p_event_time, p_parse_time, p_row_id, p_any_* and (CloudTrail) p_udm. */

@@ -13,15 +13,22 @@ export interface KeyRequirement {
   values: ReadonlySet<string>;
 }
 
-/** Requirements that all hold whenever the rule's detection matches (none when nothing is certain). */
+/**
+ * Requirements that all hold whenever the rule's detection matches (none when nothing is certain). Not
+ * on `p_` keys: an event whose normalisation waits has none of them yet when the index is consulted.
+ */
 export function keyRequirements(definition: RuleDefinition): KeyRequirement[] {
   const detection = definition.detection;
+  let requirements: KeyRequirement[];
   try {
-    if (detection.language === 'panther') return detection.expressions.flatMap(fromMatchExpression);
-    return detection.lines.flatMap((line, index) => fromConditionNode(parseConditionLine(line, index)));
+    requirements =
+      detection.language === 'panther'
+        ? detection.expressions.flatMap(fromMatchExpression)
+        : detection.lines.flatMap((line, index) => fromConditionNode(parseConditionLine(line, index)));
   } catch {
     return []; // a rule that does not parse here is simply evaluated for every event
   }
+  return requirements.filter((requirement) => !/^p_/i.test(requirement.key));
 }
 
 function topLevelKey(key: KeySpecifier): string | undefined {

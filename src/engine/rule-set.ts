@@ -83,12 +83,14 @@ class LogTypeRules {
   /** The rules that can match this event, in rule order. */
   candidates(event: unknown): readonly CompiledRule[] {
     if (this.indexes.length === 0 || !isPlainObject(event)) return this.all;
-    let level: CandidateTree = this.candidateLists;
-    let found: CandidateTree | readonly CompiledRule[] | undefined;
+    // Panther rules find a missing key under another case, which the index does not: read them all.
     for (const { key, foldedKey, caseInsensitive } of this.indexes) {
-      // Panther rules find a missing key under another case, which the index does not: read them all.
       if (caseInsensitive && !hasOwn(event, key) && ownKeyIgnoringCase(event, foldedKey) !== undefined)
         return this.all;
+    }
+    let level: CandidateTree = this.candidateLists;
+    let found: CandidateTree | readonly CompiledRule[] | undefined;
+    for (const { key } of this.indexes) {
       const value = getOwn(event, key);
       // A value that is no string meets no string requirement.
       found = level.get(typeof value === 'string' ? value : NOT_A_STRING);

@@ -236,6 +236,14 @@ describe('Splunk HTTP Event Collector', () => {
         400,
         { text: 'Event field cannot be blank', code: 13, 'invalid-event-number': 0 },
       ],
+      [
+        // JSON in a string escapes the decoder's depth check; it is checked once parsed.
+        'a string event nested 100 levels',
+        `Splunk ${ingestKey}`,
+        `${good}${JSON.stringify({ event: `${'{"a":'.repeat(100)}1${'}'.repeat(100)}` })}`,
+        400,
+        { text: 'Invalid data format', code: 6, 'invalid-event-number': 1 },
+      ],
     ];
     for (const [name, authorization, body, status, expected] of cases) {
       const answer = await send(running.url, path, body, authorization);

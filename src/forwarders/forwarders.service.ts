@@ -5,6 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { APP_CONFIG } from '../config/config.module.js';
+import { jsonDepth } from '../engine/values.js';
 import type { AppConfig } from '../config/config.js';
 import { RequestBody } from '../ingest/body-stream.js';
 import { EventDecoder, type BodyShape, type DecodedItem } from '../ingest/event-decoder.js';
@@ -52,6 +53,7 @@ export class ForwardersService {
       if ('error' in item) throw new HecError('invalidDataFormat', item.error, item.index);
       const found = eventOfEnvelope(item.event);
       if (!found.ok) throw new HecError(found.status, found.reason, item.index);
+      this.refuseTooDeep(found.event, item.index);
       const logType = logTypeOfSourcetype(this.config.forwarders.hecSourcetypes, found.sourcetype);
       events.push({ index: item.index, event: found.event, logType });
     }
@@ -70,9 +72,18 @@ export class ForwardersService {
           `line longer than ${this.config.limits.maxEventChars} characters`,
           index,
         );
-      return { index, event: eventOfText(line), logType };
+      const event = eventOfText(line);
+      this.refuseTooDeep(event, index);
+      return { index, event, logType };
     });
     return this.storeHec(events);
+  }
+
+  /** An event given as text (a /raw line, a string event) escaped the decoder's depth check: check it here. */
+  private refuseTooDeep(event: unknown, index: number): void {
+    const limit = this.config.limits.maxJsonDepth;
+    if (jsonDepth(event, limit) > limit)
+      throw new HecError('invalidDataFormat', `event nested deeper than ${limit} levels`, index);
   }
 
   /** _bulk: index and create store their source; the answer has one item per action, in order. */

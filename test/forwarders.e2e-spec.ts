@@ -240,7 +240,7 @@ describe('Splunk HTTP Event Collector', () => {
         // JSON in a string escapes the decoder's depth check; it is checked once parsed.
         'a string event nested 100 levels',
         `Splunk ${ingestKey}`,
-        `${good}${JSON.stringify({ event: `${'{"a":'.repeat(100)}1${'}'.repeat(100)}` })}`,
+        `${good}${JSON.stringify({ sourcetype: 'aws:cloudtrail', event: `${'{"a":'.repeat(100)}1${'}'.repeat(100)}` })}`,
         400,
         { text: 'Invalid data format', code: 6, 'invalid-event-number': 1 },
       ],

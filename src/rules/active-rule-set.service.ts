@@ -10,7 +10,6 @@ import { RuleSet } from '../engine/rule-set.js';
 import type { EntityManager } from 'typeorm';
 import { Database } from '../storage/database.service.js';
 import { RuleEntity, RuleVersionEntity } from '../storage/entities.js';
-import { query, readCount, readTime } from '../storage/sql.js';
 
 export interface ActiveRule {
   compiled: CompiledRule;
@@ -91,13 +90,17 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Every change to a rule (new version, enable, disable, delete) sets its updated_at. */
+  /**
+   * A digest of what the active set is built from: each rule's current version, whether it runs and
+   * whether it is deleted. Any change on any instance changes it, whatever the clocks say.
+   */
   private async rulesStamp(manager: EntityManager): Promise<string> {
-    const [row] = await query<{ n: unknown; changed: unknown }[]>(
-      manager,
-      'SELECT COUNT(*) AS n, MAX("updated_at") AS changed FROM "rules"',
+    // One SQLite file has one writer, this process: it rebuilds on its own changes and needs no stamp.
+    if (this.database.dialect !== 'postgres') return '';
+    const [row] = await manager.query<{ stamp: string }[]>(
+      `SELECT md5(COALESCE(string_agg("rule_id" || ':' || "current_version_id" || ':' || "enabled" || ':' || ("deleted_at" IS NULL), ',' ORDER BY "rule_id"), '')) AS stamp FROM "rules"`,
     );
-    return `${readCount(row?.n)}@${readTime(row?.changed)}`;
+    return row?.stamp ?? '';
   }
 
   private async rebuild(): Promise<void> {

@@ -102,8 +102,9 @@ function folded(key: string): FoldedKey {
 
 /**
  * The object's own key that equals `key.lower` once lower-cased, if any. It runs for every rule key an
- * event lacks, so it skips what cannot match without lower-casing it: lower-casing keeps the length of
- * ASCII text, and a key that lower-cases to ASCII is ASCII itself.
+ * event lacks, so it skips what cannot match without lower-casing it: lower-casing changes a string's
+ * length only through İ (U+0130), whose lower case is not ASCII, so a key that lower-cases to an ASCII
+ * key has that key's length (the Kelvin sign, one unit, lower-cases to k).
  */
 export function ownKeyIgnoringCase(object: JsonObject, key: FoldedKey): string | undefined {
   const length = key.lower.length;

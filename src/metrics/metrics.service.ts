@@ -44,7 +44,7 @@ export class MetricsService {
   });
   private readonly eventsAccepted = new Counter({
     name: 'tripline_events_accepted_total',
-    help: 'Events normalised and evaluated by the rules, by log type',
+    help: 'Events accepted and evaluated by the rules, by log type',
     labelNames: ['log_type'],
     registers: [this.registry],
   });

@@ -49,7 +49,7 @@ class RejectedEventDto {
 class IngestAnswerDto {
   @ApiProperty() batchId: number;
   @ApiProperty({ description: 'Events found in the body' }) received: number;
-  @ApiProperty({ description: 'Events normalised and evaluated' }) accepted: number;
+  @ApiProperty({ description: 'Events accepted and evaluated by the rules' }) accepted: number;
   @ApiProperty({ type: [RejectedEventDto], description: 'The first 1000 rejected events' })
   rejected: RejectedEventDto[];
   @ApiProperty() rejectedCount: number;

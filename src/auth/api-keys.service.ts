@@ -21,7 +21,7 @@ import {
 } from './api-key.js';
 
 /** How long the key records are trusted without reading them again. */
-export const KEY_CACHE_MS = 5_000;
+const KEY_CACHE_MS = 5_000;
 /** An unknown key id reloads the records, at most this often (a key made on another instance). */
 const UNKNOWN_KEY_RELOAD_MS = 1_000;
 /** last_used_at is written at most this often per key, off the request path. */

@@ -1,19 +1,14 @@
 // The name/value rows a hit is found by: every output field, and the event's p_any_* indicators. A list
 // gives one row per element, an object its JSON text; null and empty values give none.
 
+import { INDICATOR_KEYS } from '../engine/logtypes/index.js';
+import { hasOwn } from '../engine/values.js';
+
 export const MAX_FIELD_NAME = 200;
 export const MAX_FIELD_VALUE = 1000;
 /** Rows one name may give, and one hit in all: a hit is found by a few values, not thousands. */
 export const MAX_VALUES_PER_FIELD = 100;
 export const MAX_ROWS_PER_HIT = 1000;
-
-/** The indicators the normalisers gather; other p_any_* keys an event arrives with are not indexed. */
-export const INDICATOR_FIELDS = new Set([
-  'p_any_ip_addresses',
-  'p_any_aws_account_ids',
-  'p_any_aws_arns',
-  'p_any_usernames',
-]);
 
 export interface FieldRow {
   name: string;
@@ -47,7 +42,7 @@ export function indexedFields(
     }
   };
   for (const [name, value] of Object.entries(outputFields)) add(name, value);
-  for (const name of INDICATOR_FIELDS)
-    if (Object.prototype.hasOwnProperty.call(event, name)) add(name, event[name]);
+  // Only the indicators the normalisers write: other p_any_* keys an event arrives with are not indexed.
+  for (const name of INDICATOR_KEYS) if (hasOwn(event, name)) add(name, event[name]);
   return rows;
 }

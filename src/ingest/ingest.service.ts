@@ -79,7 +79,7 @@ const NDJSON_TYPES = new Set([
 ]);
 
 /** NDJSON when Content-Type says so; otherwise the body's own brackets tell (JSON also covers NDJSON). */
-export function bodyShape(contentType: string | undefined): BodyShape {
+function bodyShape(contentType: string | undefined): BodyShape {
   const type = contentType?.split(';')[0]?.trim().toLowerCase();
   return type !== undefined && NDJSON_TYPES.has(type) ? 'ndjson' : 'json';
 }

@@ -7,7 +7,7 @@ import type { EntityManager } from 'typeorm';
 export type SqlDialect = 'sqlite' | 'postgres';
 
 /** Bound values per statement: SQLite's default limit is 32,766 and PostgreSQL's 65,535; stay well below. */
-export const MAX_SQL_PARAMETERS = 16_000;
+const MAX_SQL_PARAMETERS = 16_000;
 
 export function dialectOf(manager: EntityManager): SqlDialect {
   return manager.dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
@@ -58,7 +58,7 @@ export function query<T>(
   );
 }
 
-export function withoutNul(text: string): string {
+function withoutNul(text: string): string {
   return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 

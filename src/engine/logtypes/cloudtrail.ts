@@ -204,7 +204,8 @@ export function cloudTrailIndicators(event: JsonObject): CloudTrailIndicators {
   };
 }
 
-const INDICATOR_KEYS = [
+/** The indicators CloudTrail events get: every p_any_* a normaliser writes (the generic one is among them). */
+export const INDICATOR_KEYS = [
   'p_any_ip_addresses',
   'p_any_aws_account_ids',
   'p_any_aws_arns',

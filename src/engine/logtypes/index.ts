@@ -5,7 +5,7 @@ import { receivedIso, type LogTypeModule, type NormaliseOptions } from './common
 import { createGenericModule, normaliseGeneric } from './generic.js';
 
 export type { LogTypeModule, NormaliseOptions } from './common.js';
-export { CLOUDTRAIL_LOG_TYPE } from './cloudtrail.js';
+export { CLOUDTRAIL_LOG_TYPE, INDICATOR_KEYS } from './cloudtrail.js';
 export { formatTimestamp, isoTimestamp, parseTimestamp } from './time.js';
 
 /** Log types with a module of their own; every other name gets the generic one. */

@@ -8,8 +8,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
-import { ProblemDto, problemExample } from './common/openapi.js';
-import { PROBLEM_CONTENT_TYPE, ProblemFilter } from './common/problem.filter.js';
+import { ProblemDto, problemResponse } from './common/openapi.js';
+import { ProblemFilter } from './common/problem.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 import { registerBodyParsers } from './common/body-parsers.js';
@@ -146,15 +146,7 @@ function withInternalErrors(document: OpenAPIObject): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
     for (const operation of [path.get, path.post, path.put, path.patch, path.delete]) {
       if (!operation || operation.responses['500']) continue;
-      operation.responses['500'] = {
-        description: 'Unexpected error; the body names the request id to quote, and nothing internal',
-        content: {
-          [PROBLEM_CONTENT_TYPE]: {
-            schema: { $ref: '#/components/schemas/ProblemDto' },
-            example: problemExample(500),
-          },
-        },
-      };
+      operation.responses['500'] = problemResponse(500);
     }
   }
   return document;

@@ -19,75 +19,114 @@ export class ProblemDto {
   errors?: unknown[];
 }
 
-const DESCRIPTIONS: Record<number, string> = {
-  400: 'Bad parameters; `errors` names each parameter',
-  401: 'No API key, or one that is unknown or revoked (`Authorization: Bearer <key>`)',
-  403: 'The API key lacks the scope this operation needs',
-  404: 'No such resource',
-  409: 'Conflicts with the current state',
-  413: 'Body too large',
-  415: 'Unsupported Content-Type',
-  422: 'The content is understood but refused (invalid rule, failing tests); `errors` or `failedTests` say why',
-  429: 'Too many requests from this API key; `Retry-After` says when to retry',
-  503: 'Not ready',
+interface ProblemAnswer {
+  /** What the status means for a client, in the OpenAPI document. */
+  description: string;
+  /** An example, so that Swagger UI shows the right problem under each status. */
+  code: string;
+  title: string;
+  detail: string;
+}
+
+const PROBLEM_ANSWERS: Record<number, ProblemAnswer> = {
+  400: {
+    description: 'Bad parameters; `errors` names each parameter',
+    code: 'invalid_parameters',
+    title: 'Invalid parameters',
+    detail: 'invalid value for limit',
+  },
+  401: {
+    description: 'No API key, or one that is unknown or revoked (`Authorization: Bearer <key>`)',
+    code: 'api_key_required',
+    title: 'Unauthorized',
+    detail: 'this operation needs an API key: Authorization: Bearer <key>',
+  },
+  403: {
+    description: 'The API key lacks the scope this operation needs',
+    code: 'insufficient_scope',
+    title: 'Forbidden',
+    detail: 'this operation needs a key with scope admin; key 3f9a0c1e2b4d has read',
+  },
+  404: {
+    description: 'No such resource',
+    code: 'rule_not_found',
+    title: 'Not found',
+    detail: 'no rule "AWS.CloudTrail.Example"',
+  },
+  409: {
+    description: 'Conflicts with the current state',
+    code: 'idempotency_key_reused',
+    title: 'Conflict',
+    detail: 'this Idempotency-Key was used for a different body',
+  },
+  413: {
+    description: 'Body too large',
+    code: 'body_too_large',
+    title: 'Body too large',
+    detail: 'the body is larger than 16777216 bytes',
+  },
+  415: {
+    description: 'Unsupported Content-Type',
+    code: 'unsupported_media_type',
+    title: 'Unsupported media type',
+    detail: 'Content-Type "text/csv" is not accepted here',
+  },
+  422: {
+    description:
+      'The content is understood but refused (invalid rule, failing tests); `errors` or `failedTests` say why',
+    code: 'invalid_rule',
+    title: 'Unprocessable content',
+    detail: 'the rule has an error: unknown key "Sevrity" (line 9, column 1)',
+  },
+  429: {
+    description: 'Too many requests from this API key; `Retry-After` says when to retry',
+    code: 'rate_limited',
+    title: 'Too many requests',
+    detail: 'this API key has made too many requests; retry after 1 s',
+  },
+  500: {
+    description: 'Unexpected error; the body names the request id to quote, and nothing internal',
+    code: 'internal_error',
+    title: 'Internal error',
+    detail: 'the server could not complete the request; quote request id req-1',
+  },
+  503: {
+    description: 'Not ready',
+    code: 'not_ready',
+    title: 'Not ready',
+    detail: 'the database does not answer',
+  },
 };
 
-/** What each answer looks like, so that Swagger UI shows the right one under each status. */
-const EXAMPLES: Record<number, [code: string, title: string, detail: string]> = {
-  400: ['invalid_parameters', 'Invalid parameters', 'invalid value for limit'],
-  401: ['api_key_required', 'Unauthorized', 'this operation needs an API key: Authorization: Bearer <key>'],
-  403: [
-    'insufficient_scope',
-    'Forbidden',
-    'this operation needs a key with scope admin; key 3f9a0c1e2b4d has read',
-  ],
-  404: ['rule_not_found', 'Not found', 'no rule "AWS.CloudTrail.Example"'],
-  409: ['idempotency_key_reused', 'Conflict', 'this Idempotency-Key was used for a different body'],
-  413: ['body_too_large', 'Body too large', 'the body is larger than 16777216 bytes'],
-  415: ['unsupported_media_type', 'Unsupported media type', 'Content-Type "text/csv" is not accepted here'],
-  422: [
-    'invalid_rule',
-    'Unprocessable content',
-    'the rule has an error: unknown key "Sevrity" (line 9, column 1)',
-  ],
-  429: ['rate_limited', 'Too many requests', 'this API key has made too many requests; retry after 1 s'],
-  500: [
-    'internal_error',
-    'Internal error',
-    'the server could not complete the request; quote request id req-1',
-  ],
-  503: ['not_ready', 'Not ready', 'the database does not answer'],
-};
-
-export function problemExample(status: number): Record<string, unknown> {
-  const [code, title, detail] = EXAMPLES[status] ?? ['error', 'Error', 'the request failed'];
-  return {
-    type: problemType(code),
-    title,
+/** The OpenAPI response of a problem status: its meaning, the problem schema and an example. */
+export function problemResponse(status: number): {
+  description: string;
+  content: Record<string, { schema: { $ref: string }; example: Record<string, unknown> }>;
+} {
+  const answer = PROBLEM_ANSWERS[status] ?? {
+    description: 'Error',
+    code: 'error',
+    title: 'Error',
+    detail: 'the request failed',
+  };
+  const example = {
+    type: problemType(answer.code),
+    title: answer.title,
     status,
-    detail,
+    detail: answer.detail,
     instance: '/v1/…',
-    code,
+    code: answer.code,
     requestId: 'req-1',
+  };
+  return {
+    description: answer.description,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' }, example } },
   };
 }
 
 /** Documents the problem+json answers an operation can give. */
 export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({
-        status,
-        description: DESCRIPTIONS[status] ?? 'Error',
-        content: {
-          [PROBLEM_CONTENT_TYPE]: {
-            schema: { $ref: '#/components/schemas/ProblemDto' },
-            example: problemExample(status),
-          },
-        },
-      }),
-    ),
-  );
+  return applyDecorators(...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })));
 }
 
 /** Marks an operation whose body is rule YAML (or JSON); app.setup fills in the request body. */

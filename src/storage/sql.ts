@@ -78,13 +78,14 @@ export function chunksFor<T>(rows: readonly T[], columns: number): T[][] {
 
 /**
  * Serialises work on each of these names across every connection and instance until the transaction
- * ends (PostgreSQL advisory locks, taken in sorted order so that two transactions never wait for each
- * other). SQLite runs one write transaction at a time anyway.
+ * ends (PostgreSQL advisory locks, taken in sorted order so that no two transactions can each hold a lock
+ * the other waits for). SQLite runs one write transaction at a time anyway.
  */
 export async function lockNames(manager: EntityManager, names: Iterable<string>): Promise<void> {
   if (dialectOf(manager) !== 'postgres') return;
-  const keys = [...new Set([...names].map(lockKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const keys = [...new Set([...names].map(lockKey))];
   if (keys.length === 0) return;
+  // The database sorts them: every transaction takes its locks in the same order.
   await manager.query(
     'SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest($1::bigint[]) AS key ORDER BY 1) AS keys',
     [keys.map(String)],

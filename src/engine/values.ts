@@ -43,13 +43,133 @@ export function displayValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Cuts a string to `max` characters without splitting a surrogate pair. */
+/** Cuts a string to `max` characters without splitting a surrogate pair; the cut is a copy (see `detached`). */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   let end = max;
   const code = text.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return text.slice(0, end);
+  return detached(text.slice(0, end));
+}
+
+/**
+ * A copy of `text` that does not keep a larger string alive. V8 represents a slice as a view of its
+ * parent, so a 1,000-character title cut from a 300 kB rendering would keep all 300 kB; concatenating
+ * makes a new string, which the slice then flattens into fresh memory of the slice's own size.
+ */
+export function detached(text: string): string {
+  return (' ' + text).slice(1);
+}
+
+/**
+ * Text written up to a limit, then no more: a rule's output (title, dedup key) is built by appending to
+ * one of these, so that what a template renders never grows past its limit, however many placeholders
+ * it has or however large the values they name.
+ */
+export class BoundedText {
+  private readonly parts: string[] = [];
+  private length = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Whether the limit is reached: later appends change nothing, so callers may stop early. */
+  get full(): boolean {
+    return this.length >= this.max;
+  }
+
+  append(text: string): void {
+    if (this.full || text === '') return;
+    const room = this.max - this.length;
+    if (text.length <= room) {
+      this.parts.push(text);
+      this.length += text.length;
+    } else {
+      // Cut one short rather than split a surrogate pair; either way nothing more fits.
+      this.parts.push(truncate(text, room));
+      this.length = this.max;
+    }
+  }
+
+  /** A value as `displayValue` writes it, rendered only as far as there is room. */
+  appendValue(value: unknown): void {
+    if (this.full || value === undefined || value === null) return;
+    if (typeof value === 'string') this.append(value);
+    else if (typeof value === 'object') this.append(jsonPrefix(value, this.max - this.length));
+    else this.append(displayValue(value));
+  }
+
+  /** The text so far: a copy that holds no larger string alive. */
+  toString(): string {
+    return detached(this.parts.join(''));
+  }
+}
+
+/**
+ * The first `max` characters of `JSON.stringify(value)`, written without the rest: the cost is bounded by
+ * `max` (and the keys walked before the limit), not by the size of the value.
+ */
+export function jsonPrefix(value: unknown, max: number): string {
+  const out: string[] = [];
+  let length = 0;
+  const write = (text: string) => {
+    out.push(text);
+    length += text.length;
+  };
+  // A container being written: an array, or an object with its keys; `wrote` says a comma is due.
+  const stack: {
+    container: unknown[] | JsonObject;
+    keys: string[] | undefined;
+    next: number;
+    wrote: boolean;
+  }[] = [];
+  // Writes a scalar or opens a container; false for what JSON leaves out (undefined, functions, symbols).
+  const open = (raw: unknown): boolean => {
+    const item =
+      typeof raw === 'object' && raw !== null && typeof (raw as { toJSON?: unknown }).toJSON === 'function'
+        ? (raw as { toJSON(): unknown }).toJSON()
+        : raw;
+    if (item === null) write('null');
+    // A string longer than the room left is cut first: its JSON runs past the limit either way.
+    else if (typeof item === 'string') {
+      const room = Math.max(0, max - length);
+      write(JSON.stringify(item.length > room ? item.slice(0, room + 1) : item));
+    } else if (typeof item === 'number') write(Number.isFinite(item) ? String(item) : 'null');
+    else if (typeof item === 'boolean') write(String(item));
+    else if (Array.isArray(item)) {
+      write('[');
+      stack.push({ container: item as unknown[], keys: undefined, next: 0, wrote: false });
+    } else if (typeof item === 'object') {
+      write('{');
+      stack.push({ container: item as JsonObject, keys: Object.keys(item), next: 0, wrote: false });
+    } else return false;
+    return true;
+  };
+  if (!open(value)) return '';
+  while (stack.length > 0 && length < max) {
+    const frame = stack[stack.length - 1] as (typeof stack)[number];
+    const size = frame.keys ? frame.keys.length : (frame.container as unknown[]).length;
+    if (frame.next >= size) {
+      write(frame.keys ? '}' : ']');
+      stack.pop();
+      continue;
+    }
+    const index = frame.next++;
+    const comma = frame.wrote ? ',' : '';
+    if (frame.keys) {
+      const key = frame.keys[index] as string;
+      const item = (frame.container as JsonObject)[key];
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+      frame.wrote = true;
+      write(`${comma}${JSON.stringify(key)}:`);
+      open(item);
+    } else {
+      frame.wrote = true;
+      write(comma);
+      if (!open((frame.container as unknown[])[index])) write('null');
+    }
+  }
+  const text = out.join('');
+  return text.length > max ? text.slice(0, max) : text;
 }
 
 /**

@@ -253,6 +253,12 @@ async function updateAlert(manager: EntityManager, alert: AlertState, now: Date)
   );
 }
 
+/**
+ * A statement's values stay below about this many characters of JSON: hits carry their events (up to
+ * INGEST_MAX_EVENT_CHARS each), so a statement is cut by size as well as by its number of values.
+ */
+const MAX_STATEMENT_JSON_CHARS = 32 * 1024 * 1024;
+
 /** Inserts the hits; returns the stored id of each, by position in `hits`. */
 async function insertHits(
   manager: EntityManager,
@@ -264,35 +270,57 @@ async function insertHits(
   const dialect = dialectOf(manager);
   const ids = new Map<number, number>();
   const received = sqlTime(dialect, receivedAt);
+  // Several rules may match one event: its JSON is written once.
+  const eventJson = new Map<Record<string, unknown>, string>();
+  const jsonOf = (event: Record<string, unknown>) => {
+    let json = eventJson.get(event);
+    if (json === undefined) {
+      json = JSON.stringify(event);
+      eventJson.set(event, json);
+    }
+    return json;
+  };
   const positions = hits.map((_, index) => index);
-  for (const chunk of chunksFor(positions, HIT_COLUMNS.length)) {
-    const values = chunk.flatMap((position) => {
-      const hit = hits[position] as PendingHit;
-      return [
-        batchId,
-        position,
-        hit.ruleId,
-        hit.ruleVersionId,
-        hit.ruleVersion,
-        hit.severity,
-        hit.title,
-        hit.dedupKey,
-        alerts[position]?.id ?? null,
-        hit.logType,
-        sqlTime(dialect, hit.eventTime),
-        received,
-        hit.eventId,
-        JSON.stringify(hit.outputFields),
-        JSON.stringify(hit.event),
-      ];
-    });
-    // ON CONFLICT: another writer stored the same (rule, eventID) first; that hit is simply not stored twice.
-    const rows = await query<{ id: number; batch_seq: number }[]>(
-      manager,
-      `INSERT INTO "hits" (${HIT_COLUMNS.map((column) => `"${column}"`).join(', ')}) VALUES ${valuesList(chunk.length, HIT_COLUMNS.length)} ON CONFLICT DO NOTHING RETURNING "id", "batch_seq"`,
-      values,
-    );
-    for (const row of rows) ids.set(row.batch_seq, row.id);
+  for (const byCount of chunksFor(positions, HIT_COLUMNS.length)) {
+    let start = 0;
+    while (start < byCount.length) {
+      const values: unknown[] = [];
+      let chars = 0;
+      let end = start;
+      while (end < byCount.length && (end === start || chars < MAX_STATEMENT_JSON_CHARS)) {
+        const position = byCount[end] as number;
+        const hit = hits[position] as PendingHit;
+        const outputFields = JSON.stringify(hit.outputFields);
+        const event = jsonOf(hit.event);
+        chars += outputFields.length + event.length;
+        values.push(
+          batchId,
+          position,
+          hit.ruleId,
+          hit.ruleVersionId,
+          hit.ruleVersion,
+          hit.severity,
+          hit.title,
+          hit.dedupKey,
+          alerts[position]?.id ?? null,
+          hit.logType,
+          sqlTime(dialect, hit.eventTime),
+          received,
+          hit.eventId,
+          outputFields,
+          event,
+        );
+        end += 1;
+      }
+      // ON CONFLICT: another writer stored the same (rule, eventID) first; that hit is simply not stored twice.
+      const rows = await query<{ id: number; batch_seq: number }[]>(
+        manager,
+        `INSERT INTO "hits" (${HIT_COLUMNS.map((column) => `"${column}"`).join(', ')}) VALUES ${valuesList(end - start, HIT_COLUMNS.length)} ON CONFLICT DO NOTHING RETURNING "id", "batch_seq"`,
+        values,
+      );
+      for (const row of rows) ids.set(row.batch_seq, row.id);
+      start = end;
+    }
   }
   return ids;
 }

@@ -16,7 +16,12 @@ import {
 } from '../rule.js';
 import { joinPath, SourceMap } from '../source-map.js';
 import { isPlainObject, jsonDepth, setOwn, type JsonObject } from '../values.js';
-import { compileTemplate, TemplateSyntaxError } from '../outputs.js';
+import {
+  compileTemplate,
+  MAX_ALERT_CONTEXT_FIELDS,
+  MAX_GROUP_BY_KEYS,
+  TemplateSyntaxError,
+} from '../outputs.js';
 import { Checker, describeType } from './checker.js';
 import { checkKeySpecifier, checkMatchList } from './match-expressions.js';
 
@@ -418,14 +423,7 @@ function checkTitleTemplate(template: string, checker: Checker): void {
     const found = checker.sourceMap.get('AlertTitle');
     const at = found?.value;
     const column = at === undefined ? undefined : at.column + (found?.quoted ? 1 : 0) + error.offset;
-    checker.report(
-      'error',
-      'AlertTitle',
-      'template_syntax',
-      `AlertTitle: ${error.message}`,
-      column,
-      at?.line,
-    );
+    checker.report('error', 'AlertTitle', error.code, `AlertTitle: ${error.message}`, column, at?.line);
   }
 }
 
@@ -459,6 +457,14 @@ function checkAlertContext(raw: unknown, checker: Checker): AlertContextField[] 
       'AlertContext',
       'wrong_type',
       `AlertContext must be a list of {KeyName, KeyValue}, not ${describeType(raw)}`,
+    );
+    return [];
+  }
+  if (raw.length > MAX_ALERT_CONTEXT_FIELDS) {
+    checker.error(
+      'AlertContext',
+      'too_many',
+      `AlertContext may name at most ${MAX_ALERT_CONTEXT_FIELDS} output fields, not ${raw.length}`,
     );
     return [];
   }
@@ -511,6 +517,14 @@ function checkGroupBy(raw: unknown, checker: Checker): KeySpecifier[] {
       'GroupBy',
       'wrong_type',
       `GroupBy must be a list of key specifiers, not ${describeType(raw)}`,
+    );
+    return [];
+  }
+  if (raw.length > MAX_GROUP_BY_KEYS) {
+    checker.error(
+      'GroupBy',
+      'too_many',
+      `GroupBy may hold at most ${MAX_GROUP_BY_KEYS} keys, not ${raw.length}`,
     );
     return [];
   }

@@ -58,14 +58,20 @@ export function pageSize(query: RawQuery, name: string, fallback: number, max: n
   return Number(value);
 }
 
+/** Row ids are 32-bit on PostgreSQL (serial); the same bound holds on SQLite, so both answer alike. */
+export const MAX_ID = 2_147_483_647;
+
 export function positiveId(value: string, name: string): number {
-  if (!/^\d{1,15}$/.test(value) || Number(value) < 1) {
+  if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > MAX_ID) {
     throw new InvalidParametersError([
-      { parameter: name, message: `${name} must be a positive whole number` },
+      { parameter: name, message: `${name} must be a whole number from 1 to ${MAX_ID}` },
     ]);
   }
   return Number(value);
 }
+
+/** Times a cursor can hold: every stored time lies in 1970 to 2199 (event times are held to that range). */
+const CURSOR_TIMES = { earliest: 0, latest: Date.UTC(2200, 0, 1) };
 
 /** Where the previous page ended: its last item's time and id (newest first, so the next page is older). */
 export interface KeysetPosition {
@@ -81,13 +87,17 @@ export function cursor(query: RawQuery, name: string): KeysetPosition | undefine
   const value = single(query, name);
   if (value === undefined) return undefined;
   const decoded = /^[A-Za-z0-9_-]{1,64}$/.test(value) ? Buffer.from(value, 'base64url').toString('utf8') : '';
-  const match = /^(-?\d{1,15})\.(\d{1,15})$/.exec(decoded);
-  if (!match || encodeCursor({ time: Number(match[1]), id: Number(match[2]) }) !== value) {
+  const match = /^(\d{1,15})\.(\d{1,10})$/.exec(decoded);
+  const time = Number(match?.[1]);
+  const id = Number(match?.[2]);
+  // Made by hand, a cursor could hold a time or an id no stored row has, which a database may not parse.
+  const possible = time >= CURSOR_TIMES.earliest && time < CURSOR_TIMES.latest && id >= 0 && id <= MAX_ID;
+  if (!match || !possible || encodeCursor({ time, id }) !== value) {
     throw new InvalidParametersError([
       { parameter: name, message: `${name} must be a nextCursor returned by this list` },
     ]);
   }
-  return { time: Number(match[1]), id: Number(match[2]) };
+  return { time, id };
 }
 
 /** Refuses parameters the operation does not know, naming them. */

@@ -1,0 +1,141 @@
+// What broke under an attacker's and an operator's hands, held to account on both databases: a rule
+// cannot make ingest grow without bound, a client's mistake in a query is a 400 that names the parameter
+// (never a 500 from the database), and many alert groups in one batch are grouped, not refused.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { http, removeDatabase, rows, startApp, TEST_DATABASE, type RunningApp } from './support/app.js';
+
+/** A rule that matches every event of its log type, with the outputs given. */
+function customRule(ruleId: string, outputs: string): string {
+  return `AnalysisType: rule
+RuleID: ${ruleId}
+LogTypes: [Custom.Reliability]
+Severity: Low
+Detection:
+  - Key: kind
+    Condition: Equals
+    Value: ${ruleId}
+${outputs}`;
+}
+
+describe(`reliability (${TEST_DATABASE})`, () => {
+  let running: RunningApp;
+  const send = (events: object[]) =>
+    http(running.url, 'POST', '/v1/events?logType=Custom.Reliability', {
+      body: events.map((event) => JSON.stringify(event)).join('\n'),
+      contentType: 'application/x-ndjson',
+    });
+
+  beforeAll(async () => {
+    running = await startApp({ builtinRules: false });
+  });
+
+  afterAll(async () => {
+    await running.close();
+    await removeDatabase(running);
+  });
+
+  describe('a rule cannot make a batch grow without bound', () => {
+    it('refuses an AlertTitle of 100,000 placeholders with a 422 naming AlertTitle', async () => {
+      const title = '{k}'.repeat(100_000);
+      const answer = await http(running.url, 'POST', '/v1/rules', {
+        body: customRule('Reliability.Placeholders', `AlertTitle: "${title}"\n`),
+      });
+      expect(answer.status).toBe(422);
+      expect(answer.body.errors).toEqual([
+        expect.objectContaining({ key: 'AlertTitle', code: 'too_many', line: 9, column: 314 }),
+      ]);
+    });
+
+    it('refuses 101 AlertContext fields and 21 GroupBy keys, naming each key', async () => {
+      const fields = Array.from({ length: 101 }, (_, i) => `  - { KeyName: f${i}, KeyValue: { Key: big } }`);
+      const keys = Array.from({ length: 21 }, () => '  - Key: big');
+      const answer = await http(running.url, 'POST', '/v1/rules', {
+        body: customRule(
+          'Reliability.TooMany',
+          `AlertContext:\n${fields.join('\n')}\nGroupBy:\n${keys.join('\n')}\n`,
+        ),
+      });
+      expect(answer.status).toBe(422);
+      expect(answer.body.errors.map((error: { key: string }) => error.key)).toEqual([
+        'AlertContext',
+        'GroupBy',
+      ]);
+    });
+
+    it('stores bounded outputs for a rule at every limit over events with large values', async () => {
+      const ruleId = 'Reliability.AtTheLimits';
+      const title = Array.from({ length: 100 }, () => '{big}').join('');
+      const fields = Array.from({ length: 100 }, (_, i) => `  - { KeyName: f${i}, KeyValue: { Key: doc } }`);
+      const keys = Array.from({ length: 20 }, () => '  - Key: doc');
+      const stored = await http(running.url, 'POST', '/v1/rules', {
+        body: customRule(
+          ruleId,
+          `AlertTitle: "${title}"\nAlertContext:\n${fields.join('\n')}\nGroupBy:\n${keys.join('\n')}\n`,
+        ),
+      });
+      expect(stored.status).toBe(201);
+      // 100 events, each with a 50 kB string and a 50 kB document: before the bounds, each hit rendered
+      // 100 × 50 kB of title and kept 100 × 50 kB of output fields.
+      const events = Array.from({ length: 100 }, (_, i) => ({
+        kind: ruleId,
+        n: i,
+        big: `${i}:${'b'.repeat(50_000)}`,
+        doc: { n: i, text: 'd'.repeat(50_000) },
+      }));
+      const answer = await send(events);
+      expect(answer.status).toBe(200);
+      expect(answer.body.hits).toBe(100);
+      const found = await rows<{ title: string; dedup_key: string; output_fields: string }>(
+        running,
+        'SELECT "title", "dedup_key", "output_fields" FROM "hits" WHERE "rule_id" = ?',
+        [ruleId],
+      );
+      expect(found).toHaveLength(100);
+      for (const hit of found) {
+        expect(hit.title).toHaveLength(1000);
+        expect(hit.dedup_key).toHaveLength(1000);
+        expect(hit.output_fields.length).toBeLessThan(70 * 1024);
+      }
+    });
+  });
+
+  describe("a client's mistake in a query is a 400 naming the parameter", () => {
+    const invalid = async (path: string, parameter: string, method = 'GET', body?: object) => {
+      const answer = await http(running.url, method, path, body === undefined ? {} : { body });
+      expect(answer.status, path).toBe(400);
+      expect(answer.headers.get('content-type')).toContain('application/problem+json');
+      expect(answer.body.code).toBe('invalid_parameters');
+      expect(answer.body.errors.map((error: { parameter: string }) => error.parameter)).toEqual([parameter]);
+    };
+
+    it('refuses more than 20 field filters at once (SQLite allows 500 terms in a compound SELECT)', async () => {
+      const twenty = Array.from({ length: 20 }, (_, i) => `field.k${i}=v`).join('&');
+      expect((await http(running.url, 'GET', `/v1/hits?${twenty}`)).status).toBe(200);
+      const many = Array.from({ length: 501 }, (_, i) => `field.k${i}=v`).join('&');
+      await invalid(`/v1/hits?${many}`, 'field.k20');
+    });
+
+    it('refuses ids beyond 2^31 - 1 (PostgreSQL serial) on both databases', async () => {
+      for (const id of ['2147483648', '9999999999', '99999999999999']) {
+        await invalid(`/v1/hits/${id}`, 'id');
+        await invalid(`/v1/alerts/${id}`, 'id');
+        await invalid(`/v1/alerts/${id}`, 'id', 'PATCH', { status: 'acknowledged' });
+        await invalid(`/v1/hits?alertId=${id}`, 'alertId');
+      }
+      expect((await http(running.url, 'GET', '/v1/hits/2147483647')).status).toBe(404);
+    });
+
+    it('refuses crafted cursors whose time or id no stored row can have', async () => {
+      const crafted = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+      for (const text of ['999999999999999.1', '8639999999999.1', '-1.1', '1700000000000.2147483648']) {
+        await invalid(`/v1/hits?cursor=${crafted(text)}`, 'cursor');
+        await invalid(`/v1/alerts?cursor=${crafted(text)}`, 'cursor');
+        await invalid(`/v1/hits?field.k=v&cursor=${crafted(text)}`, 'cursor');
+        await invalid(`/v1/alerts/1?hitsCursor=${crafted(text)}`, 'hitsCursor');
+      }
+      expect((await http(running.url, 'GET', `/v1/hits?cursor=${crafted('1700000000000.5')}`)).status).toBe(
+        200,
+      );
+    });
+  });
+});

@@ -34,24 +34,25 @@ describe('SQLite migrations', () => {
       'Ingest1764470000000',
       'Queries1764480000000',
       'Security1764490000000',
+      'WriteProbe1765100000000',
     ]);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });
 
-  it('turn on WAL, foreign keys and a busy timeout', async () => {
+  it('turn on WAL, foreign keys and a short busy timeout (writes wait for locks without blocking)', async () => {
     expect(await dataSource.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await dataSource.query('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
-    expect(await dataSource.query('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
+    expect(await dataSource.query('PRAGMA busy_timeout')).toEqual([{ timeout: 100 }]);
   });
 
   it('revert to an empty schema and apply again', async () => {
-    for (let step = 0; step < 4; step++) await dataSource.undoLastMigration();
+    for (let step = 0; step < 5; step++) await dataSource.undoLastMigration();
     const tables = await dataSource.query<{ name: string }[]>(
-      `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rules', 'rule_versions', 'api_keys', 'audit_events')`,
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rules', 'rule_versions', 'api_keys', 'audit_events', 'write_probe')`,
     );
     expect(tables).toEqual([]);
-    expect((await dataSource.runMigrations()).length).toBe(4);
+    expect((await dataSource.runMigrations()).length).toBe(5);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries).toEqual([]);
   });
@@ -74,7 +75,10 @@ describe('PostgreSQL migrations', () => {
 
   it('leave nothing for TypeORM to change after they ran, with timestamptz and jsonb', async () => {
     const applied = await dataSource.runMigrations();
-    expect(applied.map((migration) => migration.name)).toEqual(['InitialSchema1764500000000']);
+    expect(applied.map((migration) => migration.name)).toEqual([
+      'InitialSchema1764500000000',
+      'WriteProbe1765100000000',
+    ]);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
     const types = await dataSource.query<{ column_name: string; data_type: string }[]>(
@@ -89,24 +93,25 @@ describe('PostgreSQL migrations', () => {
 
   it('revert to an empty schema and apply again', async () => {
     await dataSource.undoLastMigration();
+    await dataSource.undoLastMigration();
     const tables = await dataSource.query<{ table_name: string }[]>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`,
     );
     expect(tables).toEqual([]);
-    expect((await dataSource.runMigrations()).length).toBe(1);
+    expect((await dataSource.runMigrations()).length).toBe(2);
   });
 
   it('run once when several instances start together', async () => {
     const fresh = await newDatabase('postgres');
     try {
-      const options = dataSourceOptions(loadConfig({ DATABASE_URL: fresh }));
-      const opened = await Promise.all([1, 2, 3, 4].map(() => openDataSource(options)));
+      const config = loadConfig({ DATABASE_URL: fresh });
+      const opened = await Promise.all([1, 2, 3, 4].map(() => openDataSource(config)));
       const counts = await Promise.all(
         opened.map((source) =>
           source.query<[{ n: number }]>('SELECT CAST(COUNT(*) AS INTEGER) AS n FROM migrations'),
         ),
       );
-      expect(counts.map(([row]) => row.n)).toEqual([1, 1, 1, 1]);
+      expect(counts.map(([row]) => row.n)).toEqual([2, 2, 2, 2]);
       await Promise.all(opened.map((source) => source.destroy()));
     } finally {
       await removeDatabase({ databaseUrl: fresh });

@@ -5,7 +5,12 @@ import { resolve } from 'node:path';
 import { LOG_TYPE_PATTERN } from '../engine/events.js';
 
 export type DatabaseConfig =
-  | { kind: 'sqlite'; path: string }
+  | {
+      kind: 'sqlite';
+      path: string;
+      /** How long a write waits for another process's write lock before answering 503. */
+      busyTimeoutMs: number;
+    }
   | {
       kind: 'postgres';
       url: string;
@@ -13,6 +18,10 @@ export type DatabaseConfig =
       poolSize: number;
       /** How often an instance looks for rule changes made by the others. */
       rulesRefreshMs: number;
+      /** How long opening a connection may take, a statement may run, and a lock wait may last. */
+      connectTimeoutMs: number;
+      statementTimeoutMs: number;
+      lockTimeoutMs: number;
     };
 
 export interface AppConfig {
@@ -86,11 +95,39 @@ function parseDatabaseUrl(raw: string, env: NodeJS.ProcessEnv, problems: string[
     } catch {
       problems.push(`DATABASE_URL: ${JSON.stringify(raw)} is not a valid postgres:// URL`);
     }
+    const statementTimeoutMs = integer(
+      'DATABASE_STATEMENT_TIMEOUT_MS',
+      env.DATABASE_STATEMENT_TIMEOUT_MS,
+      30_000,
+      100,
+      3_600_000,
+      problems,
+    );
+    const lockTimeoutMs = integer(
+      'DATABASE_LOCK_TIMEOUT_MS',
+      env.DATABASE_LOCK_TIMEOUT_MS,
+      20_000,
+      100,
+      3_600_000,
+      problems,
+    );
+    if (lockTimeoutMs > statementTimeoutMs)
+      problems.push('DATABASE_LOCK_TIMEOUT_MS: must not be longer than DATABASE_STATEMENT_TIMEOUT_MS');
     return {
       kind: 'postgres',
       url: raw,
       poolSize: integer('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 10, 1, 1000, problems),
       rulesRefreshMs: integer('RULES_REFRESH_MS', env.RULES_REFRESH_MS, 2000, 100, 60_000, problems),
+      connectTimeoutMs: integer(
+        'DATABASE_CONNECT_TIMEOUT_MS',
+        env.DATABASE_CONNECT_TIMEOUT_MS,
+        5000,
+        100,
+        600_000,
+        problems,
+      ),
+      statementTimeoutMs,
+      lockTimeoutMs,
     };
   }
   // sqlite:path, sqlite://path, file:path, or a plain file path.
@@ -101,7 +138,11 @@ function parseDatabaseUrl(raw: string, env: NodeJS.ProcessEnv, problems: string[
       `DATABASE_URL: ${JSON.stringify(raw)} is neither an SQLite file (sqlite:path) nor postgres://…`,
     );
   }
-  return { kind: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
+  return {
+    kind: 'sqlite',
+    path: path === ':memory:' ? path : resolve(path),
+    busyTimeoutMs: integer('SQLITE_BUSY_TIMEOUT_MS', env.SQLITE_BUSY_TIMEOUT_MS, 5000, 0, 600_000, problems),
+  };
 }
 
 function isDirectory(path: string): boolean {

@@ -6,6 +6,9 @@ import { DomainError } from '../common/errors.js';
 import type { ProblemDocument } from '../common/problem.filter.js';
 import { HEC_STATUS, type HecStatusName } from './hec-envelopes.js';
 
+/** The database faults (storage/database-faults.ts): nothing was stored, and the sender should retry later. */
+const RETRY_LATER = new Set(['rate_limited', 'storage_full', 'database_unavailable', 'database_busy']);
+
 /** The header the official Elasticsearch clients check on every answer before they trust it. */
 export const ELASTIC_PRODUCT_HEADER = { 'x-elastic-product': 'Elasticsearch' };
 
@@ -48,8 +51,8 @@ function hecAnswer(problem: ProblemDocument): DialectAnswer {
         ? 'invalidToken'
         : problem.code === 'insufficient_scope'
           ? 'invalidAuthorization'
-          : // HEC has no 429: a client backs off on "Server is busy".
-            problem.code === 'rate_limited'
+          : // HEC has no 429 nor 507: a client backs off on "Server is busy".
+            RETRY_LATER.has(problem.code)
             ? 'serverBusy'
             : problem.status >= 500
               ? 'internalError'
@@ -66,6 +69,15 @@ function hecAnswer(problem: ProblemDocument): DialectAnswer {
 
 /** Elasticsearch's {error: {root_cause, type, reason}, status}, with the product header its clients check. */
 function elasticsearchAnswer(problem: ProblemDocument): DialectAnswer {
+  // Elasticsearch blocks writes on a full disk with a 429 its clients retry (the flood-stage watermark).
+  if (problem.code === 'storage_full') {
+    const cause = { type: 'cluster_block_exception', reason: problem.detail };
+    return {
+      status: 429,
+      body: { error: { root_cause: [cause], ...cause }, status: 429 },
+      headers: ELASTIC_PRODUCT_HEADER,
+    };
+  }
   const type =
     typeof problem.elasticsearchType === 'string'
       ? problem.elasticsearchType

@@ -29,12 +29,22 @@ export class HealthController {
 
   @Get('readyz')
   @Access('public')
-  @ApiOperation({ summary: 'Readiness', description: 'The database answers a query.' })
+  @ApiOperation({
+    summary: 'Readiness',
+    description:
+      'The database answers a query, and after a fault (a full disk, a database that stopped or froze, a lock held by another process) a write commits again. Answers within a few seconds even when the database does not.',
+  })
   @ApiOkResponse({ type: ReadinessDto })
   @ApiProblems(503)
   async ready(): Promise<{ status: string; database: string }> {
-    if (!(await this.database.ping()))
-      throw new DomainError(503, 'not_ready', 'Not ready', 'the database does not answer');
+    const readiness = await this.database.readiness();
+    if (!readiness.ready) {
+      const error = new DomainError(503, 'not_ready', 'Not ready', `${readiness.code}: ${readiness.detail}`, {
+        database: readiness.code,
+      });
+      error.headers = { 'retry-after': '5' };
+      throw error;
+    }
     return { status: 'ready', database: 'ok' };
   }
 }

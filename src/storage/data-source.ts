@@ -7,9 +7,10 @@ import { SQLITE_MIGRATIONS } from '../../migrations/sqlite/index.js';
 import type { AppConfig } from '../config/config.js';
 import { applyColumnTypes } from './column-types.js';
 import { ENTITIES } from './entities.js';
+import { SQLITE_STATEMENT_BUSY_MS } from './sqlite-transactions.js';
 
-/** How long a statement waits for a lock held by another process before failing (ms). */
-export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** The client gives a statement this long beyond the server's statement_timeout before giving up on it. */
+const CLIENT_READ_GRACE_MS = 5000;
 
 interface SqliteConnection {
   pragma(source: string): unknown;
@@ -34,10 +35,27 @@ export function ensureDatabaseLocation(config: AppConfig): void {
     throw new Error(`${database.path} is not a file`);
 }
 
-export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+/**
+ * The data source for the configured database. On PostgreSQL every wait is bounded: opening a connection,
+ * a statement (on the server, and on the client too, for a server that stopped answering altogether) and
+ * a lock. `purpose: 'migrations'` leaves statements unbounded: building an index on a large table may
+ * take longer than any request should.
+ */
+export function dataSourceOptions(
+  config: AppConfig,
+  purpose: 'requests' | 'migrations' = 'requests',
+): DataSourceOptions {
   const database = config.database;
   applyColumnTypes(database.kind, ENTITIES);
   if (database.kind === 'postgres') {
+    const bounded = purpose === 'requests';
+    // Every statement in UTC, so that times read back and bucketed by hour or day need no conversion.
+    const settings = ['-c timezone=UTC'];
+    if (bounded)
+      settings.push(
+        `-c statement_timeout=${database.statementTimeoutMs}`,
+        `-c lock_timeout=${database.lockTimeoutMs}`,
+      );
     return {
       type: 'postgres',
       url: database.url,
@@ -45,9 +63,14 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       migrations: POSTGRES_MIGRATIONS,
       migrationsTableName: 'migrations',
       synchronize: false,
-      poolSize: database.poolSize,
-      // Every statement in UTC, so that times read back and bucketed by hour or day need no conversion.
-      extra: { options: '-c timezone=UTC', application_name: 'tripline' },
+      poolSize: bounded ? database.poolSize : 2,
+      connectTimeoutMS: database.connectTimeoutMs,
+      extra: {
+        options: settings.join(' '),
+        application_name: 'tripline',
+        keepAlive: true,
+        ...(bounded ? { query_timeout: database.statementTimeoutMs + CLIENT_READ_GRACE_MS } : {}),
+      },
     };
   }
   ensureDatabaseLocation(config);
@@ -59,10 +82,11 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
     migrationsTableName: 'migrations',
     synchronize: false,
     enableWAL: true,
-    timeout: SQLITE_BUSY_TIMEOUT_MS,
+    // Writes wait for another process's lock in sqlite-transactions.ts, without blocking the event loop.
+    timeout: SQLITE_STATEMENT_BUSY_MS,
     prepareDatabase: (connection: SqliteConnection) => {
       connection.pragma('foreign_keys = ON');
-      connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      connection.pragma(`busy_timeout = ${SQLITE_STATEMENT_BUSY_MS}`);
       // 64 MiB of page cache (the default is 2 MiB): index pages of busy queries stay in memory.
       connection.pragma('cache_size = -65536');
       // Every commit is synced to disk: a 2xx answer means the data survives a power cut too.

@@ -1,11 +1,18 @@
-// Transactions on the configured database. SQLite through better-sqlite3 is one connection: TypeORM
-// would nest a second concurrent transaction inside the first, so there every unit of work waits its
-// turn, and a transaction only ever holds its own statements. PostgreSQL has a pool: units of work run
-// side by side, and what must not interleave takes an advisory lock (storage/sql.ts, lockNames).
-import { Injectable } from '@nestjs/common';
+// Transactions on the configured database, and the one promise every write keeps: when `write` returns,
+// its work is committed; when it throws, none of it is. SQLite through better-sqlite3 is one connection,
+// so there units of work run one at a time (sqlite-transactions.ts). PostgreSQL has a pool: units of work
+// run side by side, and what must not interleave takes an advisory lock (storage/sql.ts, lockNames).
+// A database fault (a full disk, a server that stopped or froze, a lock not granted in time) becomes a
+// 5xx with Retry-After (database-faults.ts), and readiness reports it until a write commits again.
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { storageFaultOf, StorageFaultError, type StorageFault } from './database-faults.js';
 import { dialectOf, type SqlDialect } from './sql.js';
+import { SqliteTransactions } from './sqlite-transactions.js';
 
 /**
  * PostgreSQL text cannot hold U+0000 (nor a lone surrogate in JSON escapes it must decode): a value the
@@ -13,58 +20,186 @@ import { dialectOf, type SqlDialect } from './sql.js';
  */
 const UNREPRESENTABLE_CHARACTER = new Set(['22021', '22P05']);
 
-function translated(error: unknown): unknown {
-  const code = error instanceof QueryFailedError ? (error.driverError as { code?: unknown }).code : undefined;
-  if (typeof code === 'string' && UNREPRESENTABLE_CHARACTER.has(code)) {
-    return new DomainError(
-      400,
-      'unsupported_character',
-      'Unsupported character',
-      'a value holds a character this database cannot store or search for (U+0000)',
-    );
-  }
-  return error;
-}
+/** How long readiness waits for the database before it says the database does not answer. */
+export const READINESS_TIMEOUT_MS = 3000;
+
+/** What the readiness probe writes and takes back: a few pages, and random so that nothing compresses it. */
+const PROBE_FILLER = randomBytes(6 * 1024).toString('base64');
 
 export type UnitOfWork<T> = (manager: EntityManager) => Promise<T>;
+
+export type Readiness = { ready: true } | { ready: false; code: string; detail: string };
 
 @Injectable()
 export class Database {
   readonly dialect: SqlDialect;
+  private readonly logger = new Logger('Storage');
+  private readonly sqlite: SqliteTransactions | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** The fault the last failed unit of work met, until a write commits again. */
+  private fault: StorageFault | undefined;
 
-  constructor(readonly dataSource: DataSource) {
+  constructor(
+    readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
     this.dialect = dialectOf(dataSource.manager);
+    this.sqlite =
+      config.database.kind === 'sqlite'
+        ? new SqliteTransactions(dataSource, config.database.busyTimeoutMs)
+        : undefined;
   }
 
   /** Runs `work` in one transaction: all of it is committed, or none of it. */
   write<T>(work: UnitOfWork<T>): Promise<T> {
-    return this.enqueue(() => this.dataSource.transaction(work));
+    return this.enqueue(() => this.transaction(work), true);
   }
 
   /** Runs reads; on SQLite they wait for the write in progress, so they never see half of it. */
   read<T>(work: UnitOfWork<T>): Promise<T> {
-    return this.enqueue(() => work(this.dataSource.manager));
+    return this.enqueue(() => work(this.dataSource.manager), false);
   }
 
-  /** True when the database answers a query. */
-  async ping(): Promise<boolean> {
+  /**
+   * Whether the service can do its work now: the database answers, and, after a fault, a write commits
+   * again (a full disk is over only when a commit goes through). Bounded by READINESS_TIMEOUT_MS, also
+   * when the database does not answer at all.
+   */
+  async readiness(): Promise<Readiness> {
+    const check = this.fault ? this.probeWrite() : this.ping();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new StorageFaultError({ code: 'database_unavailable', detail: 'the database does not answer' }),
+          ),
+        READINESS_TIMEOUT_MS,
+      );
+    });
     try {
-      await this.read((manager) => manager.query('SELECT 1'));
-      return true;
-    } catch {
-      return false;
+      await Promise.race([check, timeout]);
+      return { ready: true };
+    } catch (error) {
+      const fault = storageFaultOf(error) ?? {
+        code: 'database_unavailable',
+        detail: 'the database does not answer queries',
+      };
+      return { ready: false, code: fault.code, detail: fault.detail };
+    } finally {
+      clearTimeout(timer);
+      // A check given up on may still fail later; that is already answered.
+      check.catch(() => undefined);
     }
   }
 
-  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+  /** SELECT 1, outside the queue: it reads nothing, so it may run between the statements of a write. */
+  private async ping(): Promise<void> {
+    try {
+      await this.dataSource.manager.query('SELECT 1');
+    } catch (error) {
+      throw this.translated(error);
+    }
+  }
+
+  /**
+   * A real write, committed: the only proof that writes commit again after a fault. It grows the row by
+   * PROBE_BYTES and shrinks it back in the same transaction, so the database must find room for new pages,
+   * as a batch would, yet keeps nothing.
+   */
+  private probeWrite(): Promise<void> {
+    const update =
+      this.dialect === 'postgres'
+        ? 'UPDATE "write_probe" SET "probed_at" = $1 WHERE "id" = 1'
+        : 'UPDATE "write_probe" SET "probed_at" = ? WHERE "id" = 1';
+    const probe: UnitOfWork<void> = async (manager) => {
+      await manager.query(update, [PROBE_FILLER]);
+      await manager.query(update, [new Date().toISOString()]);
+    };
+    // Readiness does not wait for another process's lock: one attempt says whether it is free.
+    return this.enqueue(() => (this.sqlite ? this.sqlite.run(probe, 0) : this.transaction(probe)), true);
+  }
+
+  private transaction<T>(work: UnitOfWork<T>): Promise<T> {
+    return this.sqlite ? this.sqlite.run(work) : postgresTransaction(this.dataSource, work);
+  }
+
+  private enqueue<T>(work: () => Promise<T>, writes: boolean): Promise<T> {
     const run = () =>
-      work().catch((error: unknown) => {
-        throw translated(error);
-      });
+      work().then(
+        (result) => {
+          if (writes) this.recovered();
+          return result;
+        },
+        (error: unknown) => {
+          throw this.translated(error);
+        },
+      );
     if (this.dialect === 'postgres') return run();
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  private recovered(): void {
+    if (!this.fault) return;
+    this.logger.log(`writes commit again (after: ${this.fault.detail})`);
+    this.fault = undefined;
+  }
+
+  /** A driver error in the service's terms: a storage fault, a client's unstorable value, or as it is. */
+  private translated(error: unknown): unknown {
+    if (error instanceof DomainError && !(error instanceof StorageFaultError)) return error;
+    const fault = storageFaultOf(error);
+    if (fault) {
+      if (this.fault?.code !== fault.code)
+        this.logger.error(
+          `${fault.detail}: requests that write are answered ${fault.code} until a write commits again`,
+        );
+      this.fault = fault;
+      return error instanceof StorageFaultError ? error : new StorageFaultError(fault);
+    }
+    const code =
+      error instanceof QueryFailedError ? (error.driverError as { code?: unknown }).code : undefined;
+    if (typeof code === 'string' && UNREPRESENTABLE_CHARACTER.has(code)) {
+      return new DomainError(
+        400,
+        'unsupported_character',
+        'Unsupported character',
+        'a value holds a character this database cannot store or search for (U+0000)',
+      );
+    }
+    return error;
+  }
+}
+
+/**
+ * One transaction on a pooled PostgreSQL connection. A connection whose transaction could not be ended
+ * (the server stopped answering mid-way) is closed rather than handed to the next unit of work, which
+ * would otherwise run inside what is left of this one.
+ */
+async function postgresTransaction<T>(dataSource: DataSource, work: UnitOfWork<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  let broken: unknown;
+  try {
+    await runner.startTransaction();
+    const result = await work(runner.manager);
+    await runner.commitTransaction();
+    return result;
+  } catch (error) {
+    if (runner.isTransactionActive) {
+      try {
+        await runner.rollbackTransaction();
+      } catch (rollbackError) {
+        broken = rollbackError;
+      }
+    }
+    throw error;
+  } finally {
+    if (broken === undefined) await runner.release();
+    else
+      await (
+        runner as unknown as { releasePostgresConnection(error: unknown): Promise<void> }
+      ).releasePostgresConnection(broken);
   }
 }

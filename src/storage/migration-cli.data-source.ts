@@ -5,4 +5,5 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../config/config.js';
 import { dataSourceOptions } from './data-source.js';
 
-export default new DataSource(dataSourceOptions(loadConfig()));
+// Without the statement timeouts that bound requests: a migration may take as long as it needs.
+export default new DataSource(dataSourceOptions(loadConfig(), 'migrations'));

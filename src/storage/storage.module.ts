@@ -6,17 +6,29 @@ import type { AppConfig } from '../config/config.js';
 import { dataSourceOptions } from './data-source.js';
 import { Database } from './database.service.js';
 
-/** Opens the database and brings its schema up to date (embedded mode runs migrations at start). */
-export async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
-  const logger = new Logger('Storage');
+/**
+ * Brings the schema up to date, on a connection of its own without the statement timeouts that bound
+ * requests (an index on a large table may take a while), and closes it again.
+ */
+export async function migrateDatabase(config: AppConfig): Promise<void> {
+  const options = dataSourceOptions(config, 'migrations');
   const dataSource = await new DataSource(options).initialize();
-  const applied = await whileMigrating(dataSource, () => dataSource.runMigrations({ transaction: 'each' }));
-  const where =
-    options.type === 'better-sqlite3' ? `SQLite ${options.database}` : `PostgreSQL ${describeUrl(options)}`;
-  logger.log(
-    `${where}: ${applied.length > 0 ? `applied migrations ${applied.map((m) => m.name).join(', ')}` : 'schema up to date'}`,
-  );
-  return dataSource;
+  try {
+    const applied = await whileMigrating(dataSource, () => dataSource.runMigrations({ transaction: 'each' }));
+    const where =
+      options.type === 'better-sqlite3' ? `SQLite ${options.database}` : `PostgreSQL ${describeUrl(options)}`;
+    new Logger('Storage').log(
+      `${where}: ${applied.length > 0 ? `applied migrations ${applied.map((m) => m.name).join(', ')}` : 'schema up to date'}`,
+    );
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** Migrates, then opens the data source requests use (embedded mode runs migrations at start). */
+export async function openDataSource(config: AppConfig): Promise<DataSource> {
+  await migrateDatabase(config);
+  return new DataSource(dataSourceOptions(config)).initialize();
 }
 
 /** The advisory lock key for migrations: "tripline" in ASCII, as a 64-bit number. */
@@ -51,11 +63,14 @@ function describeUrl(options: DataSourceOptions): string {
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      // An embedded database that does not open will not open on a retry either: fail the start at once.
-      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config), retryAttempts: 0 }),
+      // A database that does not open will not open on a retry either: fail the start at once.
+      useFactory: async (config: AppConfig) => {
+        await migrateDatabase(config);
+        return { ...dataSourceOptions(config), retryAttempts: 0 };
+      },
       dataSourceFactory: async (options) => {
         if (!options) throw new Error('no data source options');
-        return openDataSource(options);
+        return new DataSource(options).initialize();
       },
     }),
   ],

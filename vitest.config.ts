@@ -7,7 +7,7 @@ const OWN_DATABASE = [
   'test/migrations.e2e-spec.ts',
   'test/multi-instance.e2e-spec.ts',
   'test/server-process.e2e-spec.ts',
-  'test/ingest-crash.e2e-spec.ts',
+  'test/faults.e2e-spec.ts',
   'test/shutdown.e2e-spec.ts',
 ];
 

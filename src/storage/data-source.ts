@@ -9,8 +9,13 @@ import { applyColumnTypes } from './column-types.js';
 import { ENTITIES } from './entities.js';
 import { SQLITE_STATEMENT_BUSY_MS } from './sqlite-transactions.js';
 
-/** The client gives a statement this long beyond the server's statement_timeout before giving up on it. */
-const CLIENT_READ_GRACE_MS = 5000;
+/**
+ * The client gives a statement this share of the server's statement_timeout more (at most 5 s) before it
+ * gives up on it: a server that stopped answering altogether never sends its own timeout.
+ */
+function clientReadTimeoutMs(statementTimeoutMs: number): number {
+  return statementTimeoutMs + Math.min(5000, Math.ceil(statementTimeoutMs / 4));
+}
 
 interface SqliteConnection {
   pragma(source: string): unknown;
@@ -69,7 +74,7 @@ export function dataSourceOptions(
         options: settings.join(' '),
         application_name: 'tripline',
         keepAlive: true,
-        ...(bounded ? { query_timeout: database.statementTimeoutMs + CLIENT_READ_GRACE_MS } : {}),
+        ...(bounded ? { query_timeout: clientReadTimeoutMs(database.statementTimeoutMs) } : {}),
       },
     };
   }

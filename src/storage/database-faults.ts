@@ -1,7 +1,11 @@
 // What a failing database means for a client: a full disk, a database that cannot be reached, a lock
 // that was not granted in time. Each is a fault of the service's, never of the request: it becomes a 5xx
 // that says what happened and when to retry (Retry-After), and nothing of the request was stored.
-import { QueryFailedError } from 'typeorm';
+import {
+  QueryFailedError,
+  QueryRunnerAlreadyReleasedError,
+  QueryRunnerProviderAlreadyReleasedError,
+} from 'typeorm';
 import { DomainError } from '../common/errors.js';
 
 export type StorageFaultCode = 'storage_full' | 'database_unavailable' | 'database_busy';
@@ -76,6 +80,12 @@ const CONNECTION_MESSAGES =
 /** The fault an error stands for, or undefined when it is not the database's condition. */
 export function storageFaultOf(error: unknown): StorageFault | undefined {
   if (error instanceof StorageFaultError) return error.fault;
+  // TypeORM releases a query runner whose connection failed (the server went away mid-transaction).
+  if (
+    error instanceof QueryRunnerAlreadyReleasedError ||
+    error instanceof QueryRunnerProviderAlreadyReleasedError
+  )
+    return { code: 'database_unavailable', detail: 'the connection to the database server was lost' };
   const driverError: unknown = error instanceof QueryFailedError ? error.driverError : error;
   if (typeof driverError !== 'object' || driverError === null) return undefined;
   const { code, message } = driverError as { code?: unknown; message?: unknown };

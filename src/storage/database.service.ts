@@ -6,6 +6,8 @@
 // 5xx with Retry-After (database-faults.ts), and readiness reports it until a write commits again.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -22,6 +24,8 @@ const UNREPRESENTABLE_CHARACTER = new Set(['22021', '22P05']);
 
 /** How long readiness waits for the database before it says the database does not answer. */
 export const READINESS_TIMEOUT_MS = 3000;
+/** After a full disk, how much more room there must be than when it filled before readiness tries again. */
+const STORAGE_HEADROOM_BYTES = 1024 * 1024;
 
 /** What the readiness probe writes and takes back: a few pages, and random so that nothing compresses it. */
 const PROBE_FILLER = randomBytes(6 * 1024).toString('base64');
@@ -38,6 +42,9 @@ export class Database {
   private tail: Promise<unknown> = Promise.resolve();
   /** The fault the last failed unit of work met, until a write commits again. */
   private fault: StorageFault | undefined;
+  /** SQLite: the file's folder, and the space free there when the disk was last found full. */
+  private readonly sqliteDirectory: string | undefined;
+  private freeBytesWhenFull = 0;
 
   constructor(
     readonly dataSource: DataSource,
@@ -47,6 +54,10 @@ export class Database {
     this.sqlite =
       config.database.kind === 'sqlite'
         ? new SqliteTransactions(dataSource, config.database.busyTimeoutMs)
+        : undefined;
+    this.sqliteDirectory =
+      config.database.kind === 'sqlite' && config.database.path !== ':memory:'
+        ? dirname(config.database.path)
         : undefined;
   }
 
@@ -66,6 +77,13 @@ export class Database {
    * when the database does not answer at all.
    */
   async readiness(): Promise<Readiness> {
+    // A small probe may fit in the room a full disk has left (SQLite reuses its WAL file) while a batch
+    // does not: after a full disk, the free space must have grown before the probe is even tried.
+    if (this.fault?.code === 'storage_full' && this.sqliteDirectory !== undefined) {
+      const free = freeBytes(this.sqliteDirectory);
+      if (free !== undefined && free < this.freeBytesWhenFull + STORAGE_HEADROOM_BYTES)
+        return { ready: false, code: this.fault.code, detail: `${this.fault.detail} (${free} bytes free)` };
+    }
     const check = this.fault ? this.probeWrite() : this.ping();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
@@ -157,6 +175,8 @@ export class Database {
           `${fault.detail}: requests that write are answered ${fault.code} until a write commits again`,
         );
       this.fault = fault;
+      if (fault.code === 'storage_full' && this.sqliteDirectory !== undefined)
+        this.freeBytesWhenFull = freeBytes(this.sqliteDirectory) ?? 0;
       return error instanceof StorageFaultError ? error : new StorageFaultError(fault);
     }
     const code =
@@ -170,6 +190,16 @@ export class Database {
       );
     }
     return error;
+  }
+}
+
+/** Bytes free for this process on the filesystem holding `directory`; undefined when it cannot tell. */
+function freeBytes(directory: string): number | undefined {
+  try {
+    const stats = statfsSync(directory);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
   }
 }
 

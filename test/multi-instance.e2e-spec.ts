@@ -84,6 +84,75 @@ describe('two instances on one PostgreSQL database', () => {
     expect(alerts).toEqual([{ hit_count: sent, status: 'open' }]);
   });
 
+  it('make one alert per group when batches of many groups and of few meet on both instances', async () => {
+    const ruleId = 'Test.Multi.PerUser';
+    const perUser = `AnalysisType: rule
+RuleID: ${ruleId}
+LogTypes: [AWS.CloudTrail]
+Severity: Low
+Condition: eventName eq "GetObject"
+GroupBy:
+  - KeyPath: userIdentity.userName
+Tests:
+  - Name: read
+    ExpectedResult: true
+    Log: { eventName: GetObject }
+`;
+    expect((await http(first.url, 'POST', '/v1/rules', { body: perUser })).status).toBe(201);
+    await waitFor(async () => {
+      const warmUp = {
+        eventVersion: '1.08',
+        eventID: `per-user-warm-up-${Date.now()}`,
+        eventTime: '2024-06-01T00:00:00Z',
+        eventSource: 's3.amazonaws.com',
+        eventName: 'GetObject',
+        awsRegion: 'us-east-1',
+        userIdentity: { type: 'IAMUser', userName: 'warm-up' },
+      };
+      return (await http(second.url, 'POST', '/v1/events', { body: [warmUp] })).body.hits === 1;
+    });
+    const users = 200;
+    // Even batches name every user (more groups than a transaction locks one by one: the whole family is
+    // locked); odd batches name ten (each group locked on its own). Both kinds run at once on both.
+    const batch = (client: number, number: number) => {
+      const names = number % 2 === 0 ? users : 10;
+      return Array.from({ length: names }, (_, user) => ({
+        eventVersion: '1.08',
+        eventID: `per-user-${client}-${number}-${user}`,
+        eventTime: new Date(Date.UTC(2025, 1, 1, 10, 0, (client * 7 + number) % 60)).toISOString(),
+        eventSource: 's3.amazonaws.com',
+        eventName: 'GetObject',
+        userIdentity: {
+          type: 'IAMUser',
+          accountId: '111111111111',
+          userName: `user-${(user * 7 + number) % users}`,
+        },
+        recipientAccountId: '111111111111',
+      }));
+    };
+    const sent = new Map<string, number>();
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, client) => {
+        for (let number = 0; number < 6; number++) {
+          const events = batch(client, number);
+          for (const event of events)
+            sent.set(event.userIdentity.userName, (sent.get(event.userIdentity.userName) ?? 0) + 1);
+          const target = (client + number) % 2 === 0 ? first : second;
+          statuses.push((await http(target.url, 'POST', '/v1/events', { body: events })).status);
+        }
+      }),
+    );
+    expect(statuses).toEqual(new Array(CLIENTS * 6).fill(200));
+    const alerts = await rows<{ dedup_key: string; hit_count: number }>(
+      first,
+      `SELECT "dedup_key", "hit_count" FROM "alerts" WHERE "rule_id" = ? AND "dedup_key" LIKE 'user-%' ORDER BY "dedup_key"`,
+      [ruleId],
+    );
+    expect(alerts.length).toBe(users);
+    expect(new Map(alerts.map((alert) => [alert.dedup_key, alert.hit_count]))).toEqual(sent);
+  });
+
   it('honour an Idempotency-Key sent to both at once', async () => {
     const body = [login(7, 7, 7)].map((event) => ({ ...event, eventID: 'idempotent-one' }));
     const headers = { 'idempotency-key': 'both-instances-1' };

@@ -99,6 +99,47 @@ describe(`reliability (${TEST_DATABASE})`, () => {
     });
   });
 
+  describe('alert grouping takes any number of groups in a batch', () => {
+    const ruleId = 'Reliability.PerKey';
+    /** `count` events, each its own dedup group (GroupBy key), `prefix` keeping batches apart. */
+    const events = (prefix: string, count: number) =>
+      Array.from({ length: count }, (_, i) => ({ kind: ruleId, key: `${prefix}-${i}` }));
+    const alertsOf = async (prefix: string) =>
+      (
+        await rows<{ n: number; hits: number }>(
+          running,
+          `SELECT CAST(COUNT(*) AS INTEGER) AS "n", CAST(SUM("hit_count") AS INTEGER) AS "hits" FROM "alerts" WHERE "rule_id" = ? AND "dedup_key" LIKE ?`,
+          [ruleId, `${prefix}-%`],
+        )
+      )[0];
+
+    beforeAll(async () => {
+      const stored = await http(running.url, 'POST', '/v1/rules', {
+        body: customRule(ruleId, 'GroupBy:\n  - Key: key\n'),
+      });
+      expect(stored.status).toBe(201);
+    });
+
+    // PostgreSQL with default settings has room for 64 locks per connection: one lock per group failed
+    // with "out of shared memory" (500), and a forwarder retried the batch for ever.
+    it('groups 15,000 dedup keys in one batch', async () => {
+      const answer = await send(events('single', 15_000));
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ hits: 15_000, alerts: 15_000 });
+      expect(await alertsOf('single')).toEqual({ n: 15_000, hits: 15_000 });
+    });
+
+    it('groups three concurrent batches of 8,000 dedup keys each, then three that share their keys', async () => {
+      const apart = await Promise.all([0, 1, 2].map((batch) => send(events(`apart${batch}`, 8000))));
+      expect(apart.map((answer) => answer.status)).toEqual([200, 200, 200]);
+      for (const batch of [0, 1, 2]) expect(await alertsOf(`apart${batch}`)).toEqual({ n: 8000, hits: 8000 });
+      // The same 8,000 keys in all three: each key is one alert holding the hit of every batch.
+      const together = await Promise.all([0, 1, 2].map(() => send(events('together', 8000))));
+      expect(together.map((answer) => answer.status)).toEqual([200, 200, 200]);
+      expect(await alertsOf('together')).toEqual({ n: 8000, hits: 24_000 });
+    });
+  });
+
   describe("a client's mistake in a query is a 400 naming the parameter", () => {
     const invalid = async (path: string, parameter: string, method = 'GET', body?: object) => {
       const answer = await http(running.url, method, path, body === undefined ? {} : { body });

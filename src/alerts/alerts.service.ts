@@ -18,7 +18,7 @@ import { isoTime } from '../hits/hit-views.js';
 import { HitsService, type HitPage } from '../hits/hits.service.js';
 import { Database } from '../storage/database.service.js';
 import { AlertStatusChangeEntity, type AlertStatus } from '../storage/entities.js';
-import { alertGroupLock, groupKey } from '../ingest/alert-grouping.js';
+import { ALERT_GROUP_LOCKS, groupKey } from '../ingest/alert-grouping.js';
 import { lockNames, query, readTime, sqlTime } from '../storage/sql.js';
 
 export const TRIAGE_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'closed'];
@@ -216,7 +216,7 @@ export class AlertsService {
       const [found] = await query<AlertRow[]>(manager, 'SELECT * FROM "alerts" WHERE "id" = ?', [id]);
       if (!found) throw new NotFoundError('alert', String(id));
       // Ingest (on this or another instance) may be adding hits to this alert: wait, then read it again.
-      await lockNames(manager, [alertGroupLock(groupKey(found.rule_id, found.dedup_key))]);
+      await lockNames(manager, ALERT_GROUP_LOCKS, [groupKey(found.rule_id, found.dedup_key)]);
       const [current] = (await query<AlertRow[]>(manager, 'SELECT * FROM "alerts" WHERE "id" = ?', [id])) as [
         AlertRow,
       ];

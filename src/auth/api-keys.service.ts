@@ -72,7 +72,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
     const given = this.config.auth.adminKey;
     const created = await this.database.write(async (manager) => {
       // Instances starting together on one database decide this one at a time.
-      await lockNames(manager, ['api-keys:bootstrap']);
+      await lockNames(manager, 'api-keys', ['bootstrap']);
       const keys = manager.getRepository(ApiKeyEntity);
       if (given !== undefined) {
         const existing = await keys.findOneBy({ id: ENV_ADMIN_KEY_ID });

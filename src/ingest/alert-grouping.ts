@@ -44,10 +44,8 @@ export function groupKey(ruleId: string, dedupKey: string): string {
   return `${ruleId}\u0000${dedupKey}`;
 }
 
-/** The lock that lets one transaction at a time change the alerts of a group (see lockNames). */
-export function alertGroupLock(group: string): string {
-  return `alert-group:${group}`;
-}
+/** The lock family that lets one transaction at a time change the alerts of a group (see lockNames). */
+export const ALERT_GROUP_LOCKS = 'alert-group';
 
 /**
  * Assigns each hit to an alert, updating `existing` (alerts loaded per group key, closed ones left out)

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { Severity } from '../engine/rule.js';
 import { chunksFor, dialectOf, lockNames, query, readTime, sqlTime, valuesList } from '../storage/sql.js';
 import {
-  alertGroupLock,
+  ALERT_GROUP_LOCKS,
   assignAlerts,
   groupKey,
   type AlertState,
@@ -175,7 +175,7 @@ async function loadOpenAlerts(
     earliest = Math.min(earliest, hit.eventTime);
   }
   // Another instance may be grouping hits of the same rule and dedup key at this moment: one at a time.
-  await lockNames(manager, [...groups.keys()].map(alertGroupLock));
+  await lockNames(manager, ALERT_GROUP_LOCKS, groups.keys());
   const existing = new Map<string, AlertState[]>();
   for (const chunk of chunksFor([...groups.values()], 2)) {
     const rows = await query<AlertRow[]>(

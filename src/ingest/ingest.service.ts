@@ -203,7 +203,7 @@ export class IngestService {
     const answer = await this.database.write(async (manager) => {
       if (request.idempotencyKey !== undefined) {
         // A retry may reach another instance while the first attempt is still being written.
-        await lockNames(manager, [`idempotency:${request.idempotencyKey}`]);
+        await lockNames(manager, 'idempotency', [request.idempotencyKey]);
         const previous = await manager.findOne(IdempotencyKeyEntity, {
           where: { key: request.idempotencyKey },
         });

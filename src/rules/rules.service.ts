@@ -182,7 +182,7 @@ export class RulesService {
 
   async setEnabled(ruleId: string, enabled: boolean, actor: Actor): Promise<RuleSummaryView> {
     const stored = await this.database.write(async (manager) => {
-      await lockNames(manager, [ruleLock(ruleId)]);
+      await lockNames(manager, RULE_LOCKS, [ruleId]);
       const found = await this.requireRule(manager, ruleId);
       if (found.rule.enabled !== enabled) {
         found.rule.enabled = enabled;
@@ -204,7 +204,7 @@ export class RulesService {
   /** Deletes a rule; its versions stay so that past hits still name them. */
   async delete(ruleId: string, actor: Actor): Promise<void> {
     await this.database.write(async (manager) => {
-      await lockNames(manager, [ruleLock(ruleId)]);
+      await lockNames(manager, RULE_LOCKS, [ruleId]);
       const found = await this.requireRule(manager, ruleId);
       found.rule.deletedAt = new Date();
       found.rule.updatedAt = found.rule.deletedAt;
@@ -327,7 +327,8 @@ export class RulesService {
     const items = await this.database.write(async (manager) => {
       await lockNames(
         manager,
-        rules.map((rule) => ruleLock(rule.definition.ruleId)),
+        RULE_LOCKS,
+        rules.map((rule) => rule.definition.ruleId),
       );
       const report: ImportReportItem[] = [];
       for (const rule of rules) {
@@ -481,7 +482,7 @@ export class RulesService {
     },
   ): Promise<{ action: UploadAction; rule: RuleEntity; version: RuleVersionEntity; enabled: boolean }> {
     const ruleId = checked.definition.ruleId;
-    await lockNames(manager, [ruleLock(ruleId)]);
+    await lockNames(manager, RULE_LOCKS, [ruleId]);
     const { existing, current } = await this.currentOf(manager, ruleId);
     if (existing && current?.contentHash === checked.contentHash) {
       return { action: 'unchanged', rule: existing, version: current, enabled: existing.enabled };
@@ -541,9 +542,7 @@ export class RulesService {
 }
 
 /** Changes to one rule (a version, its state) are made one at a time, also across instances. */
-function ruleLock(ruleId: string): string {
-  return `rule:${ruleId}`;
-}
+const RULE_LOCKS = 'rule';
 
 /**
  * Whether a new version runs: never with failing tests; a new rule as its `Enabled` says; an existing

@@ -77,14 +77,41 @@ export function chunksFor<T>(rows: readonly T[], columns: number): T[][] {
 }
 
 /**
- * Serialises work on each of these names across every connection and instance until the transaction
- * ends (PostgreSQL advisory locks, taken in sorted order so that no two transactions can each hold a lock
- * the other waits for). SQLite runs one write transaction at a time anyway.
+ * Names one transaction locks one by one; past this, it locks their whole family at once. PostgreSQL
+ * keeps every lock in one shared table (by default 64 per connection, all connections pooled), so a
+ * transaction that locked one name per dedup group could fail for any number of groups past that.
  */
-export async function lockNames(manager: EntityManager, names: Iterable<string>): Promise<void> {
+export const MAX_NAMED_LOCKS = 32;
+
+/** Families a transaction holds whole (exclusively), by its query runner: their names need no lock of their own. */
+const wholeFamilies = new WeakMap<object, Set<string>>();
+
+/**
+ * Serialises work on each of these names of one family (`alert-group`, `rule`, …) across every connection
+ * and instance until the transaction ends (PostgreSQL advisory locks). A transaction with a few names
+ * holds the family shared and each name exclusively; one with more than MAX_NAMED_LOCKS holds the family
+ * exclusively, which excludes everyone else working on any name of it. Either way a transaction holds at
+ * most MAX_NAMED_LOCKS + 1 locks per family, and the locks are taken family first, then names in the
+ * database's sorted order, so no two transactions can each hold a lock the other waits for. SQLite runs one
+ * write transaction at a time anyway.
+ */
+export async function lockNames(
+  manager: EntityManager,
+  family: string,
+  names: Iterable<string>,
+): Promise<void> {
   if (dialectOf(manager) !== 'postgres') return;
-  const keys = [...new Set([...names].map(lockKey))];
+  const transaction = manager.queryRunner ?? manager;
+  const whole = wholeFamilies.get(transaction);
+  if (whole?.has(family)) return;
+  const keys = [...new Set([...names].map((name) => lockKey(`${family}:${name}`)))];
   if (keys.length === 0) return;
+  if (keys.length > MAX_NAMED_LOCKS) {
+    await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [String(lockKey(family))]);
+    wholeFamilies.set(transaction, new Set([...(whole ?? []), family]));
+    return;
+  }
+  await manager.query('SELECT pg_advisory_xact_lock_shared($1::bigint)', [String(lockKey(family))]);
   // The database sorts them: every transaction takes its locks in the same order.
   await manager.query(
     'SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest($1::bigint[]) AS key ORDER BY 1) AS keys',

@@ -13,7 +13,9 @@ import { ProblemFilter } from './common/problem.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 import { registerBodyParsers } from './common/body-parsers.js';
+import { registerConnectionLimits } from './common/connection-limits.js';
 import { registerCors } from './common/cors.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { BEARER_SCHEME } from './auth/access.js';
 import { ApiKeysService } from './auth/api-keys.service.js';
 import { RateLimiter } from './auth/rate-limiter.js';
@@ -81,6 +83,9 @@ export function setupApp(
       void reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
     done();
   });
+  registerConnectionLimits(fastify, config.limits, (reason) =>
+    app.get(MetricsService).countRefusedConnection(reason),
+  );
   registerRequestLogging(fastify);
   registerConnectionDraining(fastify);
   registerCors(fastify, config.corsOrigins);

@@ -1,8 +1,60 @@
 // What broke under an attacker's and an operator's hands, held to account on both databases: a rule
-// cannot make ingest grow without bound, a client's mistake in a query is a 400 that names the parameter
-// (never a 500 from the database), and many alert groups in one batch are grouped, not refused.
+// cannot make ingest grow without bound, many alert groups in one batch are grouped rather than refused,
+// connections held without a key are closed and capped, and a client's mistake in a query is a 400 that
+// names the parameter (never a 500 from the database).
+import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http, removeDatabase, rows, startApp, TEST_DATABASE, type RunningApp } from './support/app.js';
+import {
+  bearer,
+  http,
+  removeDatabase,
+  rows,
+  startApp,
+  TEST_ADMIN_KEY,
+  TEST_DATABASE,
+  type RunningApp,
+} from './support/app.js';
+
+/** A TCP connection to the app from `localAddress` (any 127.x.y.z is this machine). */
+function openSocket(url: string, localAddress = '127.0.0.1'): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), localAddress }, () => resolve(socket));
+    socket.on('error', reject);
+  });
+}
+
+/** Everything the server sent until it closed the connection. */
+function untilClosed(socket: Socket): Promise<string> {
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  socket.on('error', () => undefined);
+  return new Promise((resolve) => socket.on('close', () => resolve(received)));
+}
+
+/** A GET from `localAddress` on a connection of its own; resolves with the status. */
+function getFrom(url: string, path: string, localAddress: string, key?: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        host: hostname,
+        port: Number(port),
+        path,
+        localAddress,
+        agent: false,
+        headers: key ? bearer(key) : {},
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
+}
 
 /** A rule that matches every event of its log type, with the outputs given. */
 function customRule(ruleId: string, outputs: string): string {
@@ -137,6 +189,89 @@ describe(`reliability (${TEST_DATABASE})`, () => {
       const together = await Promise.all([0, 1, 2].map(() => send(events('together', 8000))));
       expect(together.map((answer) => answer.status)).toEqual([200, 200, 200]);
       expect(await alertsOf('together')).toEqual({ n: 8000, hits: 24_000 });
+    });
+  });
+
+  describe('connections a client holds without a key are closed, and capped', () => {
+    it('closes the connection of a request refused before its body was read, however slowly it trickles', async () => {
+      const socket = await openSocket(running.url);
+      const closed = untilClosed(socket);
+      socket.write(
+        'POST /v1/events HTTP/1.1\r\nHost: tripline\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n[',
+      );
+      // Keeps trickling, as a slow attacker would, until the server has closed the connection.
+      const trickle = setInterval(() => socket.writable && socket.write(' '), 20);
+      try {
+        const answer = await closed;
+        expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+        expect(answer.toLowerCase()).toContain('connection: close');
+        expect(answer).toContain('application/problem+json');
+      } finally {
+        clearInterval(trickle);
+        socket.destroy();
+      }
+    });
+
+    it('keeps the connection of an answered request with a body read in full', async () => {
+      const socket = await openSocket(running.url);
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      socket.write(
+        `GET /healthz HTTP/1.1\r\nHost: tripline\r\n\r\nGET /healthz HTTP/1.1\r\nHost: tripline\r\n\r\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const check = () => ((received.match(/HTTP\/1\.1 200/g) ?? []).length === 2 ? resolve() : undefined);
+        socket.on('data', check);
+      });
+      expect(received.toLowerCase()).not.toContain('connection: close');
+      socket.destroy();
+    });
+
+    it('caps open connections per address and in all; other clients, health checks and keyed requests go on', async () => {
+      const capped = await startApp({
+        builtinRules: false,
+        env: { MAX_CONNECTIONS: '8', MAX_CONNECTIONS_PER_ADDRESS: '5' },
+      });
+      const sockets: Socket[] = [];
+      try {
+        for (let i = 0; i < 5; i += 1) sockets.push(await openSocket(capped.url, '127.0.0.1'));
+        // The sixth from the same address is closed on arrival, without a byte.
+        const sixth = await openSocket(capped.url, '127.0.0.1');
+        expect(await untilClosed(sixth)).toBe('');
+        // Another address still gets through: a health check and a keyed request.
+        expect(await getFrom(capped.url, '/healthz', '127.0.0.2')).toBe(200);
+        expect(await getFrom(capped.url, '/v1/rules', '127.0.0.2', TEST_ADMIN_KEY)).toBe(200);
+        // Eight open in all: a ninth is closed, whatever its address.
+        for (let i = 0; i < 3; i += 1) sockets.push(await openSocket(capped.url, '127.0.0.3'));
+        const ninth = await openSocket(capped.url, '127.0.0.2');
+        expect(await untilClosed(ninth)).toBe('');
+        // Connections closed free their places.
+        const freed = sockets.splice(0, 4);
+        await Promise.all(freed.map((socket) => new Promise<void>((resolve) => socket.end(() => resolve()))));
+        await Promise.all(
+          freed.map((socket) => new Promise((resolve) => socket.once('close', resolve).destroy())),
+        );
+        const metrics = await new Promise<string>((resolve, reject) => {
+          const { hostname, port } = new URL(capped.url);
+          httpRequest(
+            { host: hostname, port: Number(port), path: '/metrics', agent: false, headers: bearer() },
+            (response) => {
+              let text = '';
+              response.setEncoding('utf8');
+              response.on('data', (chunk: string) => (text += chunk));
+              response.on('end', () => resolve(text));
+            },
+          )
+            .on('error', reject)
+            .end();
+        });
+        expect(metrics).toMatch(/tripline_connections_refused_total\{reason="per_address"\} 1/);
+        expect(metrics).toMatch(/tripline_connections_refused_total\{reason="total"\} 1/);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await capped.close();
+        await removeDatabase(capped);
+      }
     });
   });
 

@@ -40,6 +40,9 @@ export interface AppConfig {
   limits: {
     /** How long a request may take to arrive, in milliseconds (Node's requestTimeout). */
     requestTimeoutMs: number;
+    /** Open connections in all, and from one client address (0: no cap). */
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
     /** How deeply a JSON body or one event may nest. */
     maxJsonDepth: number;
     /** One event's size, in characters. */
@@ -254,6 +257,15 @@ export function loadConfig(
       120_000,
       1000,
       3_600_000,
+      problems,
+    ),
+    maxConnections: integer('MAX_CONNECTIONS', env.MAX_CONNECTIONS, 10_000, 0, 10_000_000, problems),
+    maxConnectionsPerAddress: integer(
+      'MAX_CONNECTIONS_PER_ADDRESS',
+      env.MAX_CONNECTIONS_PER_ADDRESS,
+      512,
+      0,
+      10_000_000,
       problems,
     ),
     maxJsonDepth: integer('MAX_JSON_DEPTH', env.MAX_JSON_DEPTH, 64, 2, 1000, problems),

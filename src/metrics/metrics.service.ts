@@ -85,6 +85,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly connectionsRefused = new Counter({
+    name: 'tripline_connections_refused_total',
+    help: 'Connections closed on arrival: too many open in all (total) or from one client address (per_address)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
   constructor(@Inject(POOL_STATS) readPoolStats: PoolStatsReader) {
     collectDefaultMetrics({ register: this.registry });
     // The pool is read when scraped.
@@ -141,6 +148,10 @@ export class MetricsService {
       if (alerts > 0) this.alertsOpened.inc({ rule_id: ruleId }, alerts);
     for (const [ruleId, { count }] of batch.ruleErrors)
       if (count > 0) this.ruleErrors.inc({ rule_id: ruleId }, count);
+  }
+
+  countRefusedConnection(reason: 'total' | 'per_address'): void {
+    this.connectionsRefused.inc({ reason });
   }
 
   observeBatch(durationSeconds: number, evaluationSeconds: number): void {

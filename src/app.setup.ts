@@ -16,6 +16,7 @@ import { registerBodyParsers } from './common/body-parsers.js';
 import { registerConnectionLimits } from './common/connection-limits.js';
 import { registerCors } from './common/cors.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { migrateDatabase } from './storage/storage.module.js';
 import { BEARER_SCHEME } from './auth/access.js';
 import { ApiKeysService } from './auth/api-keys.service.js';
 import { RateLimiter } from './auth/rate-limiter.js';
@@ -36,6 +37,9 @@ export async function createApp(
   config: AppConfig,
   options: { logger?: false } = {},
 ): Promise<NestFastifyApplication> {
+  // The schema first, outside Nest: a database that cannot be opened stops the start with its reason
+  // (main.ts prints it on one line) rather than a framework's stack trace.
+  await migrateDatabase(config);
   const problems = new ProblemFilter();
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,

@@ -32,7 +32,10 @@ async function bootstrap(): Promise<void> {
   } catch (error) {
     // Opening the database or the port failed: say so plainly and stop, rather than hang or dump a trace.
     const reason = error instanceof Error ? error.message : String(error);
-    const where = config.database.kind === 'sqlite' ? `database ${config.database.path}` : 'database';
+    const where =
+      config.database.kind === 'sqlite'
+        ? `database ${config.database.path}`
+        : `database ${describePostgres(config.database.url)}`;
     process.stderr.write(`tripline: cannot start (${where}, ${config.host}:${config.port}): ${reason}\n`);
     process.exit(1);
   }
@@ -41,6 +44,16 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Tripline');
   const url = await app.getUrl();
   logger.log(`listening on ${url} (API ${url}/v1, Swagger UI ${url}/docs)`);
+}
+
+/** host:port/database of a PostgreSQL URL, without its credentials. */
+function describePostgres(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'PostgreSQL';
+  }
 }
 
 void bootstrap();

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, newDatabase, removeDatabase } from './support/app.js';
 import { PrivatePostgres, privatePostgresMissing } from './support/private-postgres.js';
 import { kill, start, stop, type Server } from './support/process.js';
-import { systemToolSuiteTitle } from './support/system-tools.js';
+import { systemToolSuiteTitle, tmpfsMissing } from './support/system-tools.js';
 
 /** Every event of the log type is a hit, so a batch stored in part would show in its hit count. */
 const EVERY_EVENT_RULE = `AnalysisType: rule
@@ -199,23 +199,6 @@ const acknowledged = (results: readonly BatchResult[]) =>
 const refused = (results: readonly BatchResult[]) => results.filter((result) => result.status !== 200).length;
 
 // -----------------------------------------------------------------------------------------------------
-
-/** Whether a tmpfs can be mounted here (root in a namespace that allows it), tried once. */
-function tmpfsMissing(): string | undefined {
-  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
-  const probe = mkdtempSync(join(tmpdir(), 'tripline-mount-'));
-  try {
-    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], {
-      encoding: 'utf8',
-    });
-    if (mounted.status !== 0)
-      return `mount -t tmpfs failed: ${(mounted.stderr || mounted.error?.message || '').trim()}`;
-    spawnSync('umount', [probe]);
-    return undefined;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
 
 const TMPFS_MISSING = tmpfsMissing();
 

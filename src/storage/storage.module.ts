@@ -63,11 +63,9 @@ function describeUrl(options: DataSourceOptions): string {
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      // A database that does not open will not open on a retry either: fail the start at once.
-      useFactory: async (config: AppConfig) => {
-        await migrateDatabase(config);
-        return { ...dataSourceOptions(config), retryAttempts: 0 };
-      },
+      // Migrations ran before the app was built (app.setup.ts, migrateDatabase). A database that does not
+      // open will not open on a retry either: fail the start at once.
+      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config), retryAttempts: 0 }),
       dataSourceFactory: async (options) => {
         if (!options) throw new Error('no data source options');
         return new DataSource(options).initialize();

@@ -16,7 +16,8 @@ import { REPO_ROOT } from './shared.js';
 /** Which database the e2e suites run on in this process. */
 export const TEST_DATABASE: 'sqlite' | 'postgres' =
   process.env.TRIPLINE_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
-const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_ADMIN_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** The admin key every test app starts with (TRIPLINE_ADMIN_KEY); `http` sends it unless told otherwise. */
 export const TEST_ADMIN_KEY = 'tripline-test-admin-key-0123456789abcdef';

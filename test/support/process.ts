@@ -39,15 +39,18 @@ export function stop(server: Server): Promise<boolean> {
   });
 }
 
+/** Runs the server to its end (for starts that must fail); what it wrote to each stream. */
 export function run(
   cwd: string,
   env: Record<string, string>,
-): Promise<{ code: number | null; stderr: string }> {
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [MAIN], { cwd, env: { ...process.env, ...env } });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stderr }));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
 

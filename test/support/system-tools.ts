@@ -1,7 +1,9 @@
 // Programs from Debian's packages that some suites drive (a browser, a log forwarder). .ci/run installs
 // them; where one is absent the suite is skipped with a title that says so, never passed in silence.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SYSLOG_NG = '/usr/sbin/syslog-ng';
@@ -21,6 +23,23 @@ export function syslogNgMissing(): string | undefined {
   return modules.includes('http')
     ? undefined
     : `syslog-ng has no http module (apt-get install syslog-ng-mod-http)`;
+}
+
+/** Why a tmpfs cannot be mounted here (root, in a namespace that allows it), or undefined; tried once. */
+export function tmpfsMissing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
+  const probe = mkdtempSync(join(tmpdir(), 'tripline-mount-'));
+  try {
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], {
+      encoding: 'utf8',
+    });
+    if (mounted.status !== 0)
+      return `mount -t tmpfs failed: ${(mounted.stderr || mounted.error?.message || '').trim()}`;
+    spawnSync('umount', [probe]);
+    return undefined;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
 }
 
 /** The suite's title, or the title and why it is skipped, so that a skip is never mistaken for a pass. */

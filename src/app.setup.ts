@@ -9,7 +9,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import { ProblemDto, problemResponse } from './common/openapi.js';
-import { ProblemFilter } from './common/problem.filter.js';
+import { answerConnectionError, ProblemFilter } from './common/problem.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 import { registerBodyParsers } from './common/body-parsers.js';
@@ -37,6 +37,10 @@ export async function createApp(
   config: AppConfig,
   options: { logger?: false } = {},
 ): Promise<NestFastifyApplication> {
+  // JSON lines through pino (logging/json-logger.ts); tests pass `false` for silence. Set before anything
+  // logs, the migrations included.
+  const logger = options.logger ?? createJsonLogger(config.logLevel);
+  Logger.overrideLogger(logger);
   // The schema first, outside Nest: a database that cannot be opened stops the start with its reason
   // (main.ts prints it on one line) rather than a framework's stack trace.
   await migrateDatabase(config);
@@ -47,6 +51,8 @@ export async function createApp(
     requestTimeout: config.limits.requestTimeoutMs,
     // Rule ids are up to 200 characters, more once percent-encoded.
     routerOptions: { maxParamLength: 1000 },
+    // What Node's HTTP parser refuses (malformed, oversized headers, too slow) is a problem too.
+    clientErrorHandler: answerConnectionError,
     // Errors Fastify meets before routing (bad URL encoding, over-long parameters) are problems too.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       void problems.send(error, request, reply);
@@ -61,8 +67,7 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     // Bodies are parsed by registerBodyParsers alone (see common/body-parsers.ts).
     bodyParser: false,
-    // JSON lines through pino (logging/json-logger.ts); tests pass `false` for silence.
-    logger: options.logger ?? createJsonLogger(config.logLevel),
+    logger,
     bufferLogs: false,
   });
   setupApp(app, config, problems);

@@ -212,6 +212,28 @@ describe(`reliability (${TEST_DATABASE})`, () => {
       }
     });
 
+    it("answers what Node's HTTP parser refuses with problem+json and closes the connection", async () => {
+      const malformed = await openSocket(running.url);
+      const malformedAnswer = untilClosed(malformed);
+      malformed.write('NOT HTTP AT ALL\r\n\r\n');
+      expect(await malformedAnswer).toMatch(
+        /^HTTP\/1\.1 400 Bad Request\r\nContent-Type: application\/problem\+json\r\n/,
+      );
+      const oversized = await openSocket(running.url);
+      const oversizedAnswer = untilClosed(oversized);
+      oversized.write(
+        `GET /healthz HTTP/1.1\r\nHost: tripline\r\nX-Padding: ${'p'.repeat(64 * 1024)}\r\n\r\n`,
+      );
+      const answer = await oversizedAnswer;
+      expect(answer).toMatch(
+        /^HTTP\/1\.1 431 Request Header Fields Too Large\r\nContent-Type: application\/problem\+json\r\n/,
+      );
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        status: 431,
+        code: 'headers_too_large',
+      });
+    });
+
     it('keeps the connection of an answered request with a body read in full', async () => {
       const socket = await openSocket(running.url);
       let received = '';

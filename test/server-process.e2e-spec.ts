@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http, POSTGRES_ADMIN_URL as POSTGRES_URL } from './support/app.js';
+import { connect } from 'node:net';
+import { http, POSTGRES_ADMIN_URL as POSTGRES_URL, TEST_ADMIN_KEY } from './support/app.js';
 import { MAIN, run, start, stop } from './support/process.js';
 import { systemToolSuiteTitle, tmpfsMissing } from './support/system-tools.js';
 
@@ -54,6 +55,49 @@ describe('the server process', () => {
       ]);
     } finally {
       await stop(second);
+    }
+  });
+
+  it('logs JSON lines only; an upload the client aborts is logged as aborted, not as an error with a stack', async () => {
+    const server = await start(workDir);
+    try {
+      const { hostname, port } = new URL(server.url);
+      const routes = [
+        ['/v1/events', 'application/json'],
+        ['/v1/rules', 'application/yaml'],
+        ['/services/collector/event', 'application/json'],
+        ['/_bulk', 'application/x-ndjson'],
+      ];
+      await Promise.all(
+        routes.map(
+          ([path, type]) =>
+            new Promise<void>((resolve) => {
+              const socket = connect(Number(port), hostname, () => {
+                socket.write(
+                  `POST ${path} HTTP/1.1\r\nHost: tripline\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}\r\nContent-Type: ${type}\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n`,
+                );
+              });
+              // "100 Continue" says the server has taken the request: part of the body, then gone.
+              socket.once('data', () => {
+                socket.write('[{"a":1},');
+                socket.destroy();
+              });
+              socket.on('close', () => resolve());
+              socket.on('error', () => undefined);
+            }),
+        ),
+      );
+      await new Promise<void>((resolve) => {
+        const logged = () =>
+          routes.every(([path]) => server.output().includes(`"msg":"POST ${path} aborted by the client"`));
+        const wait = () => (logged() ? resolve() : setTimeout(wait, 50));
+        wait();
+      });
+      const lines = server.output().trim().split('\n');
+      for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+      expect(server.output()).not.toMatch(/"level":"error"|\n\s+at /);
+    } finally {
+      expect(await stop(server)).toBe(true);
     }
   });
 

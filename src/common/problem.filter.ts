@@ -10,6 +10,8 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { dialectAnswer } from '../forwarders/forwarder-answers.js';
 import { DomainError } from './errors.js';
 
@@ -96,6 +98,16 @@ export class ProblemFilter implements ExceptionFilter {
       const { code, detail } = describeHttpException(status, exception.message, request);
       return { type: problemType(code), title: statusTitle(status), status, detail, code, ...base };
     }
+    if (clientWentAway(exception, request)) {
+      return {
+        type: problemType('request_aborted'),
+        title: 'Request aborted',
+        status: 400,
+        detail: 'the client closed the connection before the request arrived in full; nothing was stored',
+        code: 'request_aborted',
+        ...base,
+      };
+    }
     const fastifyError = exception as ErrorWithStatus | null;
     const statusCode = typeof fastifyError?.statusCode === 'number' ? fastifyError.statusCode : undefined;
     const known =
@@ -120,7 +132,9 @@ export class ProblemFilter implements ExceptionFilter {
   private internalError(exception: unknown, request: FastifyRequest): ProblemDocument {
     const base = { instance: request.url, requestId: request.id };
     const stack = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
-    this.logger.error(`${request.method} ${request.url} [${base.requestId}] failed: ${stack}`);
+    // The path only: a query string may hold values that do not belong in logs.
+    const path = request.url.split('?', 1)[0] ?? '';
+    this.logger.error(`${request.method} ${path} [${base.requestId}] failed: ${stack}`);
     return {
       type: problemType('internal_error'),
       title: 'Internal error',
@@ -130,6 +144,15 @@ export class ProblemFilter implements ExceptionFilter {
       ...base,
     };
   }
+}
+
+/**
+ * The client closed the connection mid-request (Node's "aborted"): its mistake or its network's, never a
+ * server fault; nobody is left to answer, and the log line of the request says 400.
+ */
+function clientWentAway(exception: unknown, request: FastifyRequest): boolean {
+  const code = (exception as ErrorWithStatus | null)?.code;
+  return code === 'ECONNRESET' && request.raw.destroyed;
 }
 
 /** Nest wraps Fastify's body-parsing errors in HttpExceptions; give them stable codes and useful details. */
@@ -168,4 +191,46 @@ function statusTitle(status: number): string {
     .split('_')
     .map((word, index) => (index === 0 ? word.charAt(0).toUpperCase() + word.slice(1) : word))
     .join(' ');
+}
+
+/** What Node's HTTP parser refuses before any route sees the request, by its error code. */
+const CONNECTION_PROBLEMS: Record<string, { status: number; code: string; detail: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'request_timeout',
+    detail: 'the request did not arrive in full within REQUEST_TIMEOUT_MS',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'headers_too_large',
+    detail: 'the request headers are larger than the server accepts',
+  },
+};
+
+/**
+ * Answers a request Node's HTTP parser could not read (malformed, headers too large, too slow) with a
+ * problem document, as every other refusal is, then closes the connection: Fastify's own answer is plain
+ * JSON. Nothing is answered when the client is gone or an answer is already under way.
+ */
+export function answerConnectionError(error: Error & { code?: string }, socket: Socket): void {
+  const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable || inProgress?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const known = error.code === undefined ? undefined : CONNECTION_PROBLEMS[error.code];
+  const status = known?.status ?? 400;
+  const code = known?.code ?? 'bad_request';
+  const title = STATUS_CODES[status] ?? 'Bad Request';
+  const body = JSON.stringify({
+    type: problemType(code),
+    title,
+    status,
+    detail: known?.detail ?? 'the request is not valid HTTP/1.1',
+    code,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }

@@ -1,4 +1,4 @@
-// One log entry per HTTP request, when its answer has been sent: what was asked (the path only: query
+// One log entry per HTTP request, when its answer has been sent (or when its client went away first): what was asked (the path only: query
 // strings may hold values worth keeping out of logs), the status, how long it took, the request id and the
 // key that made it. Never headers or bodies. Through Nest's Logger, so that `logger: false` silences it.
 import { Logger } from '@nestjs/common';
@@ -25,6 +25,21 @@ export function registerRequestLogging(fastify: FastifyInstance): void {
     };
     if (failed) logger.error(entry);
     else logger.log(entry);
+    done();
+  });
+  // A client that closes the connection before its answer: no answer is sent, so none is logged above.
+  fastify.addHook('onRequestAbort', (request, done) => {
+    if (Logger.isLevelEnabled('log')) {
+      const path = request.url.split('?', 1)[0] ?? '';
+      logger.log({
+        msg: `${request.method} ${path} aborted by the client`,
+        method: request.method,
+        path,
+        aborted: true,
+        requestId: request.id,
+        keyId: request.apiKey?.id,
+      });
+    }
     done();
   });
 }

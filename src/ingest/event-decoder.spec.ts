@@ -131,7 +131,6 @@ describe('EventDecoder', () => {
   });
 
   it('resumes every kind of long value across many chunks instead of rescanning it', () => {
-    // Rescanning from the start on every chunk would take billions of steps here and time the test out.
     const long = { payload: 'y'.repeat(200_000), quote: '\\"' };
     expect(events(decode(JSON.stringify([long, C]), 'json', 100))).toEqual([long, C]);
     const digits = '1'.repeat(4_000_000);
@@ -144,5 +143,53 @@ describe('EventDecoder', () => {
     ]);
     const tail = `{"Records":[${JSON.stringify(C)}],"x":"${'a'.repeat(4_000_000)}"}`;
     expect(events(decode(tail, 'json', 1000))).toEqual([C]);
+  });
+
+  // The work is counted, not timed: appending each chunk to one string and reading it again made it grow
+  // with the square of a value's length (1 MB in 1,000-character chunks took seconds).
+  const unfinishedValues: [string, string, BodyShape][] = [
+    ['an object with a long string', JSON.stringify([{ payload: 'y'.repeat(900_000) }, C]), 'json'],
+    ['an object past the size limit', JSON.stringify([{ payload: 'y'.repeat(2_000_000) }, C]), 'json'],
+    ['a long string value', `"${'z'.repeat(2_000_000)}" ${JSON.stringify(C)}`, 'json'],
+    ['a long number', `${'1'.repeat(2_000_000)} ${JSON.stringify(C)}`, 'json'],
+    ['a long NDJSON line', `${JSON.stringify({ p: 'q'.repeat(900_000) })}\n${JSON.stringify(C)}\n`, 'ndjson'],
+    [
+      'an NDJSON line past the limit',
+      `${JSON.stringify({ p: 'q'.repeat(2_000_000) })}\n${JSON.stringify(C)}`,
+      'ndjson',
+    ],
+    ['a long line that is not JSON', `${'#'.repeat(2_000_000)}\n${JSON.stringify(C)}`, 'json'],
+    [
+      'a long tail after a Records list',
+      `{"Records":[${JSON.stringify(C)}],"x":"${'a'.repeat(2_000_000)}"}`,
+      'json',
+    ],
+    [
+      'a Records wrapper behind much whitespace',
+      `{${' '.repeat(100_000)}"Records":[${JSON.stringify(C)}]}`,
+      'json',
+    ],
+  ];
+
+  for (const [name, text, shape] of unfinishedValues) {
+    it(`does work linear in the body for ${name}, in chunks of any size`, () => {
+      for (const size of [1000, 64 * 1024]) {
+        const decoder = new EventDecoder(shape);
+        const items: DecodedItem[] = [];
+        for (let offset = 0; offset < text.length; offset += size)
+          items.push(...decoder.write(text.slice(offset, offset + size)));
+        items.push(...decoder.end());
+        expect(items.length, `chunks of ${size}`).toBeGreaterThan(0);
+        expect(decoder.work, `chunks of ${size}`).toBeLessThanOrEqual(4 * text.length);
+      }
+    });
+  }
+
+  it('keeps the events after a value past the size limit, whatever its kind', () => {
+    for (const [name, text, shape] of unfinishedValues.slice(1, 4)) {
+      const items = decode(text, shape, 1000);
+      expect(events(items).at(-1), name).toEqual(C);
+      expect(items[0], name).toEqual({ index: 0, error: `event larger than ${MAX_EVENT_CHARS} characters` });
+    }
   });
 });

@@ -126,11 +126,10 @@ describe('stopping the server', () => {
     // The connection is not kept alive for a server that is going away.
     expect(answer.headers.connection).toBe('close');
 
-    // Promptly: the server closes the connection itself rather than wait for the client's keep-alive.
-    const answeredAt = Date.now();
+    // The server exits while the client still holds its connection: it closes the connection itself
+    // rather than wait for the client's keep-alive to end (which would outlast the test's timeout).
     try {
       expect(await exited).toEqual({ code: 0, signal: null });
-      expect(Date.now() - answeredAt).toBeLessThan(5000);
     } finally {
       ingest.close();
     }

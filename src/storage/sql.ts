@@ -68,9 +68,12 @@ export function valuesList(rows: number, columns: number): string {
   return new Array<string>(rows).fill(row).join(', ');
 }
 
-/** Splits rows so that each statement binds at most MAX_SQL_PARAMETERS values. */
-export function chunksFor<T>(rows: readonly T[], columns: number): T[][] {
-  const size = Math.max(1, Math.floor(MAX_SQL_PARAMETERS / columns));
+/**
+ * Splits rows so that each statement binds at most MAX_SQL_PARAMETERS values, `reserved` of them taken by
+ * the statement's other parameters.
+ */
+export function chunksFor<T>(rows: readonly T[], columns: number, reserved = 0): T[][] {
+  const size = Math.max(1, Math.floor((MAX_SQL_PARAMETERS - reserved) / columns));
   const chunks: T[][] = [];
   for (let start = 0; start < rows.length; start += size) chunks.push(rows.slice(start, start + size));
   return chunks;

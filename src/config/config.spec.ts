@@ -46,17 +46,22 @@ describe('loadConfig', () => {
       RATE_LIMIT_BURST: '10',
       CORS_ORIGINS: 'https://console.example.com, http://localhost:3000',
       SHUTDOWN_TIMEOUT_MS: '5000',
+      SQLITE_BUSY_TIMEOUT_MS: '250',
+      MAX_CONNECTIONS: '300',
+      MAX_CONNECTIONS_PER_ADDRESS: '30',
       HEC_SOURCETYPES: 'aws:cloudtrail=AWS.CloudTrail, okta:im=Okta.SystemLog',
       BULK_INDICES: 'cloudtrail*=AWS.CloudTrail,okta=Okta.SystemLog',
     });
     expect(config).toEqual({
       port: 9000,
       host: '0.0.0.0',
-      database: { kind: 'sqlite', path: '/tmp/x.sqlite' },
+      database: { kind: 'sqlite', path: '/tmp/x.sqlite', busyTimeoutMs: 250 },
       bodyLimitBytes: 2048,
       ingest: { maxDecompressedBytes: 128 * 1024 * 1024, maxEvents: 100_000 },
       limits: {
         requestTimeoutMs: 5000,
+        maxConnections: 300,
+        maxConnectionsPerAddress: 30,
         maxJsonDepth: 10,
         maxEventChars: 4096,
         maxRuleChars: 2048,
@@ -100,17 +105,39 @@ describe('loadConfig', () => {
     expect(problems({ BULK_INDICES: '=AWS.CloudTrail' })[0]).toMatch(/^BULK_INDICES:/);
   });
 
-  it('takes a PostgreSQL URL with its pool size and refresh interval', () => {
+  it('takes a PostgreSQL URL with its pool size, refresh interval and timeouts', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://tripline@db.internal:5432/tripline' }).database).toEqual({
       kind: 'postgres',
       url: 'postgres://tripline@db.internal:5432/tripline',
       poolSize: 10,
       rulesRefreshMs: 2000,
+      connectTimeoutMs: 5000,
+      statementTimeoutMs: 30_000,
+      lockTimeoutMs: 20_000,
     });
     expect(
-      loadConfig({ DATABASE_URL: 'postgresql://h/db', DATABASE_POOL_SIZE: '25', RULES_REFRESH_MS: '500' })
-        .database,
-    ).toMatchObject({ poolSize: 25, rulesRefreshMs: 500 });
+      loadConfig({
+        DATABASE_URL: 'postgresql://h/db',
+        DATABASE_POOL_SIZE: '25',
+        RULES_REFRESH_MS: '500',
+        DATABASE_CONNECT_TIMEOUT_MS: '1000',
+        DATABASE_STATEMENT_TIMEOUT_MS: '4000',
+        DATABASE_LOCK_TIMEOUT_MS: '3000',
+      }).database,
+    ).toMatchObject({
+      poolSize: 25,
+      rulesRefreshMs: 500,
+      connectTimeoutMs: 1000,
+      statementTimeoutMs: 4000,
+      lockTimeoutMs: 3000,
+    });
+    expect(
+      problems({
+        DATABASE_URL: 'postgres://h/db',
+        DATABASE_STATEMENT_TIMEOUT_MS: '1000',
+        DATABASE_LOCK_TIMEOUT_MS: '2000',
+      }),
+    ).toEqual(['DATABASE_LOCK_TIMEOUT_MS: must not be longer than DATABASE_STATEMENT_TIMEOUT_MS']);
   });
 
   it('names every bad setting and why, all at once', () => {

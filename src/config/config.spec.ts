@@ -86,6 +86,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'file:/tmp/y.db' }).database).toEqual({
       kind: 'sqlite',
       path: '/tmp/y.db',
+      busyTimeoutMs: 5000,
     });
   });
 

@@ -34,6 +34,18 @@ interface BatchResult {
   status: number;
   code: string | undefined;
   retryAfter: string | null;
+  /** How long the answer took: reported in the summary, never asserted. */
+  ms: number;
+}
+
+/** One line on what a scenario saw, for the README's figures: counts, and how long refusals took. */
+function report(scenario: string, results: readonly BatchResult[]): void {
+  const refusals = results.filter((result) => result.status !== 200);
+  const slowest = Math.max(0, ...refusals.map((result) => result.ms));
+  const codes = [...new Set(refusals.map((result) => `${result.status} ${result.code ?? ''}`))].join(', ');
+  console.log(
+    `${scenario}: ${results.length} batches, ${results.length - refusals.length} acknowledged, ${refusals.length} refused (${codes || 'none'}), slowest refusal ${Math.round(slowest)} ms`,
+  );
 }
 
 /** Hits stored per batch, by its Idempotency-Key ("batch-<n>"): what the database holds, read directly. */
@@ -54,6 +66,7 @@ async function sendBatch(url: string, number: number, size: number): Promise<Bat
   const lines = Array.from({ length: size }, (_, i) =>
     JSON.stringify({ batch: number, i, text: `${number}-${i}-${'x'.repeat(300)}` }),
   );
+  const started = performance.now();
   const response = await fetch(`${url}/v1/events?logType=Custom.Fault`, {
     method: 'POST',
     headers: {
@@ -72,6 +85,7 @@ async function sendBatch(url: string, number: number, size: number): Promise<Bat
     status: response.status,
     code: body.code,
     retryAfter: response.headers.get('retry-after'),
+    ms: performance.now() - started,
   };
 }
 
@@ -251,6 +265,7 @@ describe.skipIf(TMPFS_MISSING !== undefined)(
         for (const refusal of refusals) expectRetryLater(refusal, 507, 'storage_full');
         expect(acknowledged(results.slice(0, firstAfter))).toBeGreaterThan(0);
         expect(refused(results.slice(firstAfter))).toBe(0);
+        report('SQLite, disk full', results);
         expect(await stop(server)).toBe(true);
         expectExactlyTheAcknowledged(results, storedInSqlite(file), size);
       } finally {
@@ -297,6 +312,7 @@ describe('SQLite whose write lock another process holds', () => {
       }
       await readyzBecomes(server.url, 200);
       results.push(await sendBatch(server.url, 3, 50));
+      report('SQLite, write lock held by another process', results);
       expect(results.map((result) => result.status)).toEqual([200, 503, 200]);
       expect(await stop(server)).toBe(true);
       expectExactlyTheAcknowledged(results, storedInSqlite(file), 50);
@@ -362,6 +378,7 @@ describe.skipIf(POSTGRES_MISSING !== undefined)(
         const firstAfter = stream.results.length;
         await stream.until((results) => acknowledged(results.slice(firstAfter)) >= 3);
         const results = await stream.stop();
+        report('PostgreSQL stopped and restarted', results);
         for (const refusal of results.filter((result) => result.status !== 200))
           expectRetryLater(refusal, 503, 'database_unavailable');
         expect(await stop(server)).toBe(true);
@@ -381,7 +398,11 @@ describe.skipIf(POSTGRES_MISSING !== undefined)(
         // apart from one the server never took, by any client.
         await stream.between(() => postgres.freeze());
         await stream.until((results) => refused(results) >= 2);
+        const readyzStarted = performance.now();
         const whileFrozen = await get(server.url, '/readyz');
+        console.log(
+          `PostgreSQL frozen: /readyz answered ${whileFrozen.status} in ${Math.round(performance.now() - readyzStarted)} ms`,
+        );
         expect(whileFrozen.status).toBe(503);
         expect((await get(server.url, '/healthz')).status).toBe(200);
 
@@ -390,6 +411,7 @@ describe.skipIf(POSTGRES_MISSING !== undefined)(
         const firstAfter = stream.results.length;
         await stream.until((results) => acknowledged(results.slice(firstAfter)) >= 3);
         const results = await stream.stop();
+        report('PostgreSQL frozen', results);
         for (const refusal of results.filter((result) => result.status !== 200)) {
           expect(refusal.status).toBe(503);
           expect(['database_unavailable', 'database_busy']).toContain(refusal.code);
@@ -430,6 +452,7 @@ describe.each(['sqlite', 'postgres'] as const)('the server killed (SIGKILL) mid-
     await kill(server);
     const results = (await Promise.all(streams.map((stream) => stream.stop()))).flat();
     expect(acknowledged(results)).toBeGreaterThanOrEqual(15);
+    report(`SIGKILL mid-ingest on ${kind}`, results);
 
     const restarted = await start(work.directory, env);
     try {

@@ -217,7 +217,10 @@ async function postgresTransaction<T>(dataSource: DataSource, work: UnitOfWork<T
     await runner.commitTransaction();
     return result;
   } catch (error) {
-    if (runner.isTransactionActive) {
+    // A server that cannot be reached will not answer a ROLLBACK either: closing the connection ends the
+    // transaction on the server's side as surely, without a second wait.
+    if (storageFaultOf(error)?.code === 'database_unavailable') broken = error;
+    else if (runner.isTransactionActive) {
       try {
         await runner.rollbackTransaction();
       } catch (rollbackError) {

@@ -147,7 +147,7 @@ export function setupApp(
       .build(),
     { extraModels: [ProblemDto] },
   );
-  SwaggerModule.setup(DOCS_PATH, app, withInternalErrors(withRuleSourceBodies(document)), {
+  SwaggerModule.setup(DOCS_PATH, app, withServiceFaults(withRuleSourceBodies(document)), {
     jsonDocumentUrl: `${DOCS_PATH}-json`,
     customSiteTitle: 'Tripline API',
     swaggerOptions: { persistAuthorization: false, displayRequestDuration: true, tryItOutEnabled: false },
@@ -155,12 +155,18 @@ export function setupApp(
   new Logger('App').verbose('configured');
 }
 
-/** Any operation can fail unexpectedly; say what that answer looks like once for all of them. */
-function withInternalErrors(document: OpenAPIObject): OpenAPIObject {
+/**
+ * Any operation can fail unexpectedly (500) or meet a database that cannot take it now (503), and one that
+ * writes a full disk (507): say what those answers look like once for all of them.
+ */
+function withServiceFaults(document: OpenAPIObject): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
-    for (const operation of [path.get, path.post, path.put, path.patch, path.delete]) {
-      if (!operation || operation.responses['500']) continue;
-      operation.responses['500'] = problemResponse(500);
+    const reads = [path.get];
+    const writes = [path.post, path.put, path.patch, path.delete];
+    for (const operation of [...reads, ...writes]) {
+      if (!operation) continue;
+      for (const status of writes.includes(operation) ? [500, 503, 507] : [500, 503])
+        operation.responses[String(status)] ??= problemResponse(status);
     }
   }
   return document;

@@ -51,6 +51,9 @@ describe('OpenAPI document and Swagger UI', () => {
             'application/problem+json',
           ]);
         }
+        // Database faults: any operation may meet one; only one that writes, a full disk.
+        expect(statuses, name).toEqual(expect.arrayContaining(['500', '503']));
+        expect(statuses.includes('507'), name).toBe(method !== 'get');
       }
     }
   });

@@ -91,10 +91,17 @@ const PROBLEM_ANSWERS: Record<number, ProblemAnswer> = {
     detail: 'the server could not complete the request; quote request id req-1',
   },
   503: {
-    description: 'Not ready',
-    code: 'not_ready',
-    title: 'Not ready',
-    detail: 'the database does not answer',
+    description:
+      'The database cannot take the request now (it cannot be reached, or a lock was not granted in time), or the service is not ready; nothing was stored; `Retry-After` says when to retry',
+    code: 'database_unavailable',
+    title: 'Database unavailable',
+    detail: 'the database server cannot be reached; nothing of this request was stored: retry after 5 s',
+  },
+  507: {
+    description: 'The disk holding the database is full; nothing was stored; `Retry-After` says when to retry',
+    code: 'storage_full',
+    title: 'Insufficient storage',
+    detail: 'the disk holding the database is full; nothing of this request was stored: retry after 30 s',
   },
 };
 

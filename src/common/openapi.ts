@@ -98,7 +98,8 @@ const PROBLEM_ANSWERS: Record<number, ProblemAnswer> = {
     detail: 'the database server cannot be reached; nothing of this request was stored: retry after 5 s',
   },
   507: {
-    description: 'The disk holding the database is full; nothing was stored; `Retry-After` says when to retry',
+    description:
+      'The disk holding the database is full; nothing was stored; `Retry-After` says when to retry',
     code: 'storage_full',
     title: 'Insufficient storage',
     detail: 'the disk holding the database is full; nothing of this request was stored: retry after 30 s',

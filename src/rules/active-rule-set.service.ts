@@ -78,14 +78,26 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
     return next;
   }
 
+  /** When looking for rule changes last failed and was logged: a database outage logs once a minute. */
+  private failingSince: number | undefined;
+  private lastFailureLogged = 0;
+
   /** Rebuilds when another instance changed a rule since the last rebuild. */
   private async refreshIfChanged(): Promise<void> {
     try {
       if ((await this.database.read((manager) => this.rulesStamp(manager))) !== this.builtFrom)
         await this.refresh();
+      if (this.failingSince !== undefined) {
+        this.logger.log('looking for rule changes works again');
+        this.failingSince = undefined;
+      }
     } catch (error) {
+      const now = Date.now();
+      this.failingSince ??= now;
+      if (now - this.lastFailureLogged < 60_000) return;
+      this.lastFailureLogged = now;
       this.logger.warn(
-        `looking for rule changes failed: ${error instanceof Error ? error.message : String(error)}`,
+        `looking for rule changes fails (since ${new Date(this.failingSince).toISOString()}): ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }

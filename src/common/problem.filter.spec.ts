@@ -1,6 +1,8 @@
 import { createServer, connect, type Socket } from 'node:net';
+import { Logger } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { answerConnectionError } from './problem.filter.js';
+import { answerConnectionError, ProblemFilter } from './problem.filter.js';
 
 /** A real connection: the server's end (where the answer is written) and what its client receives. */
 async function connection(): Promise<{ server: Socket; received: Promise<string>; close: () => void }> {
@@ -43,5 +45,31 @@ describe('answers to what the HTTP parser refuses', () => {
     opened.push(close);
     answerConnectionError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), server);
     expect(await received).toBe('');
+  });
+});
+
+describe('an unexpected error', () => {
+  it('is a 500 naming only the request id, logged with the path but not the query string', () => {
+    const logged: string[] = [];
+    Logger.overrideLogger({
+      log: () => undefined,
+      warn: () => undefined,
+      error: (message: unknown) => logged.push(String(message)),
+    });
+    try {
+      const request = {
+        url: '/v1/hits?field.password=hunter2',
+        method: 'GET',
+        id: 'req-7',
+      } as unknown as FastifyRequest;
+      const problem = new ProblemFilter().toProblem(new Error('boom'), request);
+      expect(problem).toMatchObject({ status: 500, code: 'internal_error', requestId: 'req-7' });
+      expect(JSON.stringify(problem)).not.toContain('boom');
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toContain('GET /v1/hits [req-7] failed: Error: boom');
+      expect(logged[0]).not.toContain('hunter2');
+    } finally {
+      Logger.overrideLogger(false);
+    }
   });
 });

@@ -280,47 +280,47 @@ async function insertHits(
     }
     return json;
   };
+  let values: unknown[] = [];
+  let chars = 0;
+  const insert = async () => {
+    if (values.length === 0) return;
+    // ON CONFLICT: another writer stored the same (rule, eventID) first; that hit is simply not stored twice.
+    const rows = await query<{ id: number; batch_seq: number }[]>(
+      manager,
+      `INSERT INTO "hits" (${HIT_COLUMNS.map((column) => `"${column}"`).join(', ')}) VALUES ${valuesList(values.length / HIT_COLUMNS.length, HIT_COLUMNS.length)} ON CONFLICT DO NOTHING RETURNING "id", "batch_seq"`,
+      values,
+    );
+    for (const row of rows) ids.set(row.batch_seq, row.id);
+    values = [];
+    chars = 0;
+  };
   const positions = hits.map((_, index) => index);
-  for (const byCount of chunksFor(positions, HIT_COLUMNS.length)) {
-    let start = 0;
-    while (start < byCount.length) {
-      const values: unknown[] = [];
-      let chars = 0;
-      let end = start;
-      while (end < byCount.length && (end === start || chars < MAX_STATEMENT_JSON_CHARS)) {
-        const position = byCount[end] as number;
-        const hit = hits[position] as PendingHit;
-        const outputFields = JSON.stringify(hit.outputFields);
-        const event = jsonOf(hit.event);
-        chars += outputFields.length + event.length;
-        values.push(
-          batchId,
-          position,
-          hit.ruleId,
-          hit.ruleVersionId,
-          hit.ruleVersion,
-          hit.severity,
-          hit.title,
-          hit.dedupKey,
-          alerts[position]?.id ?? null,
-          hit.logType,
-          sqlTime(dialect, hit.eventTime),
-          received,
-          hit.eventId,
-          outputFields,
-          event,
-        );
-        end += 1;
-      }
-      // ON CONFLICT: another writer stored the same (rule, eventID) first; that hit is simply not stored twice.
-      const rows = await query<{ id: number; batch_seq: number }[]>(
-        manager,
-        `INSERT INTO "hits" (${HIT_COLUMNS.map((column) => `"${column}"`).join(', ')}) VALUES ${valuesList(end - start, HIT_COLUMNS.length)} ON CONFLICT DO NOTHING RETURNING "id", "batch_seq"`,
-        values,
+  for (const chunk of chunksFor(positions, HIT_COLUMNS.length)) {
+    for (const position of chunk) {
+      const hit = hits[position] as PendingHit;
+      const outputFields = JSON.stringify(hit.outputFields);
+      const event = jsonOf(hit.event);
+      values.push(
+        batchId,
+        position,
+        hit.ruleId,
+        hit.ruleVersionId,
+        hit.ruleVersion,
+        hit.severity,
+        hit.title,
+        hit.dedupKey,
+        alerts[position]?.id ?? null,
+        hit.logType,
+        sqlTime(dialect, hit.eventTime),
+        received,
+        hit.eventId,
+        outputFields,
+        event,
       );
-      for (const row of rows) ids.set(row.batch_seq, row.id);
-      start = end;
+      chars += outputFields.length + event.length;
+      if (chars >= MAX_STATEMENT_JSON_CHARS) await insert();
     }
+    await insert();
   }
   return ids;
 }

@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.setup.js';
+import { ApiKeysService } from './auth/api-keys.service.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { closeOnSignals } from './shutdown/graceful-shutdown.js';
 import { ensureDatabaseLocation } from './storage/data-source.js';
@@ -29,6 +30,8 @@ async function bootstrap(): Promise<void> {
     ensureDatabaseLocation(config);
     app = await createApp(config);
     await app.listen(config.port, config.host);
+    // Only now that it listens: a start that failed never made a key it could not show.
+    await app.get(ApiKeysService).issueFirstKeyIfNone();
   } catch (error) {
     // Opening the database or the port failed: say so plainly and stop, rather than hang or dump a trace.
     const reason = error instanceof Error ? error.message : String(error);

@@ -2,6 +2,7 @@
 // the OpenAPI document, so a route added later is checked without anyone remembering to add it here.
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import {
   seedSameAccountAccess,
 } from './fixtures/seed-events.js';
 import { http, removeDatabase, rows, startApp, TEST_ADMIN_KEY, type RunningApp } from './support/app.js';
-import { start, stop } from './support/process.js';
+import { run, start, stop } from './support/process.js';
 
 const SEED_RULE_ID = 'AWS.CloudTrail.VPCE.ExternalPrincipal';
 const ISSUED_KEY = /^tl_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/;
@@ -394,8 +395,32 @@ describe('the first admin key', () => {
 
     const second = await start(directory, env);
     expect(second.output()).not.toContain('store it now');
+    // Every start says that keys exist and how to get a new admin key.
+    expect(second.output()).toContain('1 API key active; keys are shown only when made');
+    expect(second.output()).toContain('TRIPLINE_ADMIN_KEY');
     expect((await http(second.url, 'GET', '/v1/rules', { key: printed })).status).toBe(200);
     expect(await stop(second)).toBe(true);
+  });
+
+  it('makes no key on a start that fails (a port in use), and prints it on the next that listens', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'tripline-key-'));
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const env = { TRIPLINE_ADMIN_KEY: '', TRIPLINE_BUILTIN_RULES: '' };
+      const port = String((blocker.address() as { port: number }).port);
+      const failed = await run(fresh, { ...env, PORT: port });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/^tripline: cannot start .*EADDRINUSE/m);
+      expect(`${failed.stdout}${failed.stderr}`).not.toContain('store it now');
+      const next = await start(fresh, env);
+      expect(next.output()).toMatch(/store it now: tl_/);
+      expect(next.output().indexOf('store it now')).toBeLessThan(next.output().indexOf('listening on'));
+      expect(await stop(next)).toBe(true);
+    } finally {
+      blocker.close();
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 
   it('TRIPLINE_ADMIN_KEY is an admin key while set, and a new value replaces the old one', async () => {

@@ -10,6 +10,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { Database } from '../storage/database.service.js';
 import { ApiKeyEntity } from '../storage/entities.js';
+import { IsNull } from 'typeorm';
 import { lockNames } from '../storage/sql.js';
 import {
   ENV_ADMIN_KEY_ID,
@@ -60,38 +61,50 @@ export class ApiKeysService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.ensureAdminKey();
+    await this.ensureOperatorKey();
   }
 
   /**
    * TRIPLINE_ADMIN_KEY is stored as the admin key `env-admin`: a changed value replaces the old one, and
-   * it stays valid until revoked, set or not. Without it, a database with no keys at all gets one admin
-   * key, printed once: nobody is locked out of a new install.
+   * it stays valid until revoked, set or not.
    */
-  async ensureAdminKey(): Promise<void> {
+  private async ensureOperatorKey(): Promise<void> {
     const given = this.config.auth.adminKey;
-    const created = await this.database.write(async (manager) => {
+    if (given === undefined) return;
+    await this.database.write(async (manager) => {
       // Instances starting together on one database decide this one at a time.
       await lockNames(manager, 'api-keys', ['bootstrap']);
       const keys = manager.getRepository(ApiKeyEntity);
-      if (given !== undefined) {
-        const existing = await keys.findOneBy({ id: ENV_ADMIN_KEY_ID });
-        const secretHash = hashApiKey(given);
-        if (existing?.secretHash === secretHash) {
-          if (existing.revokedAt)
-            this.logger.warn('TRIPLINE_ADMIN_KEY was revoked; it stays revoked until it is changed');
-          return undefined;
-        }
-        await keys.save(this.newRecord(ENV_ADMIN_KEY_ID, 'TRIPLINE_ADMIN_KEY', ['admin'], secretHash, null));
-        await this.audit.record(manager, SYSTEM_ACTOR, {
-          action: existing ? 'key.rotate' : 'key.create',
-          targetType: 'api_key',
-          targetId: ENV_ADMIN_KEY_ID,
-          details: { scopes: ['admin'], from: 'TRIPLINE_ADMIN_KEY' },
-        });
-        return undefined;
+      const existing = await keys.findOneBy({ id: ENV_ADMIN_KEY_ID });
+      const secretHash = hashApiKey(given);
+      if (existing?.secretHash === secretHash) {
+        if (existing.revokedAt)
+          this.logger.warn('TRIPLINE_ADMIN_KEY was revoked; it stays revoked until it is changed');
+        return;
       }
-      if ((await keys.count()) > 0) return undefined;
+      await keys.save(this.newRecord(ENV_ADMIN_KEY_ID, 'TRIPLINE_ADMIN_KEY', ['admin'], secretHash, null));
+      await this.audit.record(manager, SYSTEM_ACTOR, {
+        action: existing ? 'key.rotate' : 'key.create',
+        targetType: 'api_key',
+        targetId: ENV_ADMIN_KEY_ID,
+        details: { scopes: ['admin'], from: 'TRIPLINE_ADMIN_KEY' },
+      });
+    });
+    this.forget();
+  }
+
+  /**
+   * Called once the server listens (main.ts), so that a start that fails (a port in use) never makes a
+   * key it could not show: a database with no key at all, and no TRIPLINE_ADMIN_KEY, gets one admin key,
+   * printed this once. Otherwise says that keys exist and how to get a new admin key, at every start.
+   */
+  async issueFirstKeyIfNone(): Promise<void> {
+    if (this.config.auth.adminKey !== undefined) return;
+    const outcome = await this.database.write(async (manager) => {
+      await lockNames(manager, 'api-keys', ['bootstrap']);
+      const keys = manager.getRepository(ApiKeyEntity);
+      const active = await keys.countBy({ revokedAt: IsNull() });
+      if ((await keys.count()) > 0) return { active };
       const issued = generateApiKey();
       await keys.save(this.newRecord(issued.id, 'bootstrap', ['admin'], hashApiKey(issued.key), null));
       await this.audit.record(manager, SYSTEM_ACTOR, {
@@ -100,13 +113,17 @@ export class ApiKeysService implements OnApplicationBootstrap {
         targetId: issued.id,
         details: { name: 'bootstrap', scopes: ['admin'] },
       });
-      return issued.key;
+      return { issued: issued.key };
     });
     this.forget();
-    if (created !== undefined) {
+    if ('issued' in outcome) {
       // A warning, so that it shows at every log level but error; it is never printed again.
       this.logger.warn(
-        `No API key existed, so an admin key was created. It is shown this once; store it now: ${created}`,
+        `No API key existed, so an admin key was created. It is shown this once; store it now: ${outcome.issued}`,
+      );
+    } else {
+      this.logger.log(
+        `${outcome.active} API key${outcome.active === 1 ? '' : 's'} active; keys are shown only when made. Lost the admin key? Start with TRIPLINE_ADMIN_KEY set to a new one (32+ characters) to get an admin key`,
       );
     }
   }

@@ -70,4 +70,13 @@ describe('JsonLogger', () => {
     logger.warn('careful', 'Ctx');
     expect(lines).toHaveLength(1);
   });
+
+  it('writes Nest’s start-up listing of modules and routes at debug level, not among the news', () => {
+    const { logger, entries } = capture('log');
+    Logger.overrideLogger(logger);
+    new Logger('RouterExplorer').log('Mapped {/v1/rules, POST} route');
+    new Logger('InstanceLoader').log('AppModule dependencies initialized');
+    new Logger('Tripline').log('listening on http://127.0.0.1:8080');
+    expect(entries().map((entry) => entry.msg)).toEqual(['listening on http://127.0.0.1:8080']);
+  });
 });

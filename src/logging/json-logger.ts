@@ -51,7 +51,13 @@ export class JsonLogger implements LoggerService {
   }
 
   log(message: unknown, ...params: unknown[]): void {
-    this.write('info', message, params);
+    // Nest lists every module and route it sets up at start; that is detail, not news.
+    const context = params.at(-1);
+    this.write(
+      typeof context === 'string' && STARTUP_DETAIL.has(context) ? 'debug' : 'info',
+      message,
+      params,
+    );
   }
 
   debug(message: unknown, ...params: unknown[]): void {
@@ -85,6 +91,9 @@ export class JsonLogger implements LoggerService {
 }
 
 const STACK_TRACE = /\n\s+at /;
+
+/** Nest's contexts that log one line per module or route at start: written at debug level. */
+const STARTUP_DETAIL = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
 
 /**
  * Nest passes the context last (a logger made with `new Logger('Name')` always adds it), and for errors a

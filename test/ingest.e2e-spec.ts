@@ -335,6 +335,28 @@ describe('ingest: idempotency, duplicates and bad input', () => {
     expect(typed.body).toMatchObject({ accepted: 1, hits: 0 });
   });
 
+  it('warns of events no enabled rule reads, naming a near log type that rules do read', async () => {
+    const event = {
+      eventName: 'ListBuckets',
+      eventSource: 's3.amazonaws.com',
+      eventTime: '2025-02-01T00:00:00Z',
+    };
+    const typo = await http(running.url, 'POST', '/v1/events?logType=AWS.Cloudtrail', {
+      body: [event, event],
+    });
+    expect(typo.status).toBe(200);
+    expect(typo.body.warnings).toEqual([
+      {
+        code: 'no_rules_for_log_type',
+        logType: 'AWS.Cloudtrail',
+        events: 2,
+        detail: 'no enabled rule reads log type AWS.Cloudtrail; did you mean AWS.CloudTrail?',
+      },
+    ]);
+    const watched = await http(running.url, 'POST', '/v1/events?logType=AWS.CloudTrail', { body: [event] });
+    expect(watched.body.warnings).toEqual([]);
+  });
+
   it('rejects an event whose time cannot be a real one, and keeps the batch', async () => {
     const events = [
       { ...seedExternalPrincipalAccess(), eventID: 'time-ok' },

@@ -241,6 +241,23 @@ describe('query API', () => {
     expect(injected.body.items).toEqual([]);
   });
 
+  it('suggests the parameter an unknown one was near to', async () => {
+    const cases: [string, string][] = [
+      ['/v1/hits?rule=Q.Login', 'unknown parameter rule; did you mean ruleId?'],
+      ['/v1/alerts?severty=High', 'unknown parameter severty; did you mean severity?'],
+      ['/v1/rules?severty=High', 'unknown parameter severty; did you mean severity?'],
+      ['/v1/hits?banana=1', 'unknown parameter banana'],
+    ];
+    for (const [path, message] of cases) {
+      const answer = await http(base, 'GET', path);
+      expect(answer.status, path).toBe(400);
+      expect(
+        answer.body.errors.map((error: { message: string }) => error.message),
+        path,
+      ).toEqual([message]);
+    }
+  });
+
   it('answers bad parameters with a 400 that names the parameter', async () => {
     const cases: [string, string][] = [
       ['/v1/hits?rule=Q.Login', 'rule'],

@@ -1,6 +1,7 @@
 // Query-string parameters shared by the read APIs: instants, page sizes, keyset cursors and lists. Every
 // problem is an InvalidParametersError naming the parameter.
 import { InvalidParametersError } from './errors.js';
+import { didYouMean } from './suggestions.js';
 
 export type RawQuery = Record<string, unknown>;
 
@@ -111,7 +112,13 @@ export function rejectUnknown(
   );
   if (unknown.length > 0) {
     throw new InvalidParametersError(
-      unknown.map((parameter) => ({ parameter, message: `unknown parameter ${parameter}` })),
+      unknown.map((parameter) => {
+        const near = didYouMean(parameter, known);
+        return {
+          parameter,
+          message: `unknown parameter ${parameter}${near === undefined ? '' : `; did you mean ${near}?`}`,
+        };
+      }),
     );
   }
 }

@@ -2,14 +2,32 @@
 // problem names its parameter.
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { Transform } from 'class-transformer';
+import { getMetadataStorage } from 'class-validator';
 import { InvalidParametersError, type ParameterProblem } from './errors.js';
+import { didYouMean } from './suggestions.js';
 
 function flatten(errors: readonly ValidationError[], parent = ''): ParameterProblem[] {
   return errors.flatMap((error) => {
     const parameter = parent === '' ? error.property : `${parent}.${error.property}`;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ parameter, message }));
+    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({
+      parameter,
+      message: constraint === 'whitelistValidation' ? unknownParameter(error) : message,
+    }));
     return [...own, ...flatten(error.children ?? [], parameter)];
   });
+}
+
+/** A property the DTO does not declare, said as for every other operation, with the near one it may mean. */
+function unknownParameter(error: ValidationError): string {
+  const target = error.target as object | undefined;
+  const known =
+    target === undefined
+      ? []
+      : getMetadataStorage()
+          .getTargetValidationMetadatas(target.constructor, '', false, false)
+          .map((metadata) => metadata.propertyName);
+  const near = didYouMean(error.property, known);
+  return `unknown parameter ${error.property}${near === undefined ? '' : `; did you mean ${near}?`}`;
 }
 
 export function createValidationPipe(): ValidationPipe {
@@ -18,6 +36,8 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
+    // The target names the DTO, whose declared properties suggest what an unknown one meant.
+    validationError: { target: true, value: false },
     exceptionFactory: (errors) => new InvalidParametersError(flatten(errors)),
   });
 }

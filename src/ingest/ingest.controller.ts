@@ -46,6 +46,14 @@ class RejectedEventDto {
   error: string;
 }
 
+class IngestWarningDto {
+  @ApiProperty({ enum: ['no_rules_for_log_type'] }) code: string;
+  @ApiProperty({ example: 'AWS.Cloudtrail' }) logType: string;
+  @ApiProperty({ description: 'Accepted events of that log type', example: 12 }) events: number;
+  @ApiProperty({ example: 'no enabled rule reads log type AWS.Cloudtrail; did you mean AWS.CloudTrail?' })
+  detail: string;
+}
+
 class IngestAnswerDto {
   @ApiProperty() batchId: number;
   @ApiProperty({ description: 'Events found in the body' }) received: number;
@@ -58,6 +66,11 @@ class IngestAnswerDto {
   duplicateHits: number;
   @ApiProperty({ description: 'Alerts this batch opened' }) alerts: number;
   @ApiProperty({ description: 'Open alerts that this batch joined' }) alertsUpdated: number;
+  @ApiProperty({
+    type: [IngestWarningDto],
+    description: 'What the sender may want to know although nothing failed: events no enabled rule reads',
+  })
+  warnings: IngestWarningDto[];
 }
 
 @ApiTags('events')

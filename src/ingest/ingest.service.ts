@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, DomainError } from '../common/errors.js';
+import { didYouMean } from '../common/suggestions.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { prepareEvent } from '../engine/events.js';
@@ -47,6 +48,16 @@ export interface IngestAnswer {
   alerts: number;
   /** Open alerts that this batch's hits joined. */
   alertsUpdated: number;
+  /** What the sender may want to know although nothing failed, e.g. events no enabled rule reads. */
+  warnings: IngestWarning[];
+}
+
+export interface IngestWarning {
+  code: 'no_rules_for_log_type';
+  logType: string;
+  /** Accepted events of that log type in the batch. */
+  events: number;
+  detail: string;
 }
 
 /** An event decoded by a forwarder endpoint, with the log type its envelope names (if any). */
@@ -150,6 +161,7 @@ export class IngestService {
         duplicateHits: 0,
         alerts: 0,
         alertsUpdated: 0,
+        warnings: [],
         allRejected: batch.rejected,
       };
     }
@@ -240,6 +252,7 @@ export class IngestService {
         duplicateHits: outcome.duplicateHits,
         alerts: outcome.alertsOpened,
         alertsUpdated: outcome.alertsUpdated,
+        warnings: batch.warnings(),
       };
       if (request.idempotencyKey !== undefined)
         await this.remember(manager, request.idempotencyKey, requestHash, result, receivedAt);
@@ -372,6 +385,24 @@ class BatchEvaluation {
         },
       });
     }
+  }
+
+  /** Log types of accepted events that no enabled rule reads: stored, but nothing looked at them. */
+  warnings(): IngestWarning[] {
+    const watched = this.rules.ruleSet.logTypes;
+    const warnings: IngestWarning[] = [];
+    for (const [logType, counts] of this.eventsByLogType) {
+      if (logType === undefined || counts.accepted === 0 || this.rules.ruleSet.rulesFor(logType).length > 0)
+        continue;
+      const near = didYouMean(logType, watched);
+      warnings.push({
+        code: 'no_rules_for_log_type',
+        logType,
+        events: counts.accepted,
+        detail: `no enabled rule reads log type ${logType}${near === undefined ? '' : `; did you mean ${near}?`}`,
+      });
+    }
+    return warnings;
   }
 
   private countEvent(logType: string | undefined, accepted: boolean): void {

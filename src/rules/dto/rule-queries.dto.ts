@@ -17,6 +17,7 @@ import { ToBoolean, ToInteger, ToList } from '../../common/validation.js';
 import { isPlainObject } from '../../engine/values.js';
 import { LOG_TYPE_PATTERN } from '../../engine/events.js';
 import { SEVERITIES } from '../../engine/rule.js';
+import { didYouMean } from '../../common/suggestions.js';
 
 const SEVERITY_NAMES = [
   ...SEVERITIES,
@@ -153,7 +154,13 @@ export function parseTestRuleBody(body: unknown): { events?: unknown[]; logType?
   const problems: ParameterProblem[] = Object.keys(body)
     .filter((key) => key !== 'events' && key !== 'logType')
     .slice(0, 10)
-    .map((key) => ({ parameter: key, message: `property ${key} should not exist` }));
+    .map((key) => {
+      const near = didYouMean(key, ['events', 'logType']);
+      return {
+        parameter: key,
+        message: `unknown property ${key}${near === undefined ? '' : `; did you mean ${near}?`}`,
+      };
+    });
   const { events, logType } = body;
   if (events !== undefined) {
     if (!Array.isArray(events)) problems.push({ parameter: 'events', message: 'events must be an array' });

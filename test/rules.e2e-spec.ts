@@ -132,6 +132,22 @@ describe('rules API', () => {
     expect(answer.body.errors[0]).toMatchObject({ line: 4, column: 1 });
   });
 
+  it('says to send YAML as YAML when it arrives as application/json', async () => {
+    const yaml = rule('Test.YamlAsJson');
+    const answer = await http(base, 'POST', '/v1/rules', { body: yaml, contentType: 'application/json' });
+    expect(answer.status).toBe(422);
+    expect(answer.body.errors[0]).toMatchObject({ code: 'json_syntax', line: 1 });
+    expect(answer.body.errors[0].message).toContain(
+      'this looks like YAML, not JSON: send it as application/yaml',
+    );
+    // Broken JSON is told as broken JSON.
+    const broken = await http(base, 'POST', '/v1/rules', {
+      body: '{"RuleID": ',
+      contentType: 'application/json',
+    });
+    expect(broken.body.errors[0].message).not.toContain('YAML');
+  });
+
   it('answers an unknown key with 422 naming it, and accepts it with ignoreExtraKeys', async () => {
     const source = rule('Test.Unknown.Key', { extra: 'Sevrity: High\n' });
     const answer = await http(base, 'POST', '/v1/rules', { body: source });

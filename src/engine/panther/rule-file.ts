@@ -208,12 +208,18 @@ function jsonSyntaxError(text: string, file: string | undefined): Diagnostic | u
     return undefined;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const offset = Number(/position (\d+)/.exec(message)?.[1] ?? text.length);
+    // A JSON rule is one object; text that opens with anything else was most likely meant as YAML.
+    const looksLikeYaml = !/^\s*[{[]/.test(text);
+    const yamlHint = looksLikeYaml
+      ? '; this looks like YAML, not JSON: send it as application/yaml (or name the file .yml)'
+      : '';
+    const at = /position (\d+)/.exec(message)?.[1];
+    const offset = at !== undefined ? Number(at) : looksLikeYaml ? text.search(/\S/) : text.length;
     const before = text.slice(0, offset).split('\n');
     return {
       severity: 'error',
       code: 'json_syntax',
-      message: `invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`,
+      message: `invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}${yamlHint}`,
       file,
       line: before.length,
       column: (before.at(-1)?.length ?? 0) + 1,

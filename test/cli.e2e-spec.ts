@@ -104,6 +104,9 @@ Tests:
       // (see conformance.e2e-spec.ts).
       expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('86 passed, 2 failed');
       expect(run.stderr).toContain('warning: unknown key "ThisIsNotARealTopLevelKey" (ignored)');
+      // Without the flag, the error names the flag a user of tripline passes.
+      const strict = await tripline(['validate', join(CONFORMANCE_DIR, 'valid')]);
+      expect(strict.stderr).toContain('--ignore-extra-keys (tripline)');
     },
   );
 });

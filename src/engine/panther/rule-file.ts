@@ -245,7 +245,13 @@ function checkRule(
     if ((RULE_KEYS as readonly string[]).includes(key)) continue;
     const message = `unknown key ${JSON.stringify(key)}`;
     if (options.ignoreExtraKeys) checker.warning(key, 'unknown_key', `${message} (ignored)`);
-    else checker.error(key, 'unknown_key', `${message}; pass ignoreExtraKeys to ignore it`);
+    // Said for both ways in: the API's query parameter and the CLI's flag.
+    else
+      checker.error(
+        key,
+        'unknown_key',
+        `${message}; to ignore unknown keys, pass ignoreExtraKeys=true (API) or --ignore-extra-keys (tripline)`,
+      );
   }
   const read = new Reader(value, checker);
 

@@ -148,6 +148,38 @@ describe('rules API', () => {
     expect(broken.body.errors[0].message).not.toContain('YAML');
   });
 
+  it('says on upload and in its view that a scheduled rule does not run yet, and a disabled one why', async () => {
+    const scheduled = `AnalysisType: scheduled_rule
+RuleID: Test.Scheduled
+ScheduledQueries: [Daily.Logins]
+Severity: Low
+Detection:
+  - Condition: AlwaysTrue
+`;
+    const created = await http(base, 'POST', '/v1/rules', { body: scheduled });
+    expect(created.status).toBe(201);
+    expect(created.body.warnings).toEqual([
+      expect.objectContaining({ code: 'not_run', key: 'AnalysisType', line: 1 }),
+    ]);
+    expect(created.body.rule).toMatchObject({
+      enabled: true,
+      running: false,
+      notRunning: expect.stringContaining('scheduled'),
+    });
+    const view = await http(base, 'GET', '/v1/rules/Test.Scheduled');
+    expect(view.body).toMatchObject({
+      running: false,
+      notRunning: expect.stringContaining('scheduled queries'),
+    });
+    await http(base, 'POST', '/v1/rules', { body: rule('Test.Streaming') });
+    expect((await http(base, 'GET', '/v1/rules/Test.Streaming')).body).toMatchObject({ running: true });
+    await http(base, 'PATCH', '/v1/rules/Test.Streaming', { body: { enabled: false } });
+    expect((await http(base, 'GET', '/v1/rules/Test.Streaming')).body).toMatchObject({
+      running: false,
+      notRunning: 'disabled',
+    });
+  });
+
   it('answers an unknown key with 422 naming it, and accepts it with ignoreExtraKeys', async () => {
     const source = rule('Test.Unknown.Key', { extra: 'Sevrity: High\n' });
     const answer = await http(base, 'POST', '/v1/rules', { body: source });

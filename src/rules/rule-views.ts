@@ -16,6 +16,9 @@ export interface RuleSummaryView {
   reports: Record<string, string[]>;
   analysisType: string;
   detectionLanguage: string;
+  /** Whether ingest evaluates it now; when not, `notRunning` says why. */
+  running: boolean;
+  notRunning?: string;
   origin: RuleOrigin;
   tests: { passed: number; failed: number };
   /** Errors raised while evaluating the rule on events (the events still went to the other rules). */
@@ -60,8 +63,19 @@ export interface DiagnosticView {
   column?: number;
 }
 
+/** Why a stored rule does not run on events, or undefined when it does. */
+function notRunning(rule: RuleEntity, analysisType: string): string | undefined {
+  if (analysisType === 'scheduled_rule') return SCHEDULED_RULES_NOT_RUN;
+  return rule.enabled ? undefined : 'disabled';
+}
+
+/** What a scheduled rule's view says until scheduled queries exist. */
+export const SCHEDULED_RULES_NOT_RUN =
+  'a scheduled rule runs on the rows of a scheduled query, and scheduled queries are not run yet';
+
 export function summaryView(rule: RuleEntity, version: RuleVersionEntity): RuleSummaryView {
   const metadata = version.metadata;
+  const reason = notRunning(rule, metadata.analysisType);
   return {
     ruleId: rule.ruleId,
     version: rule.currentVersion,
@@ -74,6 +88,8 @@ export function summaryView(rule: RuleEntity, version: RuleVersionEntity): RuleS
     reports: metadata.reports,
     analysisType: metadata.analysisType,
     detectionLanguage: metadata.detectionLanguage,
+    running: reason === undefined,
+    ...(reason === undefined ? {} : { notRunning: reason }),
     origin: version.origin,
     tests: { passed: version.testsPassed, failed: version.testsFailed },
     errors: { count: rule.errorCount, last: rule.lastError, lastAt: rule.lastErrorAt?.toISOString() ?? null },

@@ -269,11 +269,13 @@ describe('loadRuleSource', () => {
     expect(onlyError('# only a comment\n')).toMatchObject({ code: 'empty' });
   });
 
-  it('keeps scheduled rules, which need no LogTypes', () => {
+  it('keeps scheduled rules, which need no LogTypes, warning that they do not run yet', () => {
     const text =
       'AnalysisType: scheduled_rule\nRuleID: Test.Scheduled\nScheduledQueries: [Q]\nSeverity: Low\nDetection:\n  - Condition: AlwaysTrue\n';
     const { rules, diagnostics } = loadRuleSource(text);
-    expect(diagnostics).toEqual([]);
+    expect(diagnostics.map((d) => [d.severity, d.key, d.code])).toEqual([
+      ['warning', 'AnalysisType', 'not_run'],
+    ]);
     expect(rules[0]).toMatchObject({ analysisType: 'scheduled_rule', scheduledQueries: ['Q'], logTypes: [] });
   });
 });

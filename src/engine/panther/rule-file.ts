@@ -273,6 +273,13 @@ function checkRule(
   if (analysisType === 'rule' && logTypesAbsent) {
     checker.error('LogTypes', 'missing_key', 'a rule needs LogTypes: the log types it applies to');
   }
+  if (analysisType === 'scheduled_rule') {
+    checker.warning(
+      'AnalysisType',
+      'not_run',
+      'a scheduled rule runs on the rows of a scheduled query, and scheduled queries are not run yet: it is stored and its tests run, but it never runs on events',
+    );
+  }
   if (
     analysisType === 'scheduled_rule' &&
     (!scheduledQueries || scheduledQueries.length === 0) &&

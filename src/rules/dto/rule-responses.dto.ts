@@ -25,6 +25,13 @@ export class RuleSummaryDto {
   @ApiProperty({ example: { 'MITRE ATT&CK': ['TA0005:T1599'] } }) reports: Record<string, string[]>;
   @ApiProperty({ example: 'rule' }) analysisType: string;
   @ApiProperty({ enum: ['panther', 'condition'] }) detectionLanguage: string;
+  @ApiProperty({ description: 'Whether ingest evaluates the rule now (enabled, and a streaming rule)' })
+  running: boolean;
+  @ApiPropertyOptional({
+    description: 'Why the rule does not run on events: disabled, or a scheduled rule (not run yet)',
+    example: 'disabled',
+  })
+  notRunning?: string;
   @ApiProperty({ enum: ['builtin', 'api', 'import'] }) origin: string;
   @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
   @ApiProperty({ type: RuleErrorsDto }) errors: RuleErrorsDto;

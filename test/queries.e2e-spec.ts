@@ -401,6 +401,18 @@ describe('alerts API', () => {
       { ruleId: 'Q.Login', hits: 4, alerts: 3 },
       { ruleId: 'Q.Threshold', hits: 2, alerts: 0 },
     ]);
+    expect(stats.body.hint).toBeUndefined();
+  });
+
+  it('says where the newest hit is when a range of event time holds none (history sent later)', async () => {
+    // The default range is the last 7 days of event time; these hits happened in 2025.
+    const stats = await http(base, 'GET', '/v1/stats');
+    expect(stats.status).toBe(200);
+    expect(stats.body.buckets).toEqual([]);
+    expect(stats.body.hint).toMatch(
+      /^no hit in this range of event time; the newest hit's event time is 2025-/,
+    );
+    expect(stats.body.hint).toContain('set since and until around it');
   });
 });
 

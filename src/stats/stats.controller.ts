@@ -23,7 +23,7 @@ export class StatsController {
   @ApiTimeRange('Event time')
   @ApiOkResponse({
     description:
-      '{since, until, interval, buckets: [{start, ruleId, hits, alerts}], totals: [{ruleId, hits, alerts}]}',
+      '{since, until, interval, buckets: [{start, ruleId, hits, alerts}], totals: [{ruleId, hits, alerts}], hint?}: `hint` says where the newest hit is when the range holds none (events sent long after they happened)',
   })
   @ApiProblems(400)
   get(@Query() query: RawQuery): Promise<StatsAnswer> {

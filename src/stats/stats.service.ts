@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InvalidParametersError } from '../common/errors.js';
 import { instant, rejectUnknown, single, type RawQuery } from '../common/query-params.js';
 import { Database } from '../storage/database.service.js';
-import { query as sqlQuery, readCount, sqlTime, type SqlDialect } from '../storage/sql.js';
+import { query as sqlQuery, readCount, readTime, sqlTime, type SqlDialect } from '../storage/sql.js';
 
 export type Interval = 'hour' | 'day';
 
@@ -27,6 +27,8 @@ export interface StatsAnswer {
   interval: Interval;
   buckets: StatsBucket[];
   totals: { ruleId: string; hits: number; alerts: number }[];
+  /** When the range holds no hit but others exist (replayed history, say): where the newest one is. */
+  hint?: string;
 }
 
 const HOUR = 3_600_000;
@@ -105,13 +107,29 @@ export class StatsService {
       total.alerts += item.alerts;
       totals.set(item.ruleId, total);
     }
+    const hint = sorted.length === 0 ? await this.newestHitHint(query.ruleId) : undefined;
     return {
       since: new Date(query.since).toISOString(),
       until: new Date(query.until).toISOString(),
       interval: query.interval,
       buckets: sorted,
       totals: [...totals.values()].sort((a, b) => b.hits - a.hits || (a.ruleId < b.ruleId ? -1 : 1)),
+      ...(hint === undefined ? {} : { hint }),
     };
+  }
+
+  /** Ranges are of event time, 7 days back from now by default: replayed history lies outside. */
+  private async newestHitHint(ruleId: string | undefined): Promise<string | undefined> {
+    const [row] = await this.database.read((manager) =>
+      sqlQuery<{ newest: unknown }[]>(
+        manager,
+        `SELECT MAX("event_time") AS "newest" FROM "hits"${ruleId === undefined ? '' : ' WHERE "rule_id" = ?'}`,
+        ruleId === undefined ? [] : [ruleId],
+      ),
+    );
+    const newest = readTime(row?.newest);
+    if (Number.isNaN(newest)) return undefined;
+    return `no hit in this range of event time; the newest hit's event time is ${new Date(newest).toISOString()}: set since and until around it`;
   }
 }
 

@@ -41,7 +41,7 @@ export function resolveLogType(
   if (detected !== undefined) return { logType: detected };
   return {
     error:
-      'no log type: name one (logType), set p_log_type in the event, or send a recognised shape such as AWS CloudTrail',
+      'no log type: name one (logType), set p_log_type in the event, or send a recognised shape (AWS CloudTrail: eventSource, eventName, and userIdentity or recipientAccountId)',
   };
 }
 

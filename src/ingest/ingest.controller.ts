@@ -41,7 +41,7 @@ class RejectedEventDto {
   @ApiProperty({ description: '0-based position of the event in the batch' }) index: number;
   @ApiProperty({
     example:
-      'no log type: name one (logType), set p_log_type in the event, or send a recognised shape such as AWS CloudTrail',
+      'no log type: name one (logType), set p_log_type in the event, or send a recognised shape (AWS CloudTrail: eventSource, eventName, and userIdentity or recipientAccountId)',
   })
   error: string;
 }

@@ -484,4 +484,20 @@ describe('normaliseEvent for AWS.CloudTrail', () => {
     ).toBe(false);
     expect(isCloudTrailEvent({ ...seedPositiveLog(), eventSource: undefined })).toBe(false);
   });
+
+  it('is recognised without eventVersion when eventSource is an AWS endpoint, as hand-written events are', () => {
+    const handWritten = {
+      eventName: 'ConsoleLogin',
+      eventSource: 'signin.amazonaws.com',
+      userIdentity: { type: 'Root', accountId: '123456789012' },
+    };
+    expect(isCloudTrailEvent(handWritten)).toBe(true);
+    expect(
+      isCloudTrailEvent({ ...handWritten, userIdentity: undefined, recipientAccountId: '123456789012' }),
+    ).toBe(true);
+    // Not an AWS endpoint, and no eventVersion: another source that happens to use these names.
+    expect(isCloudTrailEvent({ ...handWritten, eventSource: 'login.example.com' })).toBe(false);
+    // An endpoint alone is not enough: no identity, no account.
+    expect(isCloudTrailEvent({ eventName: 'GetObject', eventSource: 's3.amazonaws.com' })).toBe(false);
+  });
 });

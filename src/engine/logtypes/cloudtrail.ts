@@ -23,18 +23,20 @@ const ACCOUNT_ID = /^\d{12}$/;
 
 /**
  * A CloudTrail record is recognised by fields that every record of every CloudTrail event type carries
- * and that other sources do not combine: `eventVersion` (string, or a number in hand-written logs),
- * `eventSource` and `eventName` (strings), plus a `userIdentity` object or a `recipientAccountId` string.
- * `eventTime` is not required: a record without it is still CloudTrail (p_event_time then falls back).
- * Cheapest test first, so non-CloudTrail events usually fail on the first own-property read.
+ * and that other sources do not combine: `eventSource` and `eventName` (strings), plus a `userIdentity`
+ * object or a `recipientAccountId` string, plus `eventVersion` (string, or a number in hand-written logs).
+ * `eventVersion` may be left out when `eventSource` is an AWS service endpoint (`….amazonaws.com`), which
+ * is as telling and which hand-written events always carry. `eventTime` is not required: a record without
+ * it is still CloudTrail (p_event_time then falls back). Cheapest test first, so non-CloudTrail events
+ * usually fail on the first own-property reads.
  */
 export function isCloudTrailEvent(event: unknown): boolean {
   if (!isPlainObject(event)) return false;
+  const source = getOwn(event, 'eventSource');
+  if (typeof source !== 'string' || typeof getOwn(event, 'eventName') !== 'string') return false;
   const version = getOwn(event, 'eventVersion');
-  if (typeof version !== 'string' && typeof version !== 'number') return false;
-  if (typeof getOwn(event, 'eventSource') !== 'string' || typeof getOwn(event, 'eventName') !== 'string') {
+  if (typeof version !== 'string' && typeof version !== 'number' && !source.endsWith('.amazonaws.com'))
     return false;
-  }
   return (
     isPlainObject(getOwn(event, 'userIdentity')) || typeof getOwn(event, 'recipientAccountId') === 'string'
   );

@@ -235,15 +235,21 @@ describe('Panther scalar conditions', () => {
       [[], true],
       [{}, true],
       [' ', false],
-      [0, false],
-      [false, false],
+      // Python's `not value`: False and 0 are empty too; True and 1 are not.
+      [0, true],
+      [false, true],
+      [true, false],
+      [1, false],
       [['x'], false],
     ]);
     check('IsNotNullOrEmpty', {}, [
       [MISSING, false],
       [[], false],
+      [false, false],
+      [0, false],
       [{ a: 1 }, true],
       ['x', true],
+      [true, true],
     ]);
   });
 

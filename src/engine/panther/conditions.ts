@@ -93,8 +93,13 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * Python's `not value`, which Panther's generated code tests: None, False, 0, "", [] and {} are empty (a
+ * Panther fixture expects IsNullOrEmpty to hold for `false`).
+ */
 function isNullOrEmpty(actual: unknown): boolean {
-  if (actual === undefined || actual === null || actual === '') return true;
+  if (actual === undefined || actual === null || actual === '' || actual === false || actual === 0)
+    return true;
   if (Array.isArray(actual)) return actual.length === 0;
   if (isPlainObject(actual)) return Object.keys(actual).length === 0;
   return false;

@@ -58,6 +58,32 @@ describe('OpenAPI document and Swagger UI', () => {
     }
   });
 
+  it('gives every query parameter a schema and a description, lists of names their names, in order', () => {
+    const parameters = Object.entries(document.paths as Record<string, Record<string, any>>).flatMap(
+      ([path, item]) =>
+        METHODS.filter((method) => item[method]).flatMap((method) =>
+          ((item[method].parameters ?? []) as any[])
+            .filter((parameter) => parameter.in === 'query')
+            .map((parameter) => ({ at: `${method.toUpperCase()} ${path} ?${parameter.name}`, parameter })),
+        ),
+    );
+    expect(parameters.length).toBeGreaterThanOrEqual(30);
+    for (const { at, parameter } of parameters) {
+      expect(parameter.schema?.type, at).toMatch(/^(string|integer|boolean|array|number)$/);
+      expect(parameter.description, at).toBeTruthy();
+    }
+    const hits = document.paths['/v1/hits'].get.parameters.map((parameter: any) => parameter.name);
+    expect(hits.slice(0, 4)).toEqual(['ruleId', 'severity', 'logType', 'alertId']);
+    const severity = document.paths['/v1/hits'].get.parameters.find((p: any) => p.name === 'severity');
+    expect(severity.schema.items.enum).toEqual(['Info', 'Low', 'Medium', 'High', 'Critical']);
+    const status = document.paths['/v1/alerts'].get.parameters.find((p: any) => p.name === 'status');
+    expect(status.schema.items.enum).toEqual(['pending', 'open', 'acknowledged', 'closed']);
+    // Swagger UI renders descriptions as Markdown: angle brackets outside code would vanish.
+    const descriptions = JSON.stringify(document).match(/field\.<name>=<value>/g) ?? [];
+    expect(descriptions.length).toBeGreaterThan(0);
+    expect(JSON.stringify(document)).not.toMatch(/[^`]field\.<name>=<value>[^`]/);
+  });
+
   it('offers rule bodies as editable YAML text with the seed rule as example, and JSON', () => {
     const body = document.paths['/v1/rules'].post.requestBody;
     expect(Object.keys(body.content)).toEqual(['application/yaml', 'application/json']);

@@ -6,14 +6,20 @@ import {
   ApiParam,
   ApiProperty,
   ApiPropertyOptional,
-  ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Actor } from '../audit/audit.service.js';
 import { Access, RequestActor } from '../auth/access.js';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ApiProblems } from '../common/openapi.js';
-import { ApiPage, ApiTimeRange } from '../common/openapi-queries.js';
+import {
+  ApiQueries,
+  oneOrSeveral,
+  page,
+  ruleIdParameter,
+  severityParameter,
+  timeRange,
+} from '../common/openapi-queries.js';
 import { cursor, pageSize, positiveId, rejectUnknown, type RawQuery } from '../common/query-params.js';
 import { DEFAULT_HIT_PAGE, MAX_HIT_PAGE } from '../hits/hit-filters.js';
 import { HitPageDto } from '../hits/hits.controller.js';
@@ -84,15 +90,17 @@ export class AlertsController {
     description:
       'Newest first. By default open, acknowledged and closed alerts; status=pending shows those still below their threshold.',
   })
-  @ApiQuery({
-    name: 'status',
-    required: false,
-    description: 'One or several of pending, open, acknowledged, closed (default: all but pending)',
-  })
-  @ApiQuery({ name: 'ruleId', required: false })
-  @ApiQuery({ name: 'severity', required: false, description: 'One or several, e.g. High,Critical' })
-  @ApiTimeRange('Alerts whose events overlap a time')
-  @ApiPage(MAX_ALERT_PAGE, DEFAULT_ALERT_PAGE)
+  @ApiQueries(
+    oneOrSeveral(
+      'status',
+      ['pending', 'open', 'acknowledged', 'closed'],
+      'Only alerts in these states (default: all but pending, which are still below their threshold).',
+    ),
+    ruleIdParameter('alerts'),
+    severityParameter('alerts'),
+    ...timeRange('Alerts whose events overlap a time'),
+    ...page(MAX_ALERT_PAGE, DEFAULT_ALERT_PAGE),
+  )
   @ApiOkResponse({ type: AlertPageDto })
   @ApiProblems(400)
   list(@Query() query: RawQuery): Promise<{ items: AlertView[]; nextCursor: string | null }> {
@@ -106,12 +114,7 @@ export class AlertsController {
     description: 'With its status history and a page of its hits (hitsLimit, hitsCursor).',
   })
   @ApiParam({ name: 'id', example: 1 })
-  @ApiQuery({
-    name: 'hitsLimit',
-    required: false,
-    description: `1 to ${MAX_HIT_PAGE} (default ${DEFAULT_HIT_PAGE})`,
-  })
-  @ApiQuery({ name: 'hitsCursor', required: false })
+  @ApiQueries(...page(MAX_HIT_PAGE, DEFAULT_HIT_PAGE, 'hits'))
   @ApiOkResponse({ type: AlertDetailDto })
   @ApiProblems(400, 404)
   get(@Param('id') id: string, @Query() query: RawQuery): ReturnType<AlertsService['get']> {

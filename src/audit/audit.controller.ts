@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.js';
 import { ApiProblems } from '../common/openapi.js';
-import { ApiPage, ApiTimeRange } from '../common/openapi-queries.js';
+import { ApiQueries, oneOf, page, text, timeRange } from '../common/openapi-queries.js';
 import type { RawQuery } from '../common/query-params.js';
 import {
   AuditService,
@@ -42,12 +42,14 @@ export class AuditController {
     description:
       'Every change to rules, API keys and alerts: which key, what action, on what, when; newest first. Actions: rule.create, rule.update, rule.enable, rule.disable, rule.delete, key.create, key.rotate, key.revoke, alert.status.',
   })
-  @ApiQuery({ name: 'action', required: false, description: 'e.g. rule.update' })
-  @ApiQuery({ name: 'keyId', required: false })
-  @ApiQuery({ name: 'targetType', required: false, enum: ['rule', 'api_key', 'alert'] })
-  @ApiQuery({ name: 'targetId', required: false })
-  @ApiTimeRange('Changes made')
-  @ApiPage(MAX_AUDIT_PAGE, DEFAULT_AUDIT_PAGE)
+  @ApiQueries(
+    text('action', 'Only this action, e.g. rule.update'),
+    text('keyId', 'Only changes made with this API key id (system: the service itself)'),
+    oneOf('targetType', ['rule', 'api_key', 'alert'], 'Only changes to this kind of thing'),
+    text('targetId', 'Only changes to this rule id, key id or alert id'),
+    ...timeRange('Changes made'),
+    ...page(MAX_AUDIT_PAGE, DEFAULT_AUDIT_PAGE),
+  )
   @ApiOkResponse({ type: AuditPageDto })
   @ApiProblems(400)
   list(@Query() query: RawQuery): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {

@@ -1,8 +1,8 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.js';
 import { ApiProblems } from '../common/openapi.js';
-import { ApiTimeRange } from '../common/openapi-queries.js';
+import { ApiQueries, oneOf, timeRange } from '../common/openapi-queries.js';
 import type { RawQuery } from '../common/query-params.js';
 import { CoverageService, parseCoverageQuery } from './coverage.service.js';
 
@@ -19,8 +19,10 @@ export class CoverageController {
     description:
       "The tactics and techniques that enabled rules report (Reports: MITRE ATT&CK), each with its rules and the hits in the range. format=navigator answers with a layer file for the ATT&CK Navigator.",
   })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'navigator'] })
-  @ApiTimeRange('Hits with an event time')
+  @ApiQueries(
+    oneOf('format', ['json', 'navigator'], 'json (default), or a layer file for the ATT&CK Navigator'),
+    ...timeRange('Hits with an event time'),
+  )
   @ApiOkResponse({ description: '{tactics: [{id, name, techniques: [{id, rules, hits}]}], unassigned}, or a Navigator layer' })
   @ApiProblems(400)
   async get(@Query() query: RawQuery): Promise<unknown> {

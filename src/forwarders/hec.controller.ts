@@ -97,7 +97,13 @@ export class HecController {
     description:
       'One event per line: a JSON object as it is, other text as {"message": …}. The sourcetype query parameter names the log type of them all.',
   })
-  @ApiQuery({ name: 'sourcetype', required: false, example: 'aws:cloudtrail' })
+  @ApiQuery({
+    name: 'sourcetype',
+    required: false,
+    example: 'aws:cloudtrail',
+    schema: { type: 'string' },
+    description: 'The sourcetype of every line, mapped to a log type by HEC_SOURCETYPES',
+  })
   @ApiBody({ required: true, schema: { type: 'string' } })
   @ApiOkResponse({ description: 'Stored: {"text":"Success","code":0}', schema: HEC_ANSWER })
   @ApiHecErrors()

@@ -1,17 +1,17 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import {
-  ApiExtraModels,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiProperty,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.js';
 import { ApiProblems } from '../common/openapi.js';
-import { ApiPage, ApiTimeRange } from '../common/openapi-queries.js';
-import { positiveId, type RawQuery } from '../common/query-params.js';
+import {
+  ApiQueries,
+  page,
+  positiveInteger,
+  ruleIdParameter,
+  severityParameter,
+  text,
+  timeRange,
+} from '../common/openapi-queries.js';
+import { MAX_ID, positiveId, type RawQuery } from '../common/query-params.js';
 import { DEFAULT_HIT_PAGE, MAX_HIT_PAGE, parseHitFilters } from './hit-filters.js';
 import type { HitView } from './hit-views.js';
 import { HitsService, type HitPage } from './hits.service.js';
@@ -58,23 +58,20 @@ export class HitsController {
   @ApiOperation({
     summary: 'Find hits',
     description:
-      'Newest event first, in keyset pages that stay exact while new hits arrive. field.<name>=<value> matches an output field or a p_any_* indicator (e.g. field.p_any_ip_addresses=198.51.100.7); several field filters must all match.',
+      'Newest event first, in keyset pages that stay exact while new hits arrive. `field.<name>=<value>` matches an output field or a `p_any_*` indicator (e.g. `field.p_any_ip_addresses=198.51.100.7`); several field filters must all match (at most 20).',
   })
-  @ApiQuery({ name: 'ruleId', required: false })
-  @ApiQuery({
-    name: 'severity',
-    required: false,
-    description: 'One or several (repeat, or separate with commas), e.g. High,Critical',
-  })
-  @ApiQuery({ name: 'logType', required: false, description: 'e.g. AWS.CloudTrail' })
-  @ApiQuery({ name: 'alertId', required: false })
-  @ApiQuery({
-    name: 'field.accountId',
-    required: false,
-    description: 'Any output field: field.<name>=<value>',
-  })
-  @ApiTimeRange('Event time')
-  @ApiPage(MAX_HIT_PAGE, DEFAULT_HIT_PAGE)
+  @ApiQueries(
+    ruleIdParameter('hits'),
+    severityParameter('hits'),
+    text('logType', 'Only hits on events of this log type, e.g. AWS.CloudTrail'),
+    positiveInteger('alertId', 'Only the hits of this alert', MAX_ID),
+    text(
+      'field.p_any_ip_addresses',
+      'An example of `field.<name>=<value>`: every hit whose output field or `p_any_*` indicator `<name>` holds `<value>`, here an IP address',
+    ),
+    ...timeRange('Event time'),
+    ...page(MAX_HIT_PAGE, DEFAULT_HIT_PAGE),
+  )
   @ApiOkResponse({ type: HitPageDto })
   @ApiProblems(400)
   list(@Query() query: RawQuery): Promise<HitPage> {

@@ -86,7 +86,14 @@ export class IngestController {
     description:
       'A JSON array, NDJSON, concatenated JSON objects, one object, or a CloudTrail {"Records": [...]} file; plain or with Content-Encoding gzip, deflate or br. Each event is normalised, evaluated by the enabled rules, and every hit stored with the rule’s output fields and grouped into alerts. The batch is one transaction: the answer comes after the commit. An event that cannot be decoded or has no log type is rejected alone, with its index. With an Idempotency-Key, a retry gets the first answer and stores nothing new; a hit for the same rule and CloudTrail eventID is stored once in any case.',
   })
-  @ApiQuery({ name: 'logType', required: false, example: 'AWS.CloudTrail' })
+  @ApiQuery({
+    name: 'logType',
+    required: false,
+    example: 'AWS.CloudTrail',
+    schema: { type: 'string' },
+    description:
+      "The log type of every event (default: each event's p_log_type, else AWS CloudTrail recognised by its shape)",
+  })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,

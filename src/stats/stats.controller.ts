@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.js';
 import { ApiProblems } from '../common/openapi.js';
-import { ApiTimeRange } from '../common/openapi-queries.js';
+import { ApiQueries, oneOf, ruleIdParameter, timeRange } from '../common/openapi-queries.js';
 import type { RawQuery } from '../common/query-params.js';
 import { parseStatsQuery, StatsService, type StatsAnswer } from './stats.service.js';
 
@@ -18,9 +18,11 @@ export class StatsController {
     description:
       'Counts per rule and per hour or day of event time (default: the last 7 days, by day), with totals per rule.',
   })
-  @ApiQuery({ name: 'interval', required: false, enum: ['hour', 'day'] })
-  @ApiQuery({ name: 'ruleId', required: false })
-  @ApiTimeRange('Event time')
+  @ApiQueries(
+    oneOf('interval', ['hour', 'day'], 'The width of a bucket (default: day)'),
+    ruleIdParameter('counts'),
+    ...timeRange('Event time'),
+  )
   @ApiOkResponse({
     description:
       '{since, until, interval, buckets: [{start, ruleId, hits, alerts}], totals: [{ruleId, hits, alerts}], hint?}: `hint` says where the newest hit is when the range holds none (events sent long after they happened)',

@@ -110,6 +110,20 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(created.body.action).toBe('created');
     expect(created.body.tests).toHaveLength(3);
     expect(created.body.tests.every((test: { passed: boolean }) => test.passed)).toBe(true);
+    // The documented answers look like the real one: the same fields, and the seed's real values.
+    const responses = document.paths['/v1/rules'].post.responses;
+    const documented = responses['201'].content['application/json'].example;
+    expect(Object.keys(documented.rule).sort()).toEqual(Object.keys(created.body.rule).sort());
+    expect(documented.rule).toMatchObject({
+      ruleId: created.body.rule.ruleId,
+      severity: created.body.rule.severity,
+      detectionLanguage: created.body.rule.detectionLanguage,
+      reports: created.body.rule.reports,
+    });
+    expect(responses['200'].content['application/json'].example.action).toBe('unchanged');
+    const again = await http(running.url, 'POST', '/v1/rules', { body: example });
+    expect(again.status).toBe(200);
+    expect(again.body.action).toBe('unchanged');
   });
 
   it('every answer carries an x-request-id, and keeps the caller’s', async () => {

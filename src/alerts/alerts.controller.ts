@@ -46,18 +46,18 @@ export class PatchAlertBody {
 }
 
 class AlertDto {
-  @ApiProperty() id: number;
-  @ApiProperty() ruleId: string;
-  @ApiProperty() dedupKey: string;
-  @ApiProperty() title: string;
+  @ApiProperty({ example: 12 }) id: number;
+  @ApiProperty({ example: 'Tour.RootLogin' }) ruleId: string;
+  @ApiProperty({ example: '198.51.100.7' }) dedupKey: string;
+  @ApiProperty({ example: 'Root login from 198.51.100.7' }) title: string;
   @ApiProperty({ description: 'The highest severity of its hits' }) severity: string;
   @ApiProperty({ enum: ['pending', 'open', 'acknowledged', 'closed'] }) status: string;
-  @ApiProperty() firstEventTime: string;
-  @ApiProperty() lastEventTime: string;
-  @ApiProperty() hitCount: number;
+  @ApiProperty({ example: '2026-01-05T09:00:00.000Z' }) firstEventTime: string;
+  @ApiProperty({ example: '2026-01-05T09:42:10.000Z' }) lastEventTime: string;
+  @ApiProperty({ example: 3 }) hitCount: number;
   @ApiProperty({ description: 'It opened (or opens) at this many hits' }) threshold: number;
   @ApiProperty({ nullable: true, type: String }) openedAt: string | null;
-  @ApiProperty() updatedAt: string;
+  @ApiProperty({ example: '2026-01-05T10:15:00.000Z' }) updatedAt: string;
 }
 
 class AlertPageDto {
@@ -66,11 +66,11 @@ class AlertPageDto {
 }
 
 class StatusChangeDto {
-  @ApiProperty() from: string;
-  @ApiProperty() to: string;
+  @ApiProperty({ example: 'open' }) from: string;
+  @ApiProperty({ example: 'acknowledged' }) to: string;
   @ApiProperty({ nullable: true, type: String }) comment: string | null;
   @ApiProperty({ nullable: true, type: String }) changedBy: string | null;
-  @ApiProperty() changedAt: string;
+  @ApiProperty({ example: '2026-01-05T10:15:00.000Z' }) changedAt: string;
 }
 
 class AlertDetailDto extends AlertDto {

@@ -13,8 +13,8 @@ import {
 } from './audit.service.js';
 
 class AuditEventDto {
-  @ApiProperty() id: number;
-  @ApiProperty() at: string;
+  @ApiProperty({ example: 17 }) id: number;
+  @ApiProperty({ example: '2026-01-05T09:00:00.000Z' }) at: string;
   @ApiProperty({ description: 'The API key that made the change; system for the service itself' })
   keyId: string;
   @ApiProperty({ example: 'rule.update' }) action: string;

@@ -29,9 +29,9 @@ export class CreateApiKeyBody {
 class ApiKeyDto {
   @ApiProperty({ example: '3f9a0c1e2b4d', description: 'Public id: the part after tl_ in the key' })
   id: string;
-  @ApiProperty() name: string;
+  @ApiProperty({ example: 'fluent-bit' }) name: string;
   @ApiProperty({ enum: API_KEY_SCOPES, isArray: true }) scopes: string[];
-  @ApiProperty() createdAt: string;
+  @ApiProperty({ example: '2026-01-05T09:00:00.000Z' }) createdAt: string;
   @ApiProperty({ nullable: true, type: String, description: 'The key that created it' })
   createdBy: string | null;
   @ApiProperty({ nullable: true, type: String }) revokedAt: string | null;

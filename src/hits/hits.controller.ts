@@ -17,12 +17,12 @@ import type { HitView } from './hit-views.js';
 import { HitsService, type HitPage } from './hits.service.js';
 
 export class HitDto {
-  @ApiProperty() id: number;
+  @ApiProperty({ example: 42 }) id: number;
   @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) ruleId: string;
   @ApiProperty({ description: 'The rule version that made the hit' }) ruleVersion: number;
   @ApiProperty({ example: 'Medium' }) severity: string;
-  @ApiProperty() title: string;
-  @ApiProperty() dedupKey: string;
+  @ApiProperty({ example: 'Root login from 198.51.100.7' }) title: string;
+  @ApiProperty({ example: '198.51.100.7' }) dedupKey: string;
   @ApiProperty({
     nullable: true,
     type: Number,
@@ -31,7 +31,7 @@ export class HitDto {
   alertId: number | null;
   @ApiProperty({ example: 'AWS.CloudTrail' }) logType: string;
   @ApiProperty({ description: 'p_event_time' }) eventTime: string;
-  @ApiProperty() receivedAt: string;
+  @ApiProperty({ example: '2026-01-05T09:00:02.113Z' }) receivedAt: string;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,

@@ -55,12 +55,12 @@ class IngestWarningDto {
 }
 
 class IngestAnswerDto {
-  @ApiProperty() batchId: number;
+  @ApiProperty({ example: 7 }) batchId: number;
   @ApiProperty({ description: 'Events found in the body' }) received: number;
   @ApiProperty({ description: 'Events accepted and evaluated by the rules' }) accepted: number;
   @ApiProperty({ type: [RejectedEventDto], description: 'The first 1000 rejected events' })
   rejected: RejectedEventDto[];
-  @ApiProperty() rejectedCount: number;
+  @ApiProperty({ example: 1 }) rejectedCount: number;
   @ApiProperty({ description: 'Hits stored' }) hits: number;
   @ApiProperty({ description: 'Hits not stored again: the rule already matched the same CloudTrail eventID' })
   duplicateHits: number;

@@ -103,3 +103,32 @@ Tests:
     ExpectedResult: false
     Log: { eventName: StopLogging, errorCode: AccessDenied }
 `;
+
+/** What POST /v1/rules answers for the seed rule: `created` (201), or `unchanged` (200) when sent again. */
+export function uploadResultExample(action: 'created' | 'unchanged'): Record<string, unknown> {
+  return {
+    action,
+    rule: {
+      ruleId: 'AWS.CloudTrail.VPCE.ExternalPrincipal',
+      version: 1,
+      enabled: true,
+      displayName: 'External Principal Accessing AWS Resources Via VPC Endpoint',
+      description:
+        'Detects when a principal from one AWS account accesses resources in a different account through a VPC endpoint.',
+      severity: 'Medium',
+      logTypes: ['AWS.CloudTrail'],
+      tags: ['AWS', 'CloudTrail', 'VPC'],
+      reports: { 'MITRE ATT&CK': ['TA0005:T1599', 'TA0007:T1526', 'TA0010:T1048'] },
+      analysisType: 'rule',
+      detectionLanguage: 'condition',
+      running: true,
+      origin: 'api',
+      tests: { passed: 3, failed: 0 },
+      errors: { count: 0, last: null, lastAt: null },
+      createdAt: '2026-01-02T10:00:00.000Z',
+      updatedAt: '2026-01-02T10:00:00.000Z',
+    },
+    tests: [{ name: 'External Principal Access', passed: true, failures: [] }],
+    warnings: [],
+  };
+}

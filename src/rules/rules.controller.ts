@@ -55,6 +55,7 @@ import {
 import { ruleSourceFromRequest } from './rule-body.js';
 import type { RuleDetailView, RuleSummaryView, RuleVersionView } from './rule-views.js';
 import { RulesService, type ImportReport, type UploadResult } from './rules.service.js';
+import { uploadResultExample } from './rule-examples.js';
 
 const RULE_ID_PARAM = { name: 'ruleId', example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' };
 
@@ -74,8 +75,17 @@ export class RulesController {
       "Send one rule in Panther's format as YAML or JSON. It is checked, its own Tests run, and it is stored as a new version when it differs from the current one (201); an identical upload stores nothing (200, action unchanged). A rule whose tests fail is refused (422, every failing test) unless storeDisabled=true.",
   })
   @ApiRuleSourceBody('rule')
-  @ApiResponse({ status: 201, type: UploadResultDto, description: 'Stored: created, or a new version' })
-  @ApiOkResponse({ type: UploadResultDto, description: 'Identical to the current version; nothing stored' })
+  @ApiResponse({
+    status: 201,
+    type: UploadResultDto,
+    description: 'Stored: created, or a new version',
+    example: uploadResultExample('created'),
+  })
+  @ApiOkResponse({
+    type: UploadResultDto,
+    description: 'Identical to the current version; nothing stored',
+    example: uploadResultExample('unchanged'),
+  })
   @ApiProblems(400, 413, 415, 422)
   async create(
     @Req() request: FastifyRequest,

@@ -16,7 +16,7 @@ class RuleErrorsDto {
 export class RuleSummaryDto {
   @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) ruleId: string;
   @ApiProperty({ example: 1 }) version: number;
-  @ApiProperty() enabled: boolean;
+  @ApiProperty({ example: true }) enabled: boolean;
   @ApiProperty({ nullable: true, type: String }) displayName: string | null;
   @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty({ example: 'Medium' }) severity: string;
@@ -24,7 +24,12 @@ export class RuleSummaryDto {
   @ApiProperty({ example: ['AWS', 'CloudTrail'] }) tags: string[];
   @ApiProperty({ example: { 'MITRE ATT&CK': ['TA0005:T1599'] } }) reports: Record<string, string[]>;
   @ApiProperty({ example: 'rule' }) analysisType: string;
-  @ApiProperty({ enum: ['panther', 'condition'] }) detectionLanguage: string;
+  @ApiProperty({
+    enum: ['panther', 'condition'],
+    example: 'condition',
+    description: 'panther: match expressions (Detection); condition: condition lines (Condition)',
+  })
+  detectionLanguage: string;
   @ApiProperty({ description: 'Whether ingest evaluates the rule now (enabled, and a streaming rule)' })
   running: boolean;
   @ApiPropertyOptional({
@@ -35,8 +40,8 @@ export class RuleSummaryDto {
   @ApiProperty({ enum: ['builtin', 'api', 'import'] }) origin: string;
   @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
   @ApiProperty({ type: RuleErrorsDto }) errors: RuleErrorsDto;
-  @ApiProperty() createdAt: string;
-  @ApiProperty() updatedAt: string;
+  @ApiProperty({ example: '2026-01-02T10:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ example: '2026-01-05T09:00:00.000Z' }) updatedAt: string;
 }
 
 export class RuleDetailDto extends RuleSummaryDto {
@@ -62,14 +67,17 @@ export class RuleListDto {
 
 export class TestResultDto {
   @ApiProperty({ example: 'External Principal Access' }) name: string;
-  @ApiProperty() passed: boolean;
+  @ApiProperty({ example: true }) passed: boolean;
   @ApiProperty({ example: ['ExpectedResult: expected true, got false'] }) failures: string[];
-  @ApiPropertyOptional() error?: string;
+  @ApiPropertyOptional({
+    example: "the rule failed on this log: Cannot read properties of undefined (reading 'type')",
+  })
+  error?: string;
 }
 
 export class DiagnosticDto {
   @ApiProperty({ example: 'unknown_key' }) code: string;
-  @ApiProperty() message: string;
+  @ApiProperty({ example: 'unknown key "Sevrity"' }) message: string;
   @ApiPropertyOptional({ example: 'Sevrity' }) key?: string;
   @ApiPropertyOptional({ example: 9 }) line?: number;
   @ApiPropertyOptional({ example: 1 }) column?: number;
@@ -87,14 +95,14 @@ export class UploadResultDto {
 }
 
 export class RuleVersionDto {
-  @ApiProperty() ruleId: string;
-  @ApiProperty() version: number;
+  @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) ruleId: string;
+  @ApiProperty({ example: 2 }) version: number;
   @ApiProperty({ description: 'This is the version the rule runs' }) current: boolean;
   @ApiProperty({ enum: ['builtin', 'api', 'import'] }) origin: string;
   @ApiProperty({ nullable: true, type: String, description: 'The API key that made it (once keys exist)' })
   createdByKey: string | null;
-  @ApiProperty() createdAt: string;
-  @ApiProperty() severity: string;
+  @ApiProperty({ example: '2026-01-05T09:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ example: 'Medium' }) severity: string;
   @ApiProperty({ nullable: true, type: String }) displayName: string | null;
   @ApiProperty({ description: 'sha256 of the source' }) contentHash: string;
   @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
@@ -107,12 +115,12 @@ export class RuleVersionListDto {
 
 export class EventTestResultDto {
   @ApiProperty({ description: '0-based position in the events list' }) index: number;
-  @ApiProperty() matched: boolean;
-  @ApiPropertyOptional() logType?: string;
+  @ApiProperty({ example: true }) matched: boolean;
+  @ApiPropertyOptional({ example: 'AWS.CloudTrail' }) logType?: string;
   @ApiPropertyOptional({ description: 'Why the event could not be evaluated' }) error?: string;
-  @ApiPropertyOptional() title?: string;
-  @ApiPropertyOptional() dedup?: string;
-  @ApiPropertyOptional() severity?: string;
+  @ApiPropertyOptional({ example: 'Root login from 198.51.100.7' }) title?: string;
+  @ApiPropertyOptional({ example: '198.51.100.7' }) dedup?: string;
+  @ApiPropertyOptional({ example: 'High' }) severity?: string;
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
@@ -133,19 +141,19 @@ export class RuleTestRunDto {
 }
 
 class ImportItemDto {
-  @ApiProperty() ruleId: string;
+  @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) ruleId: string;
   @ApiProperty({ enum: ['created', 'updated', 'unchanged'] }) action: string;
   @ApiProperty({ description: 'The version stored (or that would be, in a dry run)' }) version: number;
-  @ApiProperty() enabled: boolean;
+  @ApiProperty({ example: true }) enabled: boolean;
   @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
   @ApiPropertyOptional({ type: [TestResultDto] }) failedTests?: TestResultDto[];
 }
 
 export class ImportReportDto {
-  @ApiProperty() dryRun: boolean;
-  @ApiProperty() created: number;
-  @ApiProperty() updated: number;
-  @ApiProperty() unchanged: number;
+  @ApiProperty({ example: false }) dryRun: boolean;
+  @ApiProperty({ example: 1 }) created: number;
+  @ApiProperty({ example: 0 }) updated: number;
+  @ApiProperty({ example: 3 }) unchanged: number;
   @ApiProperty({ type: [ImportItemDto] }) rules: ImportItemDto[];
   @ApiProperty({ type: [DiagnosticDto] }) warnings: DiagnosticDto[];
 }

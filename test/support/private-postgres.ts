@@ -132,20 +132,35 @@ export class PrivatePostgres {
     return [postmaster, ...children];
   }
 
+  private frozen = false;
+
   /** SIGSTOP to every process: the server holds its connections and answers nothing, as a hung host would. */
   freeze(): void {
-    for (const pid of this.pids()) process.kill(pid, 'SIGSTOP');
+    this.signal('SIGSTOP');
+    this.frozen = true;
   }
 
   thaw(): void {
-    for (const pid of this.pids()) process.kill(pid, 'SIGCONT');
+    this.signal('SIGCONT');
+    this.frozen = false;
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    for (const pid of this.pids()) {
+      try {
+        process.kill(pid, signal);
+      } catch (error) {
+        // A backend that ended between the listing and the signal needs none.
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+    }
   }
 
   /** Stops the server (thawed first, if frozen) and removes its files. */
   async remove(): Promise<void> {
     try {
       if (existsSync(join(this.dataDir, 'postmaster.pid'))) {
-        this.thaw();
+        if (this.frozen) this.thaw();
         await this.stop();
       }
     } finally {

@@ -5,10 +5,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES_MIGRATIONS } from '../migrations/postgres/index.js';
 import { loadConfig } from '../src/config/config.js';
 import { dataSourceOptions } from '../src/storage/data-source.js';
 import { openDataSource } from '../src/storage/storage.module.js';
 import { newDatabase, removeDatabase } from './support/app.js';
+
+/**
+ * Undoes the RuleFormat migration, stores versions the way older releases did (no format column), and
+ * applies it again: each version takes the language its metadata named.
+ */
+async function backfilledFormats(dataSource: DataSource): Promise<string[]> {
+  await dataSource.undoLastMigration();
+  const insert = (id: number, language: string | undefined) =>
+    dataSource.query(
+      `INSERT INTO "rule_versions" ("id", "rule_id", "version", "source_text", "source_format", "content_hash", "metadata", "origin", "tests_passed", "tests_failed", "created_at") VALUES (${id}, 'Old.Rule', ${id}, 'RuleID: Old.Rule', 'yaml', 'hash', '${JSON.stringify(language === undefined ? {} : { detectionLanguage: language })}', 'api', 0, 0, '2025-01-01T00:00:00.000Z')`,
+    );
+  await insert(1, 'condition');
+  await insert(2, 'panther');
+  await insert(3, undefined);
+  expect((await dataSource.runMigrations()).map((migration) => migration.name)).toEqual([
+    'RuleFormat1765200000000',
+  ]);
+  const rows = await dataSource.query<{ format: string }[]>(
+    `SELECT "format" FROM "rule_versions" ORDER BY "id"`,
+  );
+  await dataSource.query(`DELETE FROM "rule_versions"`);
+  return rows.map((row) => row.format);
+}
 
 describe('SQLite migrations', () => {
   let directory = '';
@@ -35,6 +59,7 @@ describe('SQLite migrations', () => {
       'Queries1764480000000',
       'Security1764490000000',
       'WriteProbe1765100000000',
+      'RuleFormat1765200000000',
     ]);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
@@ -47,14 +72,18 @@ describe('SQLite migrations', () => {
   });
 
   it('revert to an empty schema and apply again', async () => {
-    for (let step = 0; step < 5; step++) await dataSource.undoLastMigration();
+    for (let step = 0; step < 6; step++) await dataSource.undoLastMigration();
     const tables = await dataSource.query<{ name: string }[]>(
       `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rules', 'rule_versions', 'api_keys', 'audit_events', 'write_probe')`,
     );
     expect(tables).toEqual([]);
-    expect((await dataSource.runMigrations()).length).toBe(5);
+    expect((await dataSource.runMigrations()).length).toBe(6);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries).toEqual([]);
+  });
+
+  it('record the format of versions stored before the column existed', async () => {
+    expect(await backfilledFormats(dataSource)).toEqual(['condition', 'panther', 'panther']);
   });
 });
 
@@ -78,6 +107,7 @@ describe('PostgreSQL migrations', () => {
     expect(applied.map((migration) => migration.name)).toEqual([
       'InitialSchema1764500000000',
       'WriteProbe1765100000000',
+      'RuleFormat1765200000000',
     ]);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
@@ -92,13 +122,16 @@ describe('PostgreSQL migrations', () => {
   });
 
   it('revert to an empty schema and apply again', async () => {
-    await dataSource.undoLastMigration();
-    await dataSource.undoLastMigration();
+    for (let step = 0; step < 3; step++) await dataSource.undoLastMigration();
     const tables = await dataSource.query<{ table_name: string }[]>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`,
     );
     expect(tables).toEqual([]);
-    expect((await dataSource.runMigrations()).length).toBe(2);
+    expect((await dataSource.runMigrations()).length).toBe(3);
+  });
+
+  it('record the format of versions stored before the column existed', async () => {
+    expect(await backfilledFormats(dataSource)).toEqual(['condition', 'panther', 'panther']);
   });
 
   it('run once when several instances start together', async () => {
@@ -111,7 +144,8 @@ describe('PostgreSQL migrations', () => {
           source.query<[{ n: number }]>('SELECT CAST(COUNT(*) AS INTEGER) AS n FROM migrations'),
         ),
       );
-      expect(counts.map(([row]) => row.n)).toEqual([2, 2, 2, 2]);
+      const all = POSTGRES_MIGRATIONS.length;
+      expect(counts.map(([row]) => row.n)).toEqual([all, all, all, all]);
       await Promise.all(opened.map((source) => source.destroy()));
     } finally {
       await removeDatabase({ databaseUrl: fresh });

@@ -71,14 +71,13 @@ export async function evalCommand(positionals: string[], options: CommandOptions
       process.stderr.write(`line ${index + 1}: ${prepared.error}\n`);
       continue;
     }
-    const matches = ruleSet.evaluate(
-      prepared.event,
-      prepared.logType,
-      ({ ruleId }) => {
-        errorsByRule.set(ruleId, (errorsByRule.get(ruleId) ?? 0) + 1);
-      },
-      prepared.deferred,
-    );
+    const countError = ({ ruleId }: { ruleId: string }) => {
+      errorsByRule.set(ruleId, (errorsByRule.get(ruleId) ?? 0) + 1);
+    };
+    // Rules of a format that runs in a backend are asked an event at a time here: eval is for trying rules.
+    const matches = ruleSet.hasBackendRules
+      ? await ruleSet.evaluateEvent(prepared.event, prepared.logType, countError, prepared.deferred)
+      : ruleSet.evaluate(prepared.event, prepared.logType, countError, prepared.deferred);
     for (const hit of matches) {
       hits += 1;
       hitsByRule.set(hit.ruleId, (hitsByRule.get(hit.ruleId) ?? 0) + 1);

@@ -1,6 +1,6 @@
 import { compileRule } from '../engine/compile.js';
 import { loadRulePaths } from '../engine/pack.js';
-import { describeFailure, runRuleTests, type RuleTestResult } from '../engine/test-runner.js';
+import { describeFailure, testRule, type RuleTestResult } from '../engine/test-runner.js';
 import type { CommandOptions } from './main.js';
 import { DEFAULT_RULE_PATHS, printDiagnostics } from './output.js';
 
@@ -10,9 +10,8 @@ export async function testCommand(paths: string[], options: CommandOptions): Pro
     ignoreExtraKeys: options['ignore-extra-keys'],
   });
   const invalid = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
-  const results: RuleTestResult[] = loaded.rules.flatMap((definition) =>
-    runRuleTests(compileRule(definition)),
-  );
+  const results: RuleTestResult[] = [];
+  for (const definition of loaded.rules) results.push(...(await testRule(compileRule(definition))));
   const passed = results.filter((result) => result.passed).length;
   const failed = results.length - passed;
 

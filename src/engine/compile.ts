@@ -1,7 +1,9 @@
-// A rule compiled once into closures: the detection, its inline filters and its outputs.
-import { compileConditionLines } from './condition/index.js';
+// A rule compiled once: its detection (by its format), its inline filters and its outputs.
+import { ruleFormat } from './formats/registry.js';
+import { runsInProcess, type CompiledDetection, type EventPredicate } from './formats/rule-format.js';
 import { compileOutputs, type RuleOutputs } from './outputs.js';
-import { compileMatchList, type EventPredicate } from './panther/compile.js';
+import { compileMatchList } from './panther/compile.js';
+import { readsNormalisedFields as filtersReadNormalisedFields } from './panther/format.js';
 import type { RuleDefinition } from './rule.js';
 
 export interface RuleHit extends RuleOutputs {
@@ -11,7 +13,12 @@ export interface RuleHit extends RuleOutputs {
 export interface CompiledRule {
   readonly definition: RuleDefinition;
   readonly ruleId: string;
-  /** The rule's detection logic alone. */
+  /** The detection as its format compiled it, with what the rule index may rely on. */
+  readonly detection: CompiledDetection;
+  /**
+   * The rule's detection logic alone, in this process. A rule whose format evaluates elsewhere throws
+   * here: the rule set hands it to its backend instead.
+   */
   readonly detect: EventPredicate;
   /** InlineFilters: an event must pass them before the detection looks at it. */
   readonly passesFilters: EventPredicate;
@@ -23,30 +30,30 @@ export interface CompiledRule {
 }
 
 const always: EventPredicate = () => true;
-const NORMALISED_FIELD = /(?<![a-z0-9])p_/i;
 
 export function compileRule(definition: RuleDefinition): CompiledRule {
-  const detect =
-    definition.detection.language === 'condition'
-      ? compileConditionLines(definition.detection.lines)
-      : compileMatchList(definition.detection.expressions);
+  const detection = ruleFormat(definition.detection.language).compile(definition);
+  const ruleId = definition.ruleId;
+  const detect: EventPredicate = runsInProcess(detection)
+    ? detection.matches
+    : () => {
+        throw new Error(`rule ${ruleId} runs in ${detection.backend.name}, not in this process`);
+      };
+  // InlineFilters are Panther match expressions whatever the detection's format.
   const passesFilters =
     definition.inlineFilters.length > 0
       ? compileMatchList(definition.inlineFilters, { missingPasses: true })
       : always;
   const outputs = compileOutputs(definition);
-  const ruleId = definition.ruleId;
-  // Any mention of a `p_` name counts, in any case (Panther keys match ignoring case).
-  const readsNormalisedFields = NORMALISED_FIELD.test(
-    JSON.stringify([definition.detection, definition.inlineFilters]),
-  );
   return {
     definition,
     ruleId,
+    detection,
     detect,
     passesFilters,
     outputs,
-    readsNormalisedFields,
+    readsNormalisedFields:
+      detection.readsNormalisedFields || filtersReadNormalisedFields(definition.inlineFilters),
     evaluate(event) {
       if (!passesFilters(event) || !detect(event)) return null;
       return { ruleId, ...outputs(event) };

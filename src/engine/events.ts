@@ -87,7 +87,12 @@ function deferredFor(logType: string, receivedAt: Date): DeferredNormalisation {
   return lastDeferred;
 }
 
-/** Normalises an event prepareEvent deferred (call it once). */
+/** Events completeEvent has normalised: both evaluation paths may ask, and it must happen once. */
+const completed = new WeakSet<JsonObject>();
+
+/** Normalises an event prepareEvent deferred; once, however often it is asked. */
 export function completeEvent(event: JsonObject, deferred: DeferredNormalisation): void {
+  if (completed.has(event)) return;
+  completed.add(event);
   normaliseEvent(event, deferred.logType, { receivedAt: deferred.receivedAt, keepExisting: false });
 }

@@ -2,7 +2,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
-import { loadRuleSource, type LoadOptions, type LoadResult } from './panther/rule-file.js';
+import { readRuleSource } from './formats/registry.js';
+import type { ReadOptions, ReadResult } from './formats/rule-format.js';
 import type { RuleDefinition } from './rule.js';
 
 export const RULE_FILE_EXTENSIONS = new Set(['.yml', '.yaml', '.json']);
@@ -60,13 +61,13 @@ export function rejectDuplicateRuleIds(rules: readonly RuleDefinition[]): {
 
 export async function loadRulePaths(
   paths: readonly string[],
-  options: Omit<LoadOptions, 'file'> = {},
-): Promise<LoadResult & { files: string[] }> {
+  options: Omit<ReadOptions, 'file'> = {},
+): Promise<ReadResult & { files: string[] }> {
   const files = await collectRuleFiles(paths);
   const rules: RuleDefinition[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const file of files) {
-    const result = loadRuleSource(await readFile(file, 'utf8'), { ...options, file });
+    const result = readRuleSource(await readFile(file, 'utf8'), { ...options, file });
     rules.push(...result.rules);
     diagnostics.push(...result.diagnostics);
   }

@@ -4,9 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { compileRule } from './compile.js';
 import { prepareEvent } from './events.js';
 import { loadRuleSource } from './panther/rule-file.js';
-import { keyRequirements } from './prefilter.js';
 import type { RuleDefinition } from './rule.js';
-import { RuleSet } from './rule-set.js';
+import { keyRequirements, RuleSet } from './rule-set.js';
 
 function rule(ruleId: string, body: string): RuleDefinition {
   const { rules, diagnostics } = loadRuleSource(
@@ -130,7 +129,7 @@ describe('RuleSet', () => {
 
   it('reads requirements from both languages, and none from what is not certain', () => {
     const keys = (definition: RuleDefinition) =>
-      keyRequirements(definition).map(
+      keyRequirements(compileRule(definition)).map(
         (requirement) => `${requirement.key}=${[...requirement.values].join('|')}`,
       );
     expect(keys(RULES[0] as RuleDefinition)).toEqual(['eventName=ConsoleLogin']);

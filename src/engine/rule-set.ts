@@ -3,14 +3,34 @@
 // a rule change builds a new one and swaps it in, so work in flight finishes on the set it started with.
 import { compileRule, type CompiledRule, type RuleHit } from './compile.js';
 import { completeEvent, type DeferredNormalisation } from './events.js';
+import {
+  runsInProcess,
+  type BackendDetection,
+  type DetectionBackend,
+  type KeyRequirement,
+} from './formats/rule-format.js';
 import { foldKey, ownKeyIgnoringCase, type FoldedKey } from './paths.js';
-import { keyRequirements } from './prefilter.js';
+import { askBackend, verdictAt } from './formats/backend-verdicts.js';
 import type { RuleDefinition } from './rule.js';
 import { getOwn, hasOwn, isPlainObject, type JsonObject } from './values.js';
 
 export interface RuleErrorReport {
   ruleId: string;
   error: unknown;
+}
+
+/** One event's rules that run in a backend, filters passed, for {@link RuleSet.evaluateInBackends}. */
+export interface BackendWork {
+  readonly event: unknown;
+  readonly rules: readonly CompiledRule[];
+}
+
+/**
+ * The requirements the index may use: not those on `p_` keys, which an event whose normalisation waits
+ * does not have yet when the index is consulted.
+ */
+export function keyRequirements(rule: CompiledRule): KeyRequirement[] {
+  return rule.detection.requirements.filter((requirement) => !/^p_/i.test(requirement.key));
 }
 
 /** Keys a log type's rules are indexed by: the most common required key, then the most common among the rest. */
@@ -45,7 +65,7 @@ class LogTypeRules {
   private cachedLists = 0;
 
   constructor(readonly all: readonly CompiledRule[]) {
-    let requirements = all.map((rule, position) => ({ position, list: keyRequirements(rule.definition) }));
+    let requirements = all.map((rule, position) => ({ position, list: keyRequirements(rule) }));
     for (let level = 0; level < INDEX_KEYS && requirements.length > 0; level++) {
       const counts = new Map<string, number>();
       for (const { list } of requirements)
@@ -66,7 +86,7 @@ class LogTypeRules {
           rest.push(rule);
           continue;
         }
-        if (all[rule.position]?.definition.detection.language === 'panther') index.caseInsensitive = true;
+        if (all[rule.position]?.detection.keysIgnoreCase) index.caseInsensitive = true;
         for (const value of first) {
           if (!others.every((set) => set.has(value))) continue;
           const positions = index.byValue.get(value);
@@ -83,7 +103,7 @@ class LogTypeRules {
   /** The rules that can match this event, in rule order. */
   candidates(event: unknown): readonly CompiledRule[] {
     if (this.indexes.length === 0 || !isPlainObject(event)) return this.all;
-    // Panther rules find a missing key under another case, which the index does not: read them all.
+    // Rules that find a missing key under another case, which the index does not: read them all.
     for (const { key, foldedKey, caseInsensitive } of this.indexes) {
       if (caseInsensitive && !hasOwn(event, key) && ownKeyIgnoringCase(event, foldedKey) !== undefined)
         return this.all;
@@ -134,10 +154,16 @@ class LogTypeRules {
 
 export class RuleSet {
   private readonly byLogType = new Map<string, LogTypeRules>();
+  /** Each rule's place in the set: hits of one event always come in this order. */
+  private readonly positions = new Map<string, number>();
   readonly rules: readonly CompiledRule[];
+  /** Whether some rule runs in a backend, so that callers without one keep to the synchronous path. */
+  readonly hasBackendRules: boolean;
 
   private constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
+    rules.forEach((rule, position) => this.positions.set(rule.ruleId, position));
+    this.hasBackendRules = rules.some((rule) => !runsInProcess(rule.detection));
     const lists = new Map<string, CompiledRule[]>();
     for (const rule of rules) {
       // Scheduled rules run on the rows of a query, not on streamed events.
@@ -174,10 +200,11 @@ export class RuleSet {
   }
 
   /**
-   * Evaluates one event against the rules of its log type: a normalised one, or one prepareEvent left as
-   * it was (`deferred`), which is normalised before a rule that reads a `p_` field and before the outputs
-   * of a hit. A rule that throws is reported through `onError` and skipped: one broken rule never stops
-   * the others.
+   * Evaluates one event against the in-process rules of its log type: a normalised event, or one
+   * prepareEvent left as it was (`deferred`), which is normalised before a rule that reads a `p_` field
+   * and before the outputs of a hit. A rule that throws is reported through `onError` and skipped: one
+   * broken rule never stops the others. Rules that run in a backend are left to
+   * {@link backendWork} and {@link evaluateInBackends}.
    */
   evaluate(
     event: unknown,
@@ -190,6 +217,7 @@ export class RuleSet {
     const hits: RuleHit[] = [];
     let pending = isPlainObject(event) ? deferred : undefined;
     for (const rule of rules) {
+      if (!runsInProcess(rule.detection)) continue;
       try {
         if (pending && rule.readsNormalisedFields) {
           completeEvent(event as JsonObject, pending);
@@ -206,5 +234,105 @@ export class RuleSet {
       }
     }
     return hits;
+  }
+
+  /**
+   * The event's candidate rules that run in a backend and whose filters it passes, or undefined when
+   * there are none. A backend sees the event normalised, so a deferred normalisation is done here.
+   */
+  backendWork(
+    event: unknown,
+    logType: string,
+    onError?: (report: RuleErrorReport) => void,
+    deferred?: DeferredNormalisation,
+  ): BackendWork | undefined {
+    if (!this.hasBackendRules) return undefined;
+    const candidates = this.byLogType.get(logType)?.candidates(event) ?? [];
+    const rules: CompiledRule[] = [];
+    for (const rule of candidates) {
+      if (runsInProcess(rule.detection)) continue;
+      try {
+        if (deferred && isPlainObject(event)) {
+          completeEvent(event, deferred);
+          deferred = undefined;
+        }
+        if (rule.passesFilters(event)) rules.push(rule);
+      } catch (error) {
+        onError?.({ ruleId: rule.ruleId, error });
+      }
+    }
+    return rules.length > 0 ? { event, rules } : undefined;
+  }
+
+  /**
+   * Hands each backend the events its rules must look at, all at once and every backend concurrently,
+   * and returns each event's hits. A backend that fails, or answers out of shape, counts as an error of
+   * each of its rules on each of its events: its hits are missing, the others are not.
+   */
+  async evaluateInBackends(
+    work: readonly BackendWork[],
+    onError?: (report: RuleErrorReport) => void,
+  ): Promise<RuleHit[][]> {
+    const hits: RuleHit[][] = work.map(() => []);
+    const byBackend = new Map<DetectionBackend, { item: number; rules: CompiledRule[] }[]>();
+    work.forEach(({ rules }, item) => {
+      for (const rule of rules) {
+        const backend = (rule.detection as BackendDetection).backend;
+        let shares = byBackend.get(backend);
+        if (!shares) byBackend.set(backend, (shares = []));
+        const last = shares[shares.length - 1];
+        if (last?.item === item) last.rules.push(rule);
+        else shares.push({ item, rules: [rule] });
+      }
+    });
+    await Promise.all(
+      [...byBackend].map(async ([backend, shares]) => {
+        const answer = await askBackend(
+          backend,
+          shares.map(({ item, rules }) => ({
+            event: work[item]?.event,
+            ruleIds: rules.map((rule) => rule.ruleId),
+          })),
+        );
+        shares.forEach(({ item, rules }, share) => {
+          const event = work[item]?.event;
+          rules.forEach((rule, index) => {
+            const verdict = verdictAt(backend, answer, share, index);
+            if ('error' in verdict) {
+              onError?.({ ruleId: rule.ruleId, error: new Error(verdict.error) });
+              return;
+            }
+            if (!verdict.matched) return;
+            try {
+              hits[item]?.push({ ruleId: rule.ruleId, ...rule.outputs(event), ...verdict.outputs });
+            } catch (error) {
+              onError?.({ ruleId: rule.ruleId, error });
+            }
+          });
+        });
+      }),
+    );
+    return hits;
+  }
+
+  /** One event's hits from both paths, in rule order. */
+  inRuleOrder(inProcess: readonly RuleHit[], fromBackends: readonly RuleHit[]): RuleHit[] {
+    if (fromBackends.length === 0) return [...inProcess];
+    const positionOf = (hit: RuleHit) => this.positions.get(hit.ruleId) ?? 0;
+    return [...inProcess, ...fromBackends].sort((a, b) => positionOf(a) - positionOf(b));
+  }
+
+  /** Both paths for one event (rule tests, a single event's check): in-process hits and backend hits. */
+  async evaluateEvent(
+    event: unknown,
+    logType: string,
+    onError?: (report: RuleErrorReport) => void,
+    deferred?: DeferredNormalisation,
+  ): Promise<RuleHit[]> {
+    const inProcess = this.evaluate(event, logType, onError, deferred);
+    const work = this.backendWork(event, logType, onError, deferred);
+    if (!work) return inProcess;
+    const [fromBackends = []] = await this.evaluateInBackends([work], onError);
+    return this.inRuleOrder(inProcess, fromBackends);
   }
 }

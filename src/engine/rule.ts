@@ -1,4 +1,5 @@
 // The parsed, checked form of one rule file: what the loader produces and the compiler consumes.
+import type { ConditionNode } from './condition/ast.js';
 import type { PathSegment } from './paths.js';
 import type { JsonObject } from './values.js';
 
@@ -37,13 +38,28 @@ export type MatchExpression =
   | { type: 'MultiKey'; keys: [KeySpecifier, KeySpecifier]; condition: string }
   | { type: 'ListComprehension'; key: KeySpecifier; condition: string; expressions: MatchExpression[] };
 
-export type Detection =
-  | { language: 'panther'; expressions: MatchExpression[] }
-  | {
-      language: 'condition';
-      lines: string[];
-      /** Where each line is written, for errors. */ positions: { line?: number; column?: number }[];
-    };
+/**
+ * A rule's detection as its format wrote it: `language` names the format (see formats/registry.ts),
+ * which alone reads the rest.
+ */
+export interface Detection {
+  readonly language: string;
+}
+
+/** Panther's simple detection: a list of match expressions, all of which must hold. */
+export interface MatchExpressionDetection extends Detection {
+  readonly language: 'panther';
+  readonly expressions: MatchExpression[];
+}
+
+/** Condition lines (the catalogue condition language), all of which must hold, parsed once on reading. */
+export interface ConditionLinesDetection extends Detection {
+  readonly language: 'condition';
+  readonly lines: string[];
+  /** Where each line is written, for errors. */
+  readonly positions: { line?: number; column?: number }[];
+  readonly nodes: ConditionNode[];
+}
 
 export interface AlertContextField {
   keyName: string;

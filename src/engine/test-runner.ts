@@ -1,6 +1,8 @@
 // Runs a rule's own Tests: each Log is normalised as Panther's test runner does (only when it names its
 // p_log_type, and never overwriting what the Log says), then checked against every expectation.
 import type { CompiledRule } from './compile.js';
+import { askBackend, verdictAt } from './formats/backend-verdicts.js';
+import { runsInProcess } from './formats/rule-format.js';
 import { normaliseEvent } from './logtypes/index.js';
 import type { RuleOutputs } from './outputs.js';
 import type { RuleTest } from './rule.js';
@@ -55,14 +57,55 @@ export function evaluateTestEvent(
 }
 
 export function runRuleTest(rule: CompiledRule, test: RuleTest): RuleTestResult {
-  const base = { ruleId: rule.ruleId, name: test.name };
-  let evaluation: ReturnType<typeof evaluateTestEvent>;
+  let evaluation: Evaluation;
   try {
     evaluation = evaluateTestEvent(rule, test.log);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { ...base, passed: false, failures: [], error: message };
+    evaluation = { error: error instanceof Error ? error.message : String(error) };
   }
+  return judge(rule, test, evaluation);
+}
+
+/** Runs a rule's tests in this process; see {@link testRule} for a rule of any format. */
+export function runRuleTests(rule: CompiledRule): RuleTestResult[] {
+  return rule.definition.tests.map((test) => runRuleTest(rule, test));
+}
+
+/**
+ * Runs a rule's tests wherever its detection runs: here, or in its backend, which gets every test log
+ * in one request. A backend's outputs stand in for the rule's own, as they do on ingest.
+ */
+export async function testRule(rule: CompiledRule): Promise<RuleTestResult[]> {
+  const detection = rule.detection;
+  if (runsInProcess(detection)) return runRuleTests(rule);
+  const tests = rule.definition.tests;
+  if (tests.length === 0) return [];
+  const events = tests.map((test) => prepareTestEvent(test.log));
+  const backend = detection.backend;
+  const answer = await askBackend(
+    backend,
+    events.map((event) => ({ event, ruleIds: [rule.ruleId] })),
+  );
+  return tests.map((test, index) => {
+    const verdict = verdictAt(backend, answer, index, 0);
+    if ('error' in verdict || !verdict.matched) return judge(rule, test, verdict);
+    try {
+      return judge(rule, test, {
+        matched: true,
+        outputs: { ...rule.outputs(events[index]), ...verdict.outputs },
+      });
+    } catch (error) {
+      return judge(rule, test, { error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+}
+
+type Evaluation = { matched: boolean; outputs?: RuleOutputs } | { error: string };
+
+/** A test's result from what the rule did with its log. */
+function judge(rule: CompiledRule, test: RuleTest, evaluation: Evaluation): RuleTestResult {
+  const base = { ruleId: rule.ruleId, name: test.name };
+  if ('error' in evaluation) return { ...base, passed: false, failures: [], error: evaluation.error };
   const failures: ExpectationFailure[] = [];
   if (evaluation.matched !== test.expectedResult) {
     failures.push({
@@ -88,10 +131,6 @@ export function runRuleTest(rule: CompiledRule, test: RuleTest): RuleTestResult 
     }
   }
   return { ...base, passed: failures.length === 0, failures, ...(outputs ? { outputs } : {}) };
-}
-
-export function runRuleTests(rule: CompiledRule): RuleTestResult[] {
-  return rule.definition.tests.map((test) => runRuleTest(rule, test));
 }
 
 function show(value: unknown): string {

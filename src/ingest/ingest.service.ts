@@ -9,7 +9,10 @@ import { ConflictError, DomainError } from '../common/errors.js';
 import { didYouMean } from '../common/suggestions.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
+import type { RuleHit } from '../engine/compile.js';
 import { prepareEvent } from '../engine/events.js';
+import type { BackendWork, RuleErrorReport } from '../engine/rule-set.js';
+import type { JsonObject } from '../engine/values.js';
 import { CLOUDTRAIL_LOG_TYPE } from '../engine/logtypes/index.js';
 import { MetricsService, type EventCounts } from '../metrics/metrics.service.js';
 import { ActiveRuleSet, type RuleSetSnapshot } from '../rules/active-rule-set.service.js';
@@ -129,6 +132,7 @@ export class IngestService {
     let evaluationMs = 0;
     for await (const text of body.text()) evaluationMs += millisecondsOf(() => take(decoder.write(text)));
     evaluationMs += millisecondsOf(() => take(decoder.end()));
+    await batch.finish();
 
     return this.store(batch, request, body, started, evaluationMs);
   }
@@ -148,6 +152,7 @@ export class IngestService {
     const evaluationMs = millisecondsOf(() => {
       for (const item of events) batch.add(item, item.logType);
     });
+    await batch.finish();
     if (batch.accepted === 0) {
       this.metrics.countEvents(batch.eventsByLogType);
       // Nothing to store: no batch is written, and batchId 0 says so.
@@ -301,7 +306,15 @@ class BatchEvaluation {
   received = 0;
   accepted = 0;
   readonly rejected: RejectedEvent[] = [];
-  readonly hits: PendingHit[] = [];
+  hits: PendingHit[] = [];
+  /** Events whose rules include some a backend runs: where their hits go, and what is known so far. */
+  private awaiting: {
+    at: number;
+    work: BackendWork;
+    inProcess: RuleHit[];
+    eventLogType: string;
+    eventTime: number;
+  }[] = [];
   readonly ruleErrors = new Map<string, RuleErrorTally>();
   /** Accepted and rejected events per log type, for the metrics (undefined: no log type). */
   readonly eventsByLogType = new Map<string | undefined, EventCounts>();
@@ -344,17 +357,54 @@ class BatchEvaluation {
     }
     this.accepted += 1;
     this.countEvent(eventLogType, true);
-    const matches = this.rules.ruleSet.evaluate(
-      event,
-      eventLogType,
-      ({ ruleId, error }) => {
-        const tally = this.ruleErrors.get(ruleId) ?? { count: 0, lastError: '' };
-        tally.count += 1;
-        tally.lastError = error instanceof Error ? error.message : String(error);
-        this.ruleErrors.set(ruleId, tally);
-      },
-      prepared.deferred,
+    const ruleSet = this.rules.ruleSet;
+    const matches = ruleSet.evaluate(event, eventLogType, this.countRuleError, prepared.deferred);
+    const work = ruleSet.backendWork(event, eventLogType, this.countRuleError, prepared.deferred);
+    if (work) {
+      // Its hits wait for the backends; their place among the batch's hits is kept.
+      this.awaiting.push({ at: this.hits.length, work, inProcess: matches, eventLogType, eventTime });
+      return;
+    }
+    this.addHits(matches, event, eventLogType, eventTime, this.hits);
+  }
+
+  /**
+   * Hands the events that rules of a backend must see to their backends, once for the whole batch, and
+   * puts each event's hits in place, in rule order with its in-process ones.
+   */
+  async finish(): Promise<void> {
+    if (this.awaiting.length === 0) return;
+    const ruleSet = this.rules.ruleSet;
+    const fromBackends = await ruleSet.evaluateInBackends(
+      this.awaiting.map(({ work }) => work),
+      this.countRuleError,
     );
+    const hits: PendingHit[] = [];
+    let copied = 0;
+    this.awaiting.forEach((waiting, index) => {
+      for (; copied < waiting.at; copied++) hits.push(this.hits[copied] as PendingHit);
+      const merged = ruleSet.inRuleOrder(waiting.inProcess, fromBackends[index] ?? []);
+      this.addHits(merged, waiting.work.event as JsonObject, waiting.eventLogType, waiting.eventTime, hits);
+    });
+    for (; copied < this.hits.length; copied++) hits.push(this.hits[copied] as PendingHit);
+    this.hits = hits;
+    this.awaiting = [];
+  }
+
+  private readonly countRuleError = ({ ruleId, error }: RuleErrorReport): void => {
+    const tally = this.ruleErrors.get(ruleId) ?? { count: 0, lastError: '' };
+    tally.count += 1;
+    tally.lastError = error instanceof Error ? error.message : String(error);
+    this.ruleErrors.set(ruleId, tally);
+  };
+
+  private addHits(
+    matches: readonly RuleHit[],
+    event: JsonObject,
+    eventLogType: string,
+    eventTime: number,
+    into: PendingHit[],
+  ): void {
     if (matches.length === 0) return;
     const eventId =
       eventLogType === CLOUDTRAIL_LOG_TYPE &&
@@ -366,7 +416,7 @@ class BatchEvaluation {
       const active = this.rules.versions.get(match.ruleId);
       if (!active) continue;
       const definition = active.compiled.definition;
-      this.hits.push({
+      into.push({
         ruleId: match.ruleId,
         ruleVersionId: active.versionId,
         ruleVersion: active.version,

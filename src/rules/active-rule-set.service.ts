@@ -5,7 +5,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { compileRule, type CompiledRule } from '../engine/compile.js';
-import { loadRuleSource } from '../engine/panther/rule-file.js';
+import { readStoredRule } from '../engine/formats/registry.js';
 import { RuleSet } from '../engine/rule-set.js';
 import type { EntityManager } from 'typeorm';
 import { Database } from '../storage/database.service.js';
@@ -127,16 +127,18 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
           'version.rule_id AS rule_id',
           'version.version AS version',
           'version.source_text AS source',
+          'version.format AS format',
         ])
         .where('rule.enabled = :enabled AND rule.deleted_at IS NULL', { enabled: true })
         .orderBy('rule.rule_id')
-        .getRawMany<{ id: number; rule_id: string; version: number; source: string }>();
+        .getRawMany<{ id: number; rule_id: string; version: number; source: string; format: string }>();
     });
     const versions = new Map<string, ActiveRule>();
     // Only the versions in use stay compiled.
     const compiledByVersionId = new Map<number, CompiledRule>();
     for (const row of rows) {
-      const compiled = this.compiledByVersionId.get(row.id) ?? this.compile(row.source, row.rule_id);
+      const compiled =
+        this.compiledByVersionId.get(row.id) ?? this.compile(row.format, row.source, row.rule_id);
       if (!compiled) continue;
       compiledByVersionId.set(row.id, compiled);
       versions.set(row.rule_id, { compiled, versionId: row.id, version: row.version });
@@ -148,11 +150,13 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
     this.logger.log(`${ruleSet.size} enabled rules active for ${ruleSet.logTypes.length} log types`);
   }
 
-  private compile(source: string, ruleId: string): CompiledRule | undefined {
-    const [definition] = loadRuleSource(source, { ignoreExtraKeys: true }).rules;
+  private compile(format: string, source: string, ruleId: string): CompiledRule | undefined {
+    const definition = readStoredRule(format, source);
     if (!definition) {
-      // Stored versions were checked on upload; this only happens if the engine became stricter.
-      this.logger.error(`stored rule ${ruleId} no longer loads; it is left out of the active set`);
+      // Stored versions were checked on upload: the engine became stricter, or the format is gone.
+      this.logger.error(
+        `stored rule ${ruleId} no longer loads as a ${format} rule; it is left out of the active set`,
+      );
       return undefined;
     }
     return compileRule(definition);

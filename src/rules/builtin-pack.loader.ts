@@ -30,7 +30,7 @@ export class BuiltinPackLoader implements OnApplicationBootstrap {
     }
     const outcomes: Record<string, number> = {};
     for (const file of await collectRuleFiles([directory])) {
-      const { rules, problems } = checkRuleSources(await readFile(file, 'utf8'), {
+      const { rules, problems } = await checkRuleSources(await readFile(file, 'utf8'), {
         ignoreExtraKeys: false,
         file,
       });

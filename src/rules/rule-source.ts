@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { compileRule, type CompiledRule } from '../engine/compile.js';
 import type { Diagnostic } from '../engine/diagnostics.js';
-import { loadRuleSource } from '../engine/panther/rule-file.js';
+import { readRuleSource, readStoredRule } from '../engine/formats/registry.js';
 import type { RuleDefinition } from '../engine/rule.js';
-import { runRuleTests, type RuleTestResult } from '../engine/test-runner.js';
+import { testRule, type RuleTestResult } from '../engine/test-runner.js';
 import type { RuleVersionMetadata } from '../storage/entities.js';
 
 export type SourceFormat = 'yaml' | 'json';
@@ -36,11 +36,18 @@ export function testsPassed(rule: CheckedRule): boolean {
  * What is stored for a rule is the whole source when it holds one rule, else that rule's document; it
  * must load on its own into the same rule, or it is refused.
  */
-export function checkRuleSources(
+export async function checkRuleSources(
   text: string,
-  options: { ignoreExtraKeys: boolean; file?: string; format?: SourceFormat; maxDocuments?: number },
-): { rules: CheckedRule[]; problems: SourceProblems } {
-  const loaded = loadRuleSource(text, options);
+  options: {
+    ignoreExtraKeys: boolean;
+    file?: string;
+    format?: SourceFormat;
+    maxDocuments?: number;
+    /** A stored version's rule format: its source is read with that format's reader. */
+    ruleFormat?: string;
+  },
+): Promise<{ rules: CheckedRule[]; problems: SourceProblems }> {
+  const loaded = readRuleSource(text, options, options.ruleFormat);
   const errors = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
   const warnings = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning');
   const rules: CheckedRule[] = [];
@@ -48,10 +55,8 @@ export function checkRuleSources(
     const whole = loaded.rules.length === 1;
     const sourceText = whole ? text : definition.source.text;
     // The whole source was just loaded; only a document cut out of a stream needs loading again.
-    const [alone, ...more] = whole
-      ? [definition]
-      : loadRuleSource(sourceText, { ignoreExtraKeys: true }).rules;
-    if (!alone || more.length > 0 || alone.ruleId !== definition.ruleId) {
+    const alone = whole ? definition : readStoredRule(definition.detection.language, sourceText);
+    if (!alone || alone.ruleId !== definition.ruleId) {
       errors.push({
         severity: 'error',
         code: 'source_not_self_contained',
@@ -66,7 +71,7 @@ export function checkRuleSources(
     rules.push({
       definition,
       compiled,
-      tests: runRuleTests(compiled),
+      tests: await testRule(compiled),
       sourceText,
       contentHash: contentHash(sourceText),
     });
@@ -83,10 +88,15 @@ export function metadataOf(definition: RuleDefinition): RuleVersionMetadata {
     logTypes: definition.logTypes,
     tags: definition.tags,
     reports: definition.reports,
-    detectionLanguage: definition.detection.language,
+    detectionLanguage: formatOf(definition),
     dedupPeriodMinutes: definition.dedupPeriodMinutes,
     threshold: definition.threshold,
     createAlert: definition.createAlert,
     enabledInSource: definition.enabled,
   };
+}
+
+/** The rule format a definition is stored under: its detection's language. */
+export function formatOf(definition: RuleDefinition): string {
+  return definition.detection.language;
 }

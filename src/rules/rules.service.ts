@@ -6,7 +6,8 @@ import type { EntityManager } from 'typeorm';
 import { AuditService, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import { InvalidParametersError, NotFoundError, UnprocessableError } from '../common/errors.js';
 import { prepareEvent } from '../engine/events.js';
-import { isRuleIdShaped, loadRuleSource } from '../engine/panther/rule-file.js';
+import { readStoredRule } from '../engine/formats/registry.js';
+import { isRuleIdShaped } from '../engine/panther/rule-file.js';
 import { rejectDuplicateRuleIds } from '../engine/pack.js';
 import { RuleSet } from '../engine/rule-set.js';
 import type { RuleDefinition } from '../engine/rule.js';
@@ -18,6 +19,7 @@ import { ActiveRuleSet } from './active-rule-set.service.js';
 import { InvalidRuleError, RuleTestsFailedError } from './rule-errors.js';
 import {
   checkRuleSources,
+  formatOf,
   metadataOf,
   testsPassed,
   type CheckedRule,
@@ -126,11 +128,11 @@ export class RulesService {
   ) {}
 
   /** Checks one rule source: exactly one valid rule, or a 422 naming every problem. */
-  checkOne(
+  async checkOne(
     text: string,
-    options: Pick<UploadOptions, 'ignoreExtraKeys'> & { format?: SourceFormat },
-  ): CheckedRule & { warnings: DiagnosticView[] } {
-    const { rules, problems } = checkRuleSources(text, options);
+    options: Pick<UploadOptions, 'ignoreExtraKeys'> & { format?: SourceFormat; ruleFormat?: string },
+  ): Promise<CheckedRule & { warnings: DiagnosticView[] }> {
+    const { rules, problems } = await checkRuleSources(text, options);
     if (problems.errors.length > 0) throw new InvalidRuleError(problems.errors, problems.warnings);
     if (rules.length !== 1) {
       throw new UnprocessableError(
@@ -143,12 +145,12 @@ export class RulesService {
 
   /** Creates a rule, or stores a new version of it when the source differs from its current one. */
   async upsert(text: string, options: UploadOptions): Promise<UploadResult> {
-    return this.store(this.checkOne(text, options), options);
+    return this.store(await this.checkOne(text, options), options);
   }
 
   /** A new version of an existing rule; the body's RuleID must be the one in the path. */
   async replace(ruleId: string, text: string, options: UploadOptions): Promise<UploadResult> {
-    const checked = this.checkOne(text, options);
+    const checked = await this.checkOne(text, options);
     if (checked.definition.ruleId !== ruleId) {
       throw new UnprocessableError(
         'rule_id_mismatch',
@@ -275,11 +277,14 @@ export class RulesService {
     input: { events?: unknown[]; logType?: string },
   ): Promise<{ tests?: TestResultView[]; events?: EventTestResult[]; hits?: number }> {
     const found = await this.database.read((manager) => this.requireRule(manager, ruleId));
-    const checked = this.checkOne(found.version.sourceText, { ignoreExtraKeys: true });
+    const checked = await this.checkOne(found.version.sourceText, {
+      ignoreExtraKeys: true,
+      ruleFormat: found.version.format,
+    });
     if (input.events === undefined) return { tests: checked.tests.map(testResultView) };
     const fallbackLogType = checked.definition.logTypes[0];
     const single = RuleSet.fromCompiled([checked.compiled]);
-    const results = input.events.map((event, index): EventTestResult => {
+    const testEvent = async (index: number, event: unknown): Promise<EventTestResult> => {
       const copy: unknown = isPlainObject(event) ? structuredClone(event) : event;
       const hasOwnType = isPlainObject(copy) && typeof copy.p_log_type === 'string';
       const prepared = prepareEvent(copy, {
@@ -289,7 +294,12 @@ export class RulesService {
       });
       if (!prepared.ok) return { index, matched: false, error: prepared.error };
       // As ingest would: only events of the rule's log types reach it.
-      const [hit] = single.evaluate(prepared.event, prepared.logType, undefined, prepared.deferred);
+      const [hit] = await single.evaluateEvent(
+        prepared.event,
+        prepared.logType,
+        undefined,
+        prepared.deferred,
+      );
       if (!hit) return { index, matched: false, logType: prepared.logType };
       return {
         index,
@@ -300,13 +310,15 @@ export class RulesService {
         severity: hit.severity,
         outputFields: hit.alertContext,
       };
-    });
+    };
+    const results: EventTestResult[] = [];
+    for (const [index, event] of input.events.entries()) results.push(await testEvent(index, event));
     return { events: results, hits: results.filter((result) => result.matched).length };
   }
 
   /** A pack: every rule checked first, then all stored in one transaction, or none. */
   async import(text: string, options: UploadOptions & { dryRun: boolean }): Promise<ImportReport> {
-    const { rules, problems } = checkRuleSources(text, { ...options, maxDocuments: MAX_PACK_RULES });
+    const { rules, problems } = await checkRuleSources(text, { ...options, maxDocuments: MAX_PACK_RULES });
     const duplicates = rejectDuplicateRuleIds(rules.map((rule) => rule.definition)).diagnostics;
     const errors = [...problems.errors, ...duplicates];
     if (errors.length > 0) throw new InvalidRuleError(errors, problems.warnings);
@@ -400,7 +412,7 @@ export class RulesService {
   }
 
   private definitionOf(version: RuleVersionEntity): RuleDefinition {
-    const [definition] = loadRuleSource(version.sourceText, { ignoreExtraKeys: true }).rules;
+    const definition = readStoredRule(version.format, version.sourceText);
     if (!definition) throw new Error(`stored version ${version.ruleId}@${version.version} no longer loads`);
     return definition;
   }
@@ -493,6 +505,7 @@ export class RulesService {
       ruleId,
       version: (await this.lastVersion(manager, ruleId)) + 1,
       sourceText: checked.sourceText,
+      format: formatOf(checked.definition),
       sourceFormat: options.format,
       contentHash: checked.contentHash,
       metadata: metadataOf(checked.definition),

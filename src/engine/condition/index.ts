@@ -1,6 +1,6 @@
 /**
- * The catalogue condition language: the `Condition:` detection of a rule (DESIGN.md §2), as
- * printed under "Detection logic" in the catalogue. A condition is a list of lines that must all
+ * The catalogue condition language: the `Condition:` detection of a rule, as printed under
+ * "Detection logic" in the catalogue. A condition is a list of lines that must all
  * hold; each line is a boolean expression such as
  *
  *     not (eventType ne "AwsVpceEvent" or eventCategory ne "NetworkActivity")
@@ -79,17 +79,21 @@ export function compileCondition(line: string): EventPredicate {
 }
 
 /**
- * Every line must hold (AND). Throws ConditionSyntaxError for the first bad line. An empty list
- * is refused too: a rule whose condition is vacuously true would fire on every event.
+ * Parses every line (they must all hold: AND). Throws ConditionSyntaxError for the first bad line. An
+ * empty list is refused too: a rule whose condition is vacuously true would fire on every event.
  */
-export function compileConditionLines(lines: readonly string[]): EventPredicate {
+export function parseConditionLines(lines: readonly string[]): ConditionNode[] {
   if (lines.length === 0) throw new ConditionSyntaxError('the condition has no lines', 0, 1);
-  const nodes = lines.map((line: unknown, lineIndex) => {
+  return lines.map((line: unknown, lineIndex) => {
     // Lines usually come straight from YAML, where a bare `- 42` is a number, not a string.
     if (typeof line !== 'string') {
       throw new ConditionSyntaxError('a condition line must be a string', lineIndex, 1);
     }
     return parseConditionLine(line, lineIndex);
   });
-  return allOf(nodes.map(compileConditionNode));
+}
+
+/** Every line must hold (AND); throws as parseConditionLines does. */
+export function compileConditionLines(lines: readonly string[]): EventPredicate {
+  return allOf(parseConditionLines(lines).map(compileConditionNode));
 }

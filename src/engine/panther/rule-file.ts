@@ -2,12 +2,14 @@
 // Every key of the format is understood and checked here; every problem names the key, the file, the
 // line and the column.
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { compileConditionLines, ConditionSyntaxError } from '../condition/index.js';
+import { ConditionSyntaxError, parseConditionLines, type ConditionNode } from '../condition/index.js';
 import type { Diagnostic } from '../diagnostics.js';
 import {
   SEVERITIES,
   type AlertContextField,
+  type ConditionLinesDetection,
   type Detection,
+  type MatchExpressionDetection,
   type DynamicSeverity,
   type KeySpecifier,
   type RuleDefinition,
@@ -22,26 +24,12 @@ import {
   MAX_GROUP_BY_KEYS,
   TemplateSyntaxError,
 } from '../outputs.js';
+import type { ReadOptions, ReadResult, RuleSourceReader } from '../formats/rule-format.js';
 import { Checker, describeType } from './checker.js';
 import { checkKeySpecifier, checkMatchList } from './match-expressions.js';
 
-export interface LoadOptions {
-  /** Shown in diagnostics. */
-  file?: string;
-  /** Unknown top-level keys become warnings instead of errors (Panther's `--ignore-extra-keys`). */
-  ignoreExtraKeys?: boolean;
-  /** How syntax errors are worded: the text is parsed as YAML either way (JSON is YAML). */
-  format?: 'yaml' | 'json';
-  /** More documents than this in one source are refused as a whole. */
-  maxDocuments?: number;
-}
-
-export interface LoadResult {
-  /** The rules without errors, in document order. */
-  rules: RuleDefinition[];
-  /** Errors and warnings of every document. */
-  diagnostics: Diagnostic[];
-}
+export type LoadOptions = ReadOptions;
+export type LoadResult = ReadResult;
 
 /** A single rule document larger than this is refused (a rule is text, not data). */
 export const MAX_RULE_DOCUMENT_CHARS = 512 * 1024;
@@ -55,6 +43,19 @@ export const MAX_TEST_LOG_DEPTH = 100;
  * hundred kB of `[` would exhaust the stack; nothing real comes near (quotes are not told apart here).
  */
 export const MAX_SOURCE_BRACKET_DEPTH = 1000;
+
+/** Stands in for the logic of a rule that has none; such a rule is refused with an error anyway. */
+const NO_DETECTION: MatchExpressionDetection = { language: 'panther', expressions: [] };
+
+/**
+ * Panther's rule files: the reader of both built-in formats (match expressions, condition lines), and
+ * of every source no plug-in reader claims.
+ */
+export const pantherRuleReader: RuleSourceReader = {
+  name: 'panther-yaml',
+  claims: () => true,
+  read: (text, options) => loadRuleSource(text, options),
+};
 
 const RULE_KEYS = [
   'AnalysisType',
@@ -327,7 +328,7 @@ function checkRule(
     threshold: threshold ?? 1,
     createAlert: read.boolean('CreateAlert') ?? true,
     summaryAttributes: read.stringList('SummaryAttributes') ?? [],
-    detection: detection ?? { language: 'panther', expressions: [] },
+    detection: detection ?? NO_DETECTION,
     inlineFilters,
     alertTitle,
     alertContext,
@@ -386,8 +387,13 @@ function checkDetection(rule: JsonObject, checker: Checker): Detection | undefin
     );
     return undefined;
   }
-  if (has('Detection'))
-    return { language: 'panther', expressions: checkMatchList(rule.Detection, 'Detection', checker) };
+  if (has('Detection')) {
+    const detection: MatchExpressionDetection = {
+      language: 'panther',
+      expressions: checkMatchList(rule.Detection, 'Detection', checker),
+    };
+    return detection;
+  }
   if (has('Condition')) return checkConditionLines(rule.Condition, checker);
   checker.error(
     '',
@@ -414,8 +420,9 @@ function checkConditionLines(raw: unknown, checker: Checker): Detection | undefi
     const at = found?.value;
     return { line: at?.line, column: at === undefined ? undefined : at.column + (found?.quoted ? 1 : 0) };
   });
+  let nodes: ConditionNode[];
   try {
-    compileConditionLines(lines);
+    nodes = parseConditionLines(lines);
   } catch (error) {
     if (!(error instanceof ConditionSyntaxError)) throw error;
     const at = positions[error.lineIndex];
@@ -431,7 +438,8 @@ function checkConditionLines(raw: unknown, checker: Checker): Detection | undefi
     );
     return undefined;
   }
-  return { language: 'condition', lines, positions };
+  const detection: ConditionLinesDetection = { language: 'condition', lines, positions, nodes };
+  return detection;
 }
 
 function checkTitleTemplate(template: string, checker: Checker): void {

@@ -11,7 +11,8 @@ export interface RuleVersionMetadata {
   logTypes: string[];
   tags: string[];
   reports: Record<string, string[]>;
-  detectionLanguage: 'panther' | 'condition';
+  /** The rule format's name, as in `format`. */
+  detectionLanguage: string;
   dedupPeriodMinutes: number;
   threshold: number;
   createAlert: boolean;
@@ -34,6 +35,13 @@ export class RuleVersionEntity {
 
   @Column({ name: 'source_text', type: 'text' })
   sourceText: string;
+
+  /**
+   * The rule format this source is read back with (formats/registry.ts). The default only fills rows
+   * older than the column; every write sets it.
+   */
+  @Column({ type: 'varchar', length: 32, default: 'panther' })
+  format: string;
 
   @Column({ name: 'source_format', type: 'varchar', length: 8 })
   sourceFormat: 'yaml' | 'json';

@@ -1,0 +1,99 @@
+// The seam every rule format plugs into. A format reads its source documents into rule metadata
+// (RuleDefinition) and compiles a rule's detection into what the rule set needs: a predicate, or a
+// backend that evaluates whole groups of events elsewhere, plus the facts the rule index relies on.
+// Nothing outside a format's own folder looks inside its detection.
+import type { Diagnostic } from '../diagnostics.js';
+import type { RuleOutputs } from '../outputs.js';
+import type { RuleDefinition } from '../rule.js';
+
+export type EventPredicate = (event: unknown) => boolean;
+
+/** A top-level key whose value must be one of a few strings for a detection to match. */
+export interface KeyRequirement {
+  key: string;
+  values: ReadonlySet<string>;
+}
+
+/** What the rule set may rely on about a detection, without evaluating it. */
+export interface DetectionFacts {
+  /**
+   * Requirements that all hold whenever the detection matches (none when nothing is certain). They only
+   * ever need to be necessary, never sufficient: the detection still decides.
+   */
+  readonly requirements: readonly KeyRequirement[];
+  /** Whether it reads a normalised `p_` field: an event whose normalisation waits is completed first. */
+  readonly readsNormalisedFields: boolean;
+  /** Whether it finds keys ignoring case (Panther's event dictionaries): the rule index must, too. */
+  readonly keysIgnoreCase: boolean;
+}
+
+/** A detection evaluated here, one event at a time. */
+export interface InProcessDetection extends DetectionFacts {
+  readonly matches: EventPredicate;
+}
+
+/** A detection a backend evaluates elsewhere (another process), a batch of events at a time. */
+export interface BackendDetection extends DetectionFacts {
+  readonly backend: DetectionBackend;
+}
+
+export type CompiledDetection = InProcessDetection | BackendDetection;
+
+export function runsInProcess(detection: CompiledDetection): detection is InProcessDetection {
+  return 'matches' in detection;
+}
+
+/** One event and the rules a backend must evaluate it with (those its index and filters left). */
+export interface BackendRequest {
+  readonly event: unknown;
+  readonly ruleIds: readonly string[];
+}
+
+/**
+ * A backend's answer for one rule on one event: whether it matched and, when the backend computes
+ * them (a Python rule's title() and the like), the outputs it gave; missing outputs are computed here
+ * from the rule's metadata. An error is that rule's alone.
+ */
+export type BackendVerdict = { matched: boolean; outputs?: Partial<RuleOutputs> } | { error: string };
+
+export interface DetectionBackend {
+  /** Shown in logs and errors. */
+  readonly name: string;
+  /** For each request, one verdict per rule id, in the request's order. */
+  evaluate(requests: readonly BackendRequest[]): Promise<BackendVerdict[][]>;
+}
+
+export interface ReadOptions {
+  /** Shown in diagnostics. */
+  file?: string;
+  /** Unknown top-level keys become warnings instead of errors (Panther's `--ignore-extra-keys`). */
+  ignoreExtraKeys?: boolean;
+  /** How syntax errors are worded when the client said what it sent. */
+  format?: 'yaml' | 'json';
+  /** More documents than this in one source are refused as a whole. */
+  maxDocuments?: number;
+}
+
+export interface ReadResult {
+  /** The rules without errors, in document order. */
+  rules: RuleDefinition[];
+  /** Errors and warnings of every document. */
+  diagnostics: Diagnostic[];
+}
+
+/** Reads one kind of source document (Panther's YAML, Sigma's YAML…) into rule definitions. */
+export interface RuleSourceReader {
+  readonly name: string;
+  /** Whether a source is of this kind. Asked of plug-in readers first; Panther's reads the rest. */
+  claims(text: string): boolean;
+  read(text: string, options: ReadOptions): ReadResult;
+}
+
+export interface RuleFormat {
+  /** Recorded with every stored rule version and shown as the rule's `detectionLanguage`. */
+  readonly name: string;
+  /** Reads the documents this format's rules are written in; formats may share a reader. */
+  readonly reader: RuleSourceReader;
+  /** Compiles a definition whose `detection.language` is this format's name. */
+  compile(definition: RuleDefinition): CompiledDetection;
+}

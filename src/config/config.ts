@@ -3,6 +3,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LOG_TYPE_PATTERN } from '../engine/events.js';
+import { logTypeModules, type ForwarderDefaults } from '../engine/logtypes/index.js';
 
 export type DatabaseConfig =
   | {
@@ -218,6 +219,13 @@ function parseLogTypeMap(
   return pairs;
 }
 
+/** `name=LogType,…` from the names each log type module says forwarders give it. */
+function forwarderDefaults(kind: keyof ForwarderDefaults): string {
+  return logTypeModules()
+    .flatMap((module) => (module.forwarderDefaults?.[kind] ?? []).map((name) => `${name}=${module.name}`))
+    .join(',');
+}
+
 /** Reads and checks every setting; throws ConfigError listing every problem at once. */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
@@ -311,21 +319,23 @@ export function loadConfig(
     rateLimitBurst: integer('RATE_LIMIT_BURST', env.RATE_LIMIT_BURST, 200, 1, 10_000_000, problems),
   };
   const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
+  const defaultSourcetypes = forwarderDefaults('hecSourcetypes');
+  const defaultIndices = forwarderDefaults('bulkIndices');
   const forwarders = {
     hecSourcetypes: new Map(
       parseLogTypeMap(
         'HEC_SOURCETYPES',
-        env.HEC_SOURCETYPES ?? 'aws:cloudtrail=AWS.CloudTrail',
+        env.HEC_SOURCETYPES ?? defaultSourcetypes,
         /^[\x21-\x3c\x3e-\x7e]{1,200}$/,
-        'aws:cloudtrail=AWS.CloudTrail',
+        defaultSourcetypes || 'my:sourcetype=Vendor.LogType',
         problems,
       ),
     ),
     bulkIndices: parseLogTypeMap(
       'BULK_INDICES',
-      env.BULK_INDICES ?? 'cloudtrail*=AWS.CloudTrail',
+      env.BULK_INDICES ?? defaultIndices,
       /^[a-z0-9][a-z0-9._+-]{0,254}\*?$|^\*$/,
-      'cloudtrail*=AWS.CloudTrail',
+      defaultIndices || 'my-index*=Vendor.LogType',
       problems,
     ).map(([pattern, logType]) => ({ pattern, logType })),
   };

@@ -1,6 +1,6 @@
 // From a decoded JSON value to an event ready for the rules: its log type, then normalisation. The CLI
 // and the ingest API both go through here, so an event is treated the same wherever it arrives.
-import { deferredEventTime, detectLogType, normaliseEvent } from './logtypes/index.js';
+import { deferredEventTime, detectLogType, normaliseEvent, recognisedShapes } from './logtypes/index.js';
 import { isPlainObject, type JsonObject } from './values.js';
 
 export type PreparedEvent =
@@ -24,7 +24,7 @@ export function isValidLogTypeName(name: string): boolean {
 
 /**
  * The log type of an event: the one the caller names, else the event's own `p_log_type`, else a shape
- * the engine recognises (AWS CloudTrail).
+ * a log type module recognises.
  */
 export function resolveLogType(
   event: JsonObject,
@@ -39,9 +39,9 @@ export function resolveLogType(
   }
   const detected = detectLogType(event);
   if (detected !== undefined) return { logType: detected };
+  const shapes = recognisedShapes();
   return {
-    error:
-      'no log type: name one (logType), set p_log_type in the event, or send a recognised shape (AWS CloudTrail: eventSource, eventName, and userIdentity or recipientAccountId)',
+    error: `no log type: name one (logType), set p_log_type in the event${shapes === '' ? '' : `, or send a recognised shape (${shapes})`}`,
   };
 }
 

@@ -1,7 +1,7 @@
 // The name/value rows a hit is found by: every output field, and the event's p_any_* indicators. A list
 // gives one row per element, an object its JSON text; null and empty values give none.
 
-import { INDICATOR_KEYS } from '../engine/logtypes/index.js';
+import { indexedIndicatorFields } from '../engine/logtypes/index.js';
 import { hasOwn } from '../engine/values.js';
 
 export const MAX_FIELD_NAME = 200;
@@ -43,6 +43,6 @@ export function indexedFields(
   };
   for (const [name, value] of Object.entries(outputFields)) add(name, value);
   // Only the indicators the normalisers write: other p_any_* keys an event arrives with are not indexed.
-  for (const name of INDICATOR_KEYS) if (hasOwn(event, name)) add(name, event[name]);
+  for (const name of indexedIndicatorFields()) if (hasOwn(event, name)) add(name, event[name]);
   return rows;
 }

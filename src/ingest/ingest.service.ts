@@ -13,7 +13,7 @@ import type { RuleHit } from '../engine/compile.js';
 import { prepareEvent } from '../engine/events.js';
 import type { BackendWork, RuleErrorReport } from '../engine/rule-set.js';
 import type { JsonObject } from '../engine/values.js';
-import { CLOUDTRAIL_LOG_TYPE } from '../engine/logtypes/index.js';
+import { eventIdOf } from '../engine/logtypes/index.js';
 import { MetricsService, type EventCounts } from '../metrics/metrics.service.js';
 import { ActiveRuleSet, type RuleSetSnapshot } from '../rules/active-rule-set.service.js';
 import { Database } from '../storage/database.service.js';
@@ -75,7 +75,7 @@ const NO_IDEMPOTENCY: Omit<IngestRequest, 'body'> = {
 };
 
 export const MAX_LISTED_REJECTIONS = 1000;
-/** CloudTrail eventIDs are UUIDs; a longer one is stored without eventID dedup rather than cut. */
+/** Event ids are a column this long; a longer one is stored without retry dedup rather than cut. */
 const MAX_EVENT_ID = 128;
 /** Event times outside this range are refused: they cannot be stored, sorted and grouped as times. */
 export const EARLIEST_EVENT_TIME = Date.UTC(1970, 0, 1);
@@ -406,12 +406,9 @@ class BatchEvaluation {
     into: PendingHit[],
   ): void {
     if (matches.length === 0) return;
-    const eventId =
-      eventLogType === CLOUDTRAIL_LOG_TYPE &&
-      typeof event.eventID === 'string' &&
-      event.eventID.length <= MAX_EVENT_ID
-        ? event.eventID
-        : null;
+    // The source's own event id, for retry dedup; a longer one than the column holds is not cut but dropped.
+    const sourceId = eventIdOf(event, eventLogType);
+    const eventId = sourceId !== undefined && sourceId.length <= MAX_EVENT_ID ? sourceId : null;
     for (const match of matches) {
       const active = this.rules.versions.get(match.ruleId);
       if (!active) continue;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../values.js';
 import {
+  CLOUDTRAIL_LOG_TYPE,
   cloudTrailActorUser,
   cloudTrailEventType,
   cloudTrailIndicators,
@@ -8,7 +9,7 @@ import {
   isCloudTrailEvent,
 } from './cloudtrail.js';
 import { seedExternalPrincipalAccess } from '../../../test/fixtures/seed-events.js';
-import { CLOUDTRAIL_LOG_TYPE, normaliseEvent, type NormaliseOptions } from './index.js';
+import { normaliseEvent, type NormaliseOptions } from './index.js';
 
 const RECEIVED = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
 const INGEST: NormaliseOptions = { receivedAt: RECEIVED, rowId: 'row-1', keepExisting: false };
@@ -38,7 +39,7 @@ function assumed(
   return { type, principalId, sessionContext: { sessionIssuer } };
 }
 
-describe('cloudTrailActorUser (DESIGN §3 table)', () => {
+describe('cloudTrailActorUser (the actor table)', () => {
   it('gives UnknownAWSAccount for the seed positive test', () => {
     expect(cloudTrailActorUser(seedPositiveLog())).toBe('UnknownAWSAccount');
     const normalised = normaliseEvent(seedPositiveLog(), CLOUDTRAIL_LOG_TYPE, RULE_TEST);

@@ -1,15 +1,16 @@
-// AWS.CloudTrail: time, indicator fields and the p_udm data model (DESIGN §3). This runs once per ingested
-// event, so it reads the known fields directly instead of walking the event.
-import { getOwn, hasOwn, isPlainObject, type JsonObject } from '../values.js';
+// AWS.CloudTrail: how it is recognised, its time and event id, its indicator fields, the p_udm data model
+// and the forwarder names that mean it. This runs once per ingested event, so it reads the known fields
+// directly instead of walking the event.
+import { getOwn, isPlainObject, type JsonObject } from '../values.js';
 import {
+  compileDataModel,
+  defineLogType,
   IndicatorList,
   isIpAddress,
   objectField,
-  putBaseFields,
-  putField,
   textField,
+  type DataModelField,
   type LogTypeModule,
-  type NormaliseOptions,
 } from './common.js';
 import { isoTimestamp } from './time.js';
 
@@ -48,7 +49,7 @@ export function cloudTrailEventTime(event: JsonObject): string | undefined {
 }
 
 /**
- * p_udm.actor_user by `userIdentity.type`, exactly as DESIGN §3's table. A value counts as present when it
+ * p_udm.actor_user by `userIdentity.type`: the switch below is the table. A value counts as present when it
  * is a non-empty string (or a number, which hand-written YAML logs produce for account ids).
  */
 export function cloudTrailActorUser(event: JsonObject): string {
@@ -140,17 +141,21 @@ export function cloudTrailEventType(event: JsonObject): string | undefined {
  * user_account_id is the actor's `userIdentity.accountId` only: `recipientAccountId` is the account that
  * was acted on, and falling back to it would make a cross-account actor look local.
  */
+export const CLOUDTRAIL_DATA_MODEL: readonly DataModelField[] = [
+  { name: 'actor_user', value: cloudTrailActorUser },
+  { name: 'source_ip', path: 'sourceIPAddress' },
+  { name: 'user_agent', path: 'userAgent' },
+  {
+    name: 'user_account_id',
+    value: (event) => accountIdField(objectField(event, 'userIdentity'), 'accountId'),
+  },
+  { name: 'event_type', value: cloudTrailEventType },
+];
+
+const readDataModel = compileDataModel(CLOUDTRAIL_DATA_MODEL);
+
 export function cloudTrailUdm(event: JsonObject): CloudTrailUdm {
-  const udm: CloudTrailUdm = { actor_user: cloudTrailActorUser(event) };
-  const sourceIp = textField(event, 'sourceIPAddress');
-  if (sourceIp !== undefined) udm.source_ip = sourceIp;
-  const userAgent = textField(event, 'userAgent');
-  if (userAgent !== undefined) udm.user_agent = userAgent;
-  const accountId = accountIdField(objectField(event, 'userIdentity'), 'accountId');
-  if (accountId !== undefined) udm.user_account_id = accountId;
-  const eventType = cloudTrailEventType(event);
-  if (eventType !== undefined) udm.event_type = eventType;
-  return udm;
+  return readDataModel(event) as CloudTrailUdm;
 }
 
 /** Sorted, deduplicated indicator values; a field is `undefined` (and left out) when nothing was found. */
@@ -206,7 +211,7 @@ export function cloudTrailIndicators(event: JsonObject): CloudTrailIndicators {
   };
 }
 
-/** The indicators CloudTrail events get: every p_any_* a normaliser writes (the generic one is among them). */
+/** The indicator fields CloudTrail events get. */
 export const INDICATOR_KEYS = [
   'p_any_ip_addresses',
   'p_any_aws_account_ids',
@@ -214,35 +219,26 @@ export const INDICATOR_KEYS = [
   'p_any_usernames',
 ] as const;
 
-function normaliseCloudTrail(event: JsonObject, options: NormaliseOptions): void {
-  const keep = options.keepExisting;
-  putBaseFields(event, CLOUDTRAIL_LOG_TYPE, cloudTrailEventTime, options);
-
-  if (!keep || INDICATOR_KEYS.some((key) => !hasOwn(event, key))) {
-    const indicators = cloudTrailIndicators(event);
-    for (const key of INDICATOR_KEYS) putField(event, key, indicators[key], keep);
-  }
-
-  const existing = getOwn(event, 'p_udm');
-  if (!keep || !hasOwn(event, 'p_udm')) {
-    event.p_udm = cloudTrailUdm(event);
-  } else if (isPlainObject(existing)) {
-    // Rule tests: fill in only the data-model keys the log left out.
-    const udm = cloudTrailUdm(event);
-    for (const key of UDM_KEYS) {
-      const value = udm[key];
-      if (value !== undefined && !hasOwn(existing, key)) existing[key] = value;
-    }
-  }
-  // A p_udm that is present but not an object (e.g. null) is the log's own choice and stays as it is.
-}
-
-export const cloudTrailModule: LogTypeModule = {
+export const cloudTrailModule: LogTypeModule = defineLogType({
   name: CLOUDTRAIL_LOG_TYPE,
-  matches: isCloudTrailEvent,
-  normalise: normaliseCloudTrail,
-  deferrable: { eventTime: cloudTrailEventTime },
-};
+  recognise: {
+    matches: isCloudTrailEvent,
+    needs: 'AWS CloudTrail: eventSource, eventName, and userIdentity or recipientAccountId',
+  },
+  eventTime: cloudTrailEventTime,
+  // Indicators and p_udm cost more than the time: ingest leaves them until a rule needs them.
+  deferrable: true,
+  eventId: (event) => {
+    const id = getOwn(event, 'eventID');
+    return typeof id === 'string' && id.length > 0 ? id : undefined;
+  },
+  indicators: {
+    fields: INDICATOR_KEYS,
+    read: (event) => ({ ...cloudTrailIndicators(event) }),
+  },
+  dataModel: CLOUDTRAIL_DATA_MODEL,
+  forwarderDefaults: { hecSourcetypes: ['aws:cloudtrail'], bulkIndices: ['cloudtrail*'] },
+});
 
 /**
  * An account id as text. Numbers come from hand-written YAML logs, where an unquoted `012345678901`

@@ -10,16 +10,22 @@ export interface NormaliseOptions {
   /** p_row_id; a random 32-digit hex id when absent. */
   rowId?: string;
   /**
-   * Rule tests: add only what is missing, never overwrite a field the event already has (DESIGN §3).
+   * Rule tests: add only what is missing, never overwrite a field the event already has.
    * Ingest: false (p_ fields computed fresh, stale ones removed).
    */
   keepExisting: boolean;
 }
 
+/**
+ * Everything Tripline knows about one log type. Nothing outside its module names a log type: ingest,
+ * hit storage and the forwarders ask the module (through index.ts).
+ */
 export interface LogTypeModule {
   readonly name: string;
   /** Recognises the log type from the event's shape alone; modules without it are never auto-detected. */
   matches?(event: JsonObject): boolean;
+  /** What an event needs to be recognised (for the error an unrecognised event gets). */
+  readonly recognisedBy?: string;
   /** Adds the `p_` fields to the event in place. */
   normalise(event: JsonObject, options: NormaliseOptions): void;
   /**
@@ -28,6 +34,115 @@ export interface LogTypeModule {
    * matches (see prepareEvent).
    */
   deferrable?: { eventTime: EventTimeReader };
+  /**
+   * The source's own id of an event, when it has one: a hit is stored once per rule and event id, so a
+   * forwarder's retry of the same event adds nothing.
+   */
+  eventId?(event: JsonObject): string | undefined;
+  /** The `p_any_*` fields its normaliser writes: hits are found by their values. */
+  readonly indicatorFields: readonly string[];
+  /** Forwarder names that mean this log type unless configured otherwise. */
+  readonly forwarderDefaults?: ForwarderDefaults;
+}
+
+export interface ForwarderDefaults {
+  /** Splunk HEC sourcetypes, e.g. `aws:cloudtrail`. */
+  readonly hecSourcetypes?: readonly string[];
+  /** Elasticsearch index patterns (a trailing `*` matches any end), e.g. `cloudtrail*`. */
+  readonly bulkIndices?: readonly string[];
+}
+
+/**
+ * One `p_udm` key, as data: the text at a path of the event (dots between keys), or, where a path
+ * cannot say it, a function of the event. Nothing found leaves the key out.
+ */
+export type DataModelField =
+  | { readonly name: string; readonly path: string }
+  | { readonly name: string; readonly value: (event: JsonObject) => string | undefined };
+
+/** What a log type is made of; {@link defineLogType} turns it into a module. */
+export interface LogTypeDefinition {
+  readonly name: string;
+  readonly recognise?: { matches: (event: JsonObject) => boolean; needs: string };
+  /** p_event_time text from the event, or undefined (the receive time is used). */
+  readonly eventTime: EventTimeReader;
+  /** Whether ingest may leave normalisation until a rule needs it (when it costs more than the time). */
+  readonly deferrable?: boolean;
+  readonly eventId?: (event: JsonObject) => string | undefined;
+  readonly indicators?: {
+    readonly fields: readonly string[];
+    /** Each field's sorted, deduplicated values (see IndicatorList), or undefined to leave it out. */
+    read(event: JsonObject): Readonly<Record<string, string[] | undefined>>;
+  };
+  readonly dataModel?: readonly DataModelField[];
+  readonly forwarderDefaults?: ForwarderDefaults;
+}
+
+/** A module from its definition: the base `p_` fields, then the indicators, then `p_udm`. */
+export function defineLogType(definition: LogTypeDefinition): LogTypeModule {
+  const { name, eventTime, indicators, dataModel } = definition;
+  const readModel = dataModel === undefined ? undefined : compileDataModel(dataModel);
+  const modelKeys = dataModel?.map((field) => field.name) ?? [];
+  const normalise = (event: JsonObject, options: NormaliseOptions): void => {
+    const keep = options.keepExisting;
+    putBaseFields(event, name, eventTime, options);
+    if (indicators && (!keep || indicators.fields.some((key) => !hasOwn(event, key)))) {
+      const values = indicators.read(event);
+      for (const key of indicators.fields) putField(event, key, values[key], keep);
+    }
+    if (readModel === undefined) return;
+    const existing = getOwn(event, 'p_udm');
+    if (!keep || !hasOwn(event, 'p_udm')) {
+      event.p_udm = readModel(event);
+    } else if (isPlainObject(existing)) {
+      // Rule tests: fill in only the data-model keys the log left out.
+      const udm = readModel(event);
+      for (const key of modelKeys) {
+        const value = udm[key];
+        if (value !== undefined && !hasOwn(existing, key)) existing[key] = value;
+      }
+    }
+    // A p_udm that is present but not an object (e.g. null) is the log's own choice and stays as it is.
+  };
+  return {
+    name,
+    ...(definition.recognise && {
+      matches: definition.recognise.matches,
+      recognisedBy: definition.recognise.needs,
+    }),
+    normalise,
+    ...(definition.deferrable === true && { deferrable: { eventTime } }),
+    ...(definition.eventId && { eventId: definition.eventId }),
+    indicatorFields: indicators?.fields ?? [],
+    ...(definition.forwarderDefaults && { forwarderDefaults: definition.forwarderDefaults }),
+  };
+}
+
+/** Reads a data model into a `p_udm` object, keys in the model's order. */
+export function compileDataModel(
+  model: readonly DataModelField[],
+): (event: JsonObject) => Record<string, string | undefined> {
+  const readers = model.map((field): [string, (event: JsonObject) => string | undefined] => {
+    if ('value' in field) return [field.name, field.value];
+    const keys = field.path.split('.');
+    const last = keys.pop() as string;
+    return [
+      field.name,
+      (event) => {
+        let object: JsonObject | undefined = event;
+        for (const key of keys) object = objectField(object, key);
+        return textField(object, last);
+      },
+    ];
+  });
+  return (event) => {
+    const udm: Record<string, string | undefined> = {};
+    for (const [name, read] of readers) {
+      const value = read(event);
+      if (value !== undefined) udm[name] = value;
+    }
+    return udm;
+  };
 }
 
 /** Reads the event's time as p_event_time text (see isoTimestamp), or `undefined` when it has none. */

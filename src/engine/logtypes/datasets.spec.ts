@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isPlainObject, type JsonObject } from '../values.js';
-import { CLOUDTRAIL_LOG_TYPE, detectLogType, normaliseEvent } from './index.js';
+import { CLOUDTRAIL_LOG_TYPE } from './cloudtrail.js';
+import { detectLogType, normaliseEvent } from './index.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sharedDir = path.resolve(repoRoot, '..', 'shared');

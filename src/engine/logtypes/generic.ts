@@ -1,4 +1,5 @@
-// Any log type without a module of its own gets the generic `p_` fields (DESIGN §3).
+// Any log type without a module of its own gets the generic `p_` fields: a time from the usual fields, an
+// IP address indicator, no data model and no event id.
 import { getOwn, type JsonObject } from '../values.js';
 import {
   IndicatorList,
@@ -83,11 +84,15 @@ export function normaliseGeneric(event: JsonObject, logType: string, options: No
   }
 }
 
+/** The indicator fields generic log types get. */
+export const GENERIC_INDICATOR_FIELDS: readonly string[] = ['p_any_ip_addresses'];
+
 export function createGenericModule(name: string): LogTypeModule {
   return {
     name,
     normalise: (event, options) => {
       normaliseGeneric(event, name, options);
     },
+    indicatorFields: GENERIC_INDICATOR_FIELDS,
   };
 }

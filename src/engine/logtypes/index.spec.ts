@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../values.js';
 import { GENERIC_TIME_FIELDS } from './generic.js';
+import { CLOUDTRAIL_LOG_TYPE } from './cloudtrail.js';
 import {
-  CLOUDTRAIL_LOG_TYPE,
   detectLogType,
   logTypeModule,
   normaliseEvent,

@@ -1,4 +1,4 @@
-// Timestamps in the shapes log sources write them, always read as UTC (DESIGN §3).
+// Timestamps in the shapes log sources write them, always read as UTC.
 
 /**
  * Numbers (and numeric strings) are epoch times whose unit is told by their size:

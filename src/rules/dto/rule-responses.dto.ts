@@ -25,9 +25,9 @@ export class RuleSummaryDto {
   @ApiProperty({ example: { 'MITRE ATT&CK': ['TA0005:T1599'] } }) reports: Record<string, string[]>;
   @ApiProperty({ example: 'rule' }) analysisType: string;
   @ApiProperty({
-    enum: ['panther', 'condition'],
     example: 'condition',
-    description: 'panther: match expressions (Detection); condition: condition lines (Condition)',
+    description:
+      'The rule format its source is read and run with: panther (match expressions, Detection) or condition (condition lines, Condition), or a plug-in format’s name',
   })
   detectionLanguage: string;
   @ApiProperty({ description: 'Whether ingest evaluates the rule now (enabled, and a streaming rule)' })

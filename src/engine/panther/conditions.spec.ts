@@ -198,6 +198,36 @@ describe('Panther scalar conditions', () => {
     ]);
   });
 
+  it('numeric comparisons order booleans as Python does, as the ints 0 and 1', () => {
+    check('IsGreaterThanOrEquals', { value: 0 }, [
+      [false, true],
+      [true, true],
+      ['0', true],
+    ]);
+    check('IsGreaterThan', { value: 0 }, [
+      [true, true],
+      [false, false],
+    ]);
+    check('IsLessThan', { value: 1 }, [
+      [false, true],
+      [true, false],
+    ]);
+    check('IsLessThanOrEquals', { value: false }, [
+      [0, true],
+      [-1, true],
+      [false, true],
+      [0.5, false],
+      // Python cannot order a bool and a str, numeric or not.
+      ['0', false],
+      ['', false],
+      [MISSING, false],
+    ]);
+    check('IsGreaterThan', { value: true }, [
+      [2, true],
+      [true, false],
+    ]);
+  });
+
   it('IsIn/IsNotIn test membership with Python equality', () => {
     check('IsIn', { values: [80, 443] }, [
       [443, true],

@@ -67,7 +67,11 @@ function affix(kind: 'start' | 'end', ignoreCase: boolean): ConditionSpec['build
   };
 }
 
-/** Numbers compare as numbers (numeric strings included); two non-numeric strings compare as text. */
+/**
+ * Numbers compare as numbers (numeric strings included); two non-numeric strings compare as text; booleans
+ * compare as Python's ints 0 and 1, with numbers and booleans only (Python: `False >= 0` holds, `False > ""`
+ * raises). Anything else (None, lists, dicts) cannot be ordered, so no comparison holds.
+ */
 function compare(test: (order: number) => boolean): ConditionSpec['build'] {
   return (value) => (actual) => {
     const order = compareValues(actual, value);
@@ -76,12 +80,23 @@ function compare(test: (order: number) => boolean): ConditionSpec['build'] {
 }
 
 export function compareValues(actual: unknown, expected: unknown): number | undefined {
+  if (typeof actual === 'boolean' || typeof expected === 'boolean') {
+    const a = pythonInt(actual);
+    const b = pythonInt(expected);
+    return a !== undefined && b !== undefined ? a - b : undefined;
+  }
   const a = toNumber(actual);
   const b = toNumber(expected);
   if (a !== undefined && b !== undefined) return a - b;
   if (typeof actual === 'string' && typeof expected === 'string')
     return actual < expected ? -1 : actual > expected ? 1 : 0;
   return undefined;
+}
+
+/** Python's bool is a subclass of int; a numeric string is not a number to Python. */
+function pythonInt(value: unknown): number | undefined {
+  if (typeof value === 'boolean') return Number(value);
+  return typeof value === 'number' && !Number.isNaN(value) ? value : undefined;
 }
 
 function toNumber(value: unknown): number | undefined {

@@ -163,6 +163,19 @@ describe('Panther scalar conditions', () => {
     ]);
   });
 
+  it('StartsWith/EndsWith with a Value that is not a string match nothing, as Python raises there', () => {
+    check('StartsWith', { value: 0 }, [
+      ['0abc', false],
+      ['', false],
+    ]);
+    check('DoesNotStartWith', { value: 0 }, [['0abc', true]]);
+    check('EndsWith', { value: false }, [['is false', false]]);
+    check('IEndsWith', { value: 10 }, [['port 10', false]]);
+    // A multi-key comparison hands the second key's value over as the Value: an empty list is not "".
+    const startsWithList = buildValuePredicate('StartsWith', [] as unknown as ScalarValue, undefined);
+    expect(startsWithList('prefix-1')).toBe(false);
+  });
+
   it('numeric comparisons compare numbers and numeric strings, and are false otherwise', () => {
     check('IsGreaterThan', { value: 5 }, [
       [6, true],

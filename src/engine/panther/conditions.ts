@@ -56,9 +56,15 @@ function contains(actual: unknown, needle: unknown, ignoreCase: boolean): boolea
   return false;
 }
 
+/**
+ * Python's `str.startswith`/`endswith`: on strings only, and with a string prefix only. A number, boolean,
+ * list or dict as the prefix (`Value: 0`, or a multi-key's second value `[]`) raises in Python, so it
+ * matches nothing rather than matching its text ("0", or "" which every string starts with).
+ */
 function affix(kind: 'start' | 'end', ignoreCase: boolean): ConditionSpec['build'] {
   return (value) => {
-    const wanted = ignoreCase ? String(value).toLowerCase() : String(value);
+    if (typeof value !== 'string') return () => false;
+    const wanted = ignoreCase ? value.toLowerCase() : value;
     return (actual) => {
       if (typeof actual !== 'string') return false;
       const text = ignoreCase ? actual.toLowerCase() : actual;

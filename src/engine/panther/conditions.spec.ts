@@ -424,3 +424,105 @@ describe('pythonEquals', () => {
     expect(pythonEquals(null, undefined)).toBe(true);
   });
 });
+
+describe('every condition on false, 0, "", [], {}', () => {
+  // Columns, in this order: a missing key, null, false, 0, "", [], {}.
+  const COLUMNS: readonly unknown[] = [MISSING, null, false, 0, '', [], {}];
+  const T = true;
+  const F = false;
+  type Operand = { value?: ScalarValue; values?: ScalarValue[] };
+  type TableRow = [condition: string, operand: Operand, expected: readonly boolean[]];
+
+  // Panther runs conditions as Python over the event, a missing key reading as None. Where Python's
+  // operator raises on a type (`"a" in None`, `None > 0`, `(0).startswith("")`) the positive condition
+  // does not hold and its negative twin does, as everywhere in conditions.ts.
+  const TABLE: readonly TableRow[] = [
+    // `==`: bool is an int (False == 0), "", [] and {} equal only themselves, None equals no Value.
+    ['Equals', { value: false }, [F, F, T, T, F, F, F]],
+    ['Equals', { value: 0 }, [F, F, T, T, F, F, F]],
+    ['Equals', { value: '' }, [F, F, F, F, T, F, F]],
+    ['Equals', { value: true }, [F, F, F, F, F, F, F]],
+    ['DoesNotEqual', { value: false }, [T, T, F, F, T, T, T]],
+    ['DoesNotEqual', { value: 0 }, [T, T, F, F, T, T, T]],
+    ['DoesNotEqual', { value: '' }, [T, T, T, T, F, T, T]],
+    // Case folds strings only; anything else compares with `==`.
+    ['IEquals', { value: '' }, [F, F, F, F, T, F, F]],
+    ['IEquals', { value: false }, [F, F, T, T, F, F, F]],
+    ['IDoesNotEqual', { value: '' }, [T, T, T, T, F, T, T]],
+    // `in`: nothing is in "", [] or {} but "" in ""; `in` on None, False or 0 raises.
+    ['Contains', { value: 'a' }, [F, F, F, F, F, F, F]],
+    ['Contains', { value: '' }, [F, F, F, F, T, F, F]],
+    ['Contains', { value: false }, [F, F, F, F, F, F, F]],
+    ['Has', { value: 'a' }, [F, F, F, F, F, F, F]],
+    ['Has', { value: '' }, [F, F, F, F, T, F, F]],
+    ['DoesNotContain', { value: 'a' }, [T, T, T, T, T, T, T]],
+    ['DoesNotContain', { value: '' }, [T, T, T, T, F, T, T]],
+    ['DoesNotHave', { value: 'a' }, [T, T, T, T, T, T, T]],
+    ['DoesNotHave', { value: '' }, [T, T, T, T, F, T, T]],
+    ['IContains', { value: '' }, [F, F, F, F, T, F, F]],
+    ['IDoesNotContain', { value: '' }, [T, T, T, T, F, T, T]],
+    // `str.startswith`/`endswith`: strings only ("" starts and ends with ""), and a string Value only.
+    ['StartsWith', { value: '' }, [F, F, F, F, T, F, F]],
+    ['StartsWith', { value: 'a' }, [F, F, F, F, F, F, F]],
+    ['StartsWith', { value: false }, [F, F, F, F, F, F, F]],
+    ['DoesNotStartWith', { value: '' }, [T, T, T, T, F, T, T]],
+    ['IStartsWith', { value: '' }, [F, F, F, F, T, F, F]],
+    ['IDoesNotStartWith', { value: '' }, [T, T, T, T, F, T, T]],
+    ['EndsWith', { value: '' }, [F, F, F, F, T, F, F]],
+    ['DoesNotEndWith', { value: '' }, [T, T, T, T, F, T, T]],
+    ['IEndsWith', { value: '' }, [F, F, F, F, T, F, F]],
+    ['IDoesNotEndWith', { value: '' }, [T, T, T, T, F, T, T]],
+    // `<`, `>`: False and 0 order as 0 among numbers; "" only against strings; None, [] and {} never.
+    ['IsGreaterThan', { value: -1 }, [F, F, T, T, F, F, F]],
+    ['IsGreaterThan', { value: 0 }, [F, F, F, F, F, F, F]],
+    ['IsGreaterThan', { value: '' }, [F, F, F, F, F, F, F]],
+    ['IsGreaterThanOrEquals', { value: 0 }, [F, F, T, T, F, F, F]],
+    ['IsGreaterThanOrEquals', { value: false }, [F, F, T, T, F, F, F]],
+    ['IsGreaterThanOrEquals', { value: '' }, [F, F, F, F, T, F, F]],
+    ['IsLessThan', { value: 1 }, [F, F, T, T, F, F, F]],
+    ['IsLessThan', { value: true }, [F, F, T, T, F, F, F]],
+    ['IsLessThanOrEquals', { value: 0 }, [F, F, T, T, F, F, F]],
+    // `in` a list of Values, by `==`; nothing is in [].
+    ['IsIn', { values: [false] }, [F, F, T, T, F, F, F]],
+    ['IsIn', { values: [0] }, [F, F, T, T, F, F, F]],
+    ['IsIn', { values: [''] }, [F, F, F, F, T, F, F]],
+    ['IsIn', { values: [] }, [F, F, F, F, F, F, F]],
+    ['IsNotIn', { values: [false] }, [T, T, F, F, T, T, T]],
+    ['IsNotIn', { values: [] }, [T, T, T, T, T, T, T]],
+    // `is None`: only a missing key and null.
+    ['IsNull', {}, [T, T, F, F, F, F, F]],
+    ['IsNotNull', {}, [F, F, T, T, T, T, T]],
+    // `not value`: every one of them is empty (a Panther fixture expects it for false).
+    ['IsNullOrEmpty', {}, [T, T, T, T, T, T, T]],
+    ['IsNotNullOrEmpty', {}, [F, F, F, F, F, F, F]],
+    // Presence of the key: null is present.
+    ['Exists', {}, [F, T, T, T, T, T, T]],
+    ['DoesNotExist', {}, [T, F, F, F, F, F, F]],
+    // An IP address is a string; none of these is one (Value: false negates).
+    ['IsIPAddress', { value: true }, [F, F, F, F, F, F, F]],
+    ['IsIPAddress', { value: false }, [T, T, T, T, T, T, T]],
+    ['IsIPv4Address', { value: true }, [F, F, F, F, F, F, F]],
+    ['IsIPv6Address', { value: true }, [F, F, F, F, F, F, F]],
+    ['IsIPAddressPrivate', { value: true }, [F, F, F, F, F, F, F]],
+    ['IsIPAddressPrivate', { value: false }, [T, T, T, T, T, T, T]],
+    ['IsIPAddressPublic', { value: true }, [F, F, F, F, F, F, F]],
+    ['IsIPAddressInCIDR', { value: '0.0.0.0/0' }, [F, F, F, F, F, F, F]],
+    ['IsIPAddressNotInCIDR', { value: '0.0.0.0/0' }, [T, T, T, T, T, T, T]],
+  ];
+
+  for (const [condition, operand, expected] of TABLE) {
+    it(`${condition} ${JSON.stringify(operand)}`, () => {
+      check(
+        condition,
+        operand,
+        COLUMNS.map((actual, i): Row => [actual, expected[i] as boolean]),
+      );
+    });
+  }
+
+  it('has a row for every condition, and one expectation per column', () => {
+    const named = new Set(TABLE.map(([condition]) => condition));
+    expect(Object.keys(CONDITIONS).filter((name) => !named.has(name))).toEqual([]);
+    expect(TABLE.filter(([, , expected]) => expected.length !== COLUMNS.length)).toEqual([]);
+  });
+});

@@ -1,7 +1,8 @@
 // The scalar conditions of Panther's simple detections. Panther runs simple detections as Python, so
 // the semantics are Python's: a missing key reads as None, `==` never equates a string with a number,
 // and every negative condition is exactly the negation of its positive twin (so `DoesNotEqual` holds
-// when the key is missing).
+// when the key is missing). Where Python's operator would raise on a type (`"a" in None`, `None > 0`), the
+// positive condition does not hold, and so its negative twin does.
 import { addressSet, ipVersion, isPrivateAddress, isPublicAddress } from '../ip.js';
 import { hasOwn, isPlainObject } from '../values.js';
 import type { ScalarValue } from '../rule.js';

@@ -6,7 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { prepareEvent, isValidLogTypeName } from '../engine/events.js';
 import { loadRulePaths } from '../engine/pack.js';
 import { RuleSet } from '../engine/rule-set.js';
-import { UsageError, type CommandOptions } from './main.js';
+import { UsageError, type CommandOptions } from './command-options.js';
 import { printDiagnostics, write } from './output.js';
 
 function openEvents(path: string): Readable {

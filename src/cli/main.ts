@@ -1,6 +1,6 @@
 // `tripline`: test, validate and evaluate rule files from the command line, on the same engine the
 // service runs. Exit codes: 0 success, 1 a test failed or a rule is invalid, 2 wrong usage or I/O error.
-import { parseArgs } from 'node:util';
+import { parseCommandLine, UsageError } from './command-options.js';
 import { evalCommand } from './eval.command.js';
 import { pushCommand } from './push.command.js';
 import { testCommand } from './test.command.js';
@@ -24,31 +24,6 @@ export const USAGE = `usage: tripline <command> [options]
       --store-disabled      store rules whose tests fail, disabled, instead of refusing the pack
       --ignore-extra-keys
 `;
-
-export class UsageError extends Error {}
-
-export type CommandOptions = ReturnType<typeof parseCommandLine>['values'];
-
-function parseCommandLine(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      'ignore-extra-keys': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      rules: { type: 'string', multiple: true },
-      events: { type: 'string' },
-      'log-type': { type: 'string' },
-      'include-disabled': { type: 'boolean', default: false },
-      server: { type: 'string' },
-      key: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      'store-disabled': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

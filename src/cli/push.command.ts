@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { collectRuleFiles } from '../engine/pack.js';
-import { UsageError, type CommandOptions } from './main.js';
+import { UsageError, type CommandOptions } from './command-options.js';
 
 interface FileSpan {
   file: string;

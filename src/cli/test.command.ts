@@ -1,7 +1,7 @@
 import { compileRule } from '../engine/compile.js';
 import { loadRulePaths } from '../engine/pack.js';
 import { describeFailure, testRule, type RuleTestResult } from '../engine/test-runner.js';
-import type { CommandOptions } from './main.js';
+import type { CommandOptions } from './command-options.js';
 import { DEFAULT_RULE_PATHS, printDiagnostics } from './output.js';
 
 /** `tripline test`: a PASS/FAIL line per test, then `N passed, M failed`. */

@@ -1,5 +1,5 @@
 import { loadRulePaths } from '../engine/pack.js';
-import type { CommandOptions } from './main.js';
+import type { CommandOptions } from './command-options.js';
 import { DEFAULT_RULE_PATHS, printDiagnostics } from './output.js';
 
 /** `tripline validate`: parse and check only; every problem with its file, line and key. */

@@ -6,6 +6,7 @@ import { ApiBearerAuth, ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../audit/audit.service.js';
 import { ApiProblems } from '../common/openapi.js';
+import type { ErrorAnswerFormat } from '../common/problem.filter.js';
 import type { AccessLevel } from './api-key.js';
 import type { AuthenticatedKey } from './api-keys.service.js';
 
@@ -19,30 +20,26 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: AccessLevel;
-    /**
-     * Whose protocol the route's answers follow, errors included: Splunk HEC's {text, code} or
-     * Elasticsearch's {error, status}; unset, problem+json (see common/problem.filter.ts).
-     */
-    answers?: AnswerDialect;
   }
 }
 
-/** The protocols whose answers a route may give instead of problem+json. */
-export type AnswerDialect = 'hec' | 'elasticsearch';
-
 /**
- * Who may call the route; `answers` makes its errors (the guard's 401/403/429 included) follow a
- * forwarder protocol. Both are one RouteConfig, as a second RouteConfig would replace the first.
+ * Who may call the route; `errorAnswerFormat` makes its errors (the guard's 401/403/429 included) follow
+ * its clients' protocol instead of problem+json. Both are one RouteConfig, as a second RouteConfig would
+ * replace the first.
  */
-export function Access(level: AccessLevel, options: { answers?: AnswerDialect } = {}): MethodDecorator {
+export function Access(
+  level: AccessLevel,
+  options: { errorAnswerFormat?: ErrorAnswerFormat } = {},
+): MethodDecorator {
   const config = RouteConfig({ access: level, ...options });
   if (level === 'public') return applyDecorators(config);
   return applyDecorators(
     config,
     ApiBearerAuth(BEARER_SCHEME),
     ApiExtension('x-required-scope', level),
-    // A forwarder route documents its own error answers.
-    ...(options.answers === undefined ? [ApiProblems(401, 403, 429)] : []),
+    // A route with its own error answer format documents its own error answers.
+    ...(options.errorAnswerFormat === undefined ? [ApiProblems(401, 403, 429)] : []),
   );
 }
 

@@ -12,7 +12,6 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { dialectAnswer } from '../forwarders/forwarder-answers.js';
 import { DomainError } from './errors.js';
 
 export interface ProblemDocument {
@@ -27,6 +26,27 @@ export interface ProblemDocument {
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** An error answer in a route's own format, sent as JSON. */
+export interface ErrorAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/**
+ * How a route whose clients read another protocol (a forwarder's: Splunk HEC, Elasticsearch) tells a
+ * problem: the route brings it in its Fastify config, so this filter stays the one mapping place without
+ * knowing any protocol.
+ */
+export type ErrorAnswerFormat = (problem: ProblemDocument) => ErrorAnswer;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's own error answer format; unset (and before routing), problem+json. */
+    errorAnswerFormat?: ErrorAnswerFormat;
+  }
+}
 
 export function problemType(code: string): string {
   return `urn:problem:tripline:${code}`;
@@ -60,16 +80,16 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   /**
-   * Answers with the problem an exception stands for (or, on a forwarder's route, the same told in its
-   * protocol); also used by hooks that run before routing.
+   * Answers with the problem an exception stands for (or, on a route with its own error answer format,
+   * the same told its way); also used by hooks that run before routing.
    */
   send(exception: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const problem = this.toProblem(exception, request);
     if (exception instanceof DomainError) void reply.headers(exception.headers);
-    // A forwarder's route answers in its protocol (HEC, Elasticsearch): the same problem, told its way.
-    const dialect = request.routeOptions.config.answers;
-    if (dialect !== undefined) {
-      const answer = dialectAnswer(dialect, problem);
+    // A route that brings its own format (a forwarder's) tells the same problem its way.
+    const format = request.routeOptions.config.errorAnswerFormat;
+    if (format !== undefined) {
+      const answer = format(problem);
       return reply
         .status(answer.status)
         .headers(answer.headers)

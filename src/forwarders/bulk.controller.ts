@@ -13,7 +13,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { Access } from '../auth/access.js';
-import { ELASTIC_PRODUCT_HEADER } from './forwarder-answers.js';
+import { ELASTIC_PRODUCT_HEADER, elasticsearchErrorAnswer } from './forwarder-answers.js';
 import { ForwardersService, type BulkAnswer } from './forwarders.service.js';
 
 /** The Elasticsearch version the root endpoint claims: clients of 8 and 9 accept it. */
@@ -48,7 +48,7 @@ export class BulkController {
 
   // Public like /healthz: it names the protocol, nothing a key protects, and clients probe it first.
   @Get()
-  @Access('public', { answers: 'elasticsearch' })
+  @Access('public', { errorAnswerFormat: elasticsearchErrorAnswer })
   @ApiOperation({
     summary: 'Elasticsearch root',
     description: 'Enough of Elasticsearch 8’s root answer for Elasticsearch clients and outputs to connect.',
@@ -76,7 +76,7 @@ export class BulkController {
   }
 
   @Post('_bulk')
-  @Access('ingest', { answers: 'elasticsearch' })
+  @Access('ingest', { errorAnswerFormat: elasticsearchErrorAnswer })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Elasticsearch bulk: events',
@@ -94,7 +94,7 @@ export class BulkController {
   }
 
   @Post(':index/_bulk')
-  @Access('ingest', { answers: 'elasticsearch' })
+  @Access('ingest', { errorAnswerFormat: elasticsearchErrorAnswer })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Elasticsearch bulk into one index: events',

@@ -1,9 +1,9 @@
 // What a forwarder's errors look like on the wire. A forwarder route's errors are still DomainErrors
-// turned into a problem by ProblemFilter, the one mapping place; these functions then say the same thing
-// the way Splunk HEC or Elasticsearch would, since that is all a HEC client or a bulk client reads.
-import type { AnswerDialect } from '../auth/access.js';
+// turned into a problem by ProblemFilter, the one mapping place; the route's error answer format (one of
+// these, declared with @Access) then says the same thing the way Splunk HEC or Elasticsearch would, since
+// that is all a HEC client or a bulk client reads.
 import { DomainError } from '../common/errors.js';
-import type { ProblemDocument } from '../common/problem.filter.js';
+import type { ErrorAnswer, ProblemDocument } from '../common/problem.filter.js';
 import { HEC_STATUS, type HecStatusName } from './hec-envelopes.js';
 
 /** The database faults (storage/database-faults.ts): nothing was stored, and the sender should retry later. */
@@ -11,12 +11,6 @@ const RETRY_LATER = new Set(['rate_limited', 'storage_full', 'database_unavailab
 
 /** The header the official Elasticsearch clients check on every answer before they trust it. */
 export const ELASTIC_PRODUCT_HEADER = { 'x-elastic-product': 'Elasticsearch' };
-
-export interface DialectAnswer {
-  status: number;
-  body: Record<string, unknown>;
-  headers: Record<string, string>;
-}
 
 /** A HEC refusal by its HEC status; `invalidEventNumber` is the 0-based envelope at fault, if one is. */
 export class HecError extends DomainError {
@@ -36,12 +30,8 @@ export class BulkRequestError extends DomainError {
   }
 }
 
-export function dialectAnswer(dialect: AnswerDialect, problem: ProblemDocument): DialectAnswer {
-  return dialect === 'hec' ? hecAnswer(problem) : elasticsearchAnswer(problem);
-}
-
-/** HEC's {text, code} for a problem: its own HEC status, else the nearest one. */
-function hecAnswer(problem: ProblemDocument): DialectAnswer {
+/** HEC's {text, code} for a problem: its own HEC status, else the nearest one (the HEC routes' format). */
+export function hecErrorAnswer(problem: ProblemDocument): ErrorAnswer {
   const named = typeof problem.hecStatus === 'string' ? (problem.hecStatus as HecStatusName) : undefined;
   const hecStatus: HecStatusName =
     named ??
@@ -67,8 +57,11 @@ function hecAnswer(problem: ProblemDocument): DialectAnswer {
   return { status: generic ? problem.status : status, body, headers: {} };
 }
 
-/** Elasticsearch's {error: {root_cause, type, reason}, status}, with the product header its clients check. */
-function elasticsearchAnswer(problem: ProblemDocument): DialectAnswer {
+/**
+ * Elasticsearch's {error: {root_cause, type, reason}, status}, with the product header its clients check
+ * (the Elasticsearch routes' format).
+ */
+export function elasticsearchErrorAnswer(problem: ProblemDocument): ErrorAnswer {
   // Elasticsearch blocks writes on a full disk with a 429 its clients retry (the flood-stage watermark).
   if (problem.code === 'storage_full') {
     const cause = { type: 'cluster_block_exception', reason: problem.detail };

@@ -12,6 +12,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } 
 import type { FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { Access } from '../auth/access.js';
+import { hecErrorAnswer } from './forwarder-answers.js';
 import { ForwardersService, type ForwardedBody, type HecSuccess } from './forwarders.service.js';
 import { HEC_STATUS } from './hec-envelopes.js';
 
@@ -63,7 +64,7 @@ export class HecController {
   constructor(private readonly forwarders: ForwardersService) {}
 
   @Post(HEC_EVENT_PATHS)
-  @Access('ingest', { answers: 'hec' })
+  @Access('ingest', { errorAnswerFormat: hecErrorAnswer })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Splunk HTTP Event Collector: events',
@@ -90,7 +91,7 @@ export class HecController {
   }
 
   @Post(HEC_RAW_PATHS)
-  @Access('ingest', { answers: 'hec' })
+  @Access('ingest', { errorAnswerFormat: hecErrorAnswer })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Splunk HTTP Event Collector: raw lines',
@@ -116,7 +117,7 @@ export class HecController {
 
   // Vector's healthcheck asks the versioned path.
   @Get(['services/collector/health', 'services/collector/health/1.0'])
-  @Access('public', { answers: 'hec' })
+  @Access('public', { errorAnswerFormat: hecErrorAnswer })
   @ApiOperation({
     summary: 'Splunk HTTP Event Collector: health',
     description: 'Always {"text":"HEC is healthy","code":17}.',

@@ -12,7 +12,8 @@ const OWN_DATABASE = [
 ];
 
 // Every e2e suite runs twice: on SQLite (the embedded default) and on the PostgreSQL at 127.0.0.1:5432
-// (a new database per app; see test/support/app.ts).
+// (a new database per app; see test/support/app.ts). Unit specs (src/**/*.spec.ts, and test/*.spec.ts for
+// checks of the project as a whole, such as the Node versions of package-lock.json) run once.
 export default defineConfig({
   test: {
     environment: 'node',
@@ -21,7 +22,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'sqlite', include: ['src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'] },
+        test: { name: 'sqlite', include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'test/**/*.e2e-spec.ts'] },
       },
       {
         extends: true,

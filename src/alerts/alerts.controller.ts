@@ -113,7 +113,7 @@ export class AlertsController {
     summary: 'Get an alert',
     description: 'With its status history and a page of its hits (hitsLimit, hitsCursor).',
   })
-  @ApiParam({ name: 'id', example: 1 })
+  @ApiParam({ name: 'id', description: 'The alert’s id', example: 12 })
   @ApiQueries(...page(MAX_HIT_PAGE, DEFAULT_HIT_PAGE, 'hits'))
   @ApiOkResponse({ type: AlertDetailDto })
   @ApiProblems(400, 404)
@@ -132,7 +132,7 @@ export class AlertsController {
     description:
       'Move it between open, acknowledged and closed, with an optional comment; every change is kept.',
   })
-  @ApiParam({ name: 'id', example: 1 })
+  @ApiParam({ name: 'id', description: 'The alert’s id', example: 12 })
   @ApiBody({ type: PatchAlertBody })
   @ApiOkResponse({ type: AlertDto })
   @ApiProblems(400, 404, 409)

@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProperty,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import type { Actor } from '../audit/audit.service.js';
 import { ApiProblems } from '../common/openapi.js';
@@ -84,6 +92,7 @@ export class ApiKeysController {
     summary: 'Revoke an API key',
     description: 'The key fails from its next request on. The record stays, for the audit trail.',
   })
+  @ApiParam({ name: 'id', description: 'The key’s public id: the part after tl_', example: '3f9a0c1e2b4d' })
   @ApiOkResponse({ type: ApiKeyDto })
   @ApiProblems(404)
   revoke(@Param('id') id: string, @RequestActor() actor: Actor): Promise<ApiKeyView> {

@@ -100,7 +100,11 @@ export class BulkController {
     summary: 'Elasticsearch bulk into one index: events',
     description: 'As POST /_bulk, with this index for actions that name none.',
   })
-  @ApiParam({ name: 'index', example: 'cloudtrail-2025' })
+  @ApiParam({
+    name: 'index',
+    description: 'The index of actions that name none; its name gives their log type (BULK_INDICES)',
+    example: 'cloudtrail-2025',
+  })
   @ApiBody({ required: true, schema: { type: 'string' } })
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
   @ApiElasticsearchErrors()

@@ -84,7 +84,7 @@ export class HitsController {
     summary: 'Get a hit',
     description: 'With its normalised event and the exact rule version (and its source) that made it.',
   })
-  @ApiParam({ name: 'id', example: 1 })
+  @ApiParam({ name: 'id', description: 'The hit’s id', example: 42 })
   @ApiOkResponse({ type: HitDto })
   @ApiProblems(400, 404)
   get(@Param('id') id: string): Promise<HitView> {

@@ -57,7 +57,11 @@ import type { RuleDetailView, RuleSummaryView, RuleVersionView } from './rule-vi
 import { RulesService, type ImportReport, type UploadResult } from './rules.service.js';
 import { uploadResultExample } from './rule-examples.js';
 
-const RULE_ID_PARAM = { name: 'ruleId', example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' };
+const RULE_ID_PARAM = {
+  name: 'ruleId',
+  description: 'The rule’s RuleID',
+  example: 'AWS.CloudTrail.VPCE.ExternalPrincipal',
+};
 
 @ApiTags('rules')
 @Controller({ path: 'rules', version: '1' })
@@ -261,7 +265,7 @@ export class RulesController {
     description: 'Any version ever stored, also of a deleted rule: what a hit names is always readable.',
   })
   @ApiParam(RULE_ID_PARAM)
-  @ApiParam({ name: 'version', example: 1 })
+  @ApiParam({ name: 'version', description: 'A version number, from 1 (see the versions list)', example: 1 })
   @ApiOkResponse({ type: RuleVersionDto })
   @ApiProblems(400, 404)
   version(@Param('ruleId') ruleId: string, @Param('version') version: string): Promise<RuleVersionView> {

@@ -75,6 +75,8 @@ export class ListRulesQuery {
   @ApiPropertyOptional({
     description:
       'One or several severities (repeat the parameter or separate with commas), e.g. High,Critical',
+    enum: SEVERITIES,
+    isArray: true,
   })
   @IsOptional()
   @ToList()

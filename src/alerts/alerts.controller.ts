@@ -50,26 +50,27 @@ class AlertDto {
   @ApiProperty({ example: 'Tour.RootLogin' }) ruleId: string;
   @ApiProperty({ example: '198.51.100.7' }) dedupKey: string;
   @ApiProperty({ example: 'Root login from 198.51.100.7' }) title: string;
-  @ApiProperty({ description: 'The highest severity of its hits' }) severity: string;
-  @ApiProperty({ enum: ['pending', 'open', 'acknowledged', 'closed'] }) status: string;
+  @ApiProperty({ description: 'The highest severity of its hits', example: 'High' }) severity: string;
+  @ApiProperty({ enum: ['pending', 'open', 'acknowledged', 'closed'], example: 'open' }) status: string;
   @ApiProperty({ example: '2026-01-05T09:00:00.000Z' }) firstEventTime: string;
   @ApiProperty({ example: '2026-01-05T09:42:10.000Z' }) lastEventTime: string;
   @ApiProperty({ example: 3 }) hitCount: number;
-  @ApiProperty({ description: 'It opened (or opens) at this many hits' }) threshold: number;
-  @ApiProperty({ nullable: true, type: String }) openedAt: string | null;
+  @ApiProperty({ description: 'It opened (or opens) at this many hits', example: 1 }) threshold: number;
+  @ApiProperty({ nullable: true, type: String, example: '2026-01-05T09:00:02.113Z' }) openedAt: string | null;
   @ApiProperty({ example: '2026-01-05T10:15:00.000Z' }) updatedAt: string;
 }
 
 class AlertPageDto {
   @ApiProperty({ type: [AlertDto] }) items: AlertDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'MTc2NzYwMzYwMDAwMC4xMg' }) nextCursor: string | null;
 }
 
 class StatusChangeDto {
   @ApiProperty({ example: 'open' }) from: string;
   @ApiProperty({ example: 'acknowledged' }) to: string;
-  @ApiProperty({ nullable: true, type: String }) comment: string | null;
-  @ApiProperty({ nullable: true, type: String }) changedBy: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'Partner account; expected access, see TICKET-123' })
+  comment: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '3f9a0c1e2b4d' }) changedBy: string | null;
   @ApiProperty({ example: '2026-01-05T10:15:00.000Z' }) changedAt: string;
 }
 

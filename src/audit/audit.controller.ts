@@ -15,19 +15,28 @@ import {
 class AuditEventDto {
   @ApiProperty({ example: 17 }) id: number;
   @ApiProperty({ example: '2026-01-05T09:00:00.000Z' }) at: string;
-  @ApiProperty({ description: 'The API key that made the change; system for the service itself' })
+  @ApiProperty({
+    description: 'The API key that made the change; system for the service itself',
+    example: '3f9a0c1e2b4d',
+  })
   keyId: string;
   @ApiProperty({ example: 'rule.update' }) action: string;
   @ApiProperty({ enum: ['rule', 'api_key', 'alert'] }) targetType: string;
   @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) targetId: string;
-  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true })
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    example: { version: 2, origin: 'api', enabled: true },
+  })
   details: Record<string, unknown> | null;
-  @ApiProperty({ nullable: true, type: String }) requestId: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '0b7c3f52-9a3e-4f1d-8c2b-5e6a7d8f9012' })
+  requestId: string | null;
 }
 
 class AuditPageDto {
   @ApiProperty({ type: [AuditEventDto] }) items: AuditEventDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'MTc2NzYwMzYwMDAwMC4xNw' }) nextCursor: string | null;
 }
 
 @ApiTags('audit')

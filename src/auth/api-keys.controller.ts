@@ -40,14 +40,23 @@ class ApiKeyDto {
   @ApiProperty({ example: 'fluent-bit' }) name: string;
   @ApiProperty({ enum: API_KEY_SCOPES, isArray: true }) scopes: string[];
   @ApiProperty({ example: '2026-01-05T09:00:00.000Z' }) createdAt: string;
-  @ApiProperty({ nullable: true, type: String, description: 'The key that created it' })
+  @ApiProperty({ nullable: true, type: String, description: 'The key that created it', example: 'env-admin' })
   createdBy: string | null;
-  @ApiProperty({ nullable: true, type: String }) revokedAt: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'To the minute' }) lastUsedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, example: null }) revokedAt: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'To the minute',
+    example: '2026-01-05T09:42:00.000Z',
+  })
+  lastUsedAt: string | null;
 }
 
 class CreatedApiKeyDto {
-  @ApiProperty({ description: 'The key itself. It is shown only in this answer and cannot be read again.' })
+  @ApiProperty({
+    description: 'The key itself. It is shown only in this answer and cannot be read again.',
+    example: 'tl_3f9a0c1e2b4d_EXAMPLE0example1EXAMPLE2example3EXAMPLE4exa',
+  })
   key: string;
   @ApiProperty({ type: ApiKeyDto }) apiKey: ApiKeyDto;
 }

@@ -19,7 +19,7 @@ import { HitsService, type HitPage } from './hits.service.js';
 export class HitDto {
   @ApiProperty({ example: 42 }) id: number;
   @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) ruleId: string;
-  @ApiProperty({ description: 'The rule version that made the hit' }) ruleVersion: number;
+  @ApiProperty({ description: 'The rule version that made the hit', example: 1 }) ruleVersion: number;
   @ApiProperty({ example: 'Medium' }) severity: string;
   @ApiProperty({ example: 'Root login from 198.51.100.7' }) title: string;
   @ApiProperty({ example: '198.51.100.7' }) dedupKey: string;
@@ -27,24 +27,43 @@ export class HitDto {
     nullable: true,
     type: Number,
     description: 'null until its alert group exists, and for CreateAlert: false',
+    example: 12,
   })
   alertId: number | null;
   @ApiProperty({ example: 'AWS.CloudTrail' }) logType: string;
-  @ApiProperty({ description: 'p_event_time' }) eventTime: string;
+  @ApiProperty({ description: 'p_event_time', example: '2026-01-05T09:00:00.000Z' }) eventTime: string;
   @ApiProperty({ example: '2026-01-05T09:00:02.113Z' }) receivedAt: string;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
     description: "The rule's output fields (AlertContext)",
+    example: { eventName: 'ConsoleLogin', sourceIPAddress: '198.51.100.7', accountId: '111111111111' },
   })
   outputFields: Record<string, unknown>;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The normalised event' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The normalised event',
+    example: {
+      eventTime: '2026-01-05T09:00:00Z',
+      eventSource: 'signin.amazonaws.com',
+      eventName: 'ConsoleLogin',
+      sourceIPAddress: '198.51.100.7',
+      userIdentity: { type: 'Root', accountId: '111111111111' },
+      recipientAccountId: '111111111111',
+      p_log_type: 'AWS.CloudTrail',
+      p_event_time: '2026-01-05T09:00:00.000Z',
+      p_parse_time: '2026-01-05T09:00:02.113Z',
+      p_any_ip_addresses: ['198.51.100.7'],
+      p_any_aws_account_ids: ['111111111111'],
+    },
+  })
   event: Record<string, unknown>;
 }
 
 export class HitPageDto {
   @ApiProperty({ type: [HitDto] }) items: HitDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'MTc2NzYwMzYwMDAwMC40Mg' }) nextCursor: string | null;
 }
 
 @ApiTags('hits')

@@ -38,7 +38,7 @@ export class IngestQuery {
 }
 
 class RejectedEventDto {
-  @ApiProperty({ description: '0-based position of the event in the batch' }) index: number;
+  @ApiProperty({ description: '0-based position of the event in the batch', example: 2 }) index: number;
   @ApiProperty({
     example:
       'no log type: name one (logType), set p_log_type in the event, or send a recognised shape (AWS CloudTrail: eventSource, eventName, and userIdentity or recipientAccountId)',
@@ -56,16 +56,19 @@ class IngestWarningDto {
 
 class IngestAnswerDto {
   @ApiProperty({ example: 7 }) batchId: number;
-  @ApiProperty({ description: 'Events found in the body' }) received: number;
-  @ApiProperty({ description: 'Events accepted and evaluated by the rules' }) accepted: number;
+  @ApiProperty({ description: 'Events found in the body', example: 13 }) received: number;
+  @ApiProperty({ description: 'Events accepted and evaluated by the rules', example: 12 }) accepted: number;
   @ApiProperty({ type: [RejectedEventDto], description: 'The first 1000 rejected events' })
   rejected: RejectedEventDto[];
   @ApiProperty({ example: 1 }) rejectedCount: number;
-  @ApiProperty({ description: 'Hits stored' }) hits: number;
-  @ApiProperty({ description: 'Hits not stored again: the rule already matched the same CloudTrail eventID' })
+  @ApiProperty({ description: 'Hits stored', example: 3 }) hits: number;
+  @ApiProperty({
+    description: 'Hits not stored again: the rule already matched the same CloudTrail eventID',
+    example: 1,
+  })
   duplicateHits: number;
-  @ApiProperty({ description: 'Alerts this batch opened' }) alerts: number;
-  @ApiProperty({ description: 'Open alerts that this batch joined' }) alertsUpdated: number;
+  @ApiProperty({ description: 'Alerts this batch opened', example: 1 }) alerts: number;
+  @ApiProperty({ description: 'Open alerts that this batch joined', example: 1 }) alertsUpdated: number;
   @ApiProperty({
     type: [IngestWarningDto],
     description: 'What the sender may want to know although nothing failed: events no enabled rule reads',

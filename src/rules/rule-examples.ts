@@ -104,13 +104,16 @@ Tests:
     Log: { eventName: StopLogging, errorCode: AccessDenied }
 `;
 
-/** What POST /v1/rules answers for the seed rule: `created` (201), or `unchanged` (200) when sent again. */
-export function uploadResultExample(action: 'created' | 'unchanged'): Record<string, unknown> {
+/**
+ * What an upload of the seed rule answers: `created` (201), `unchanged` (200) when sent again, or `updated`
+ * (200, version 2) when PUT changes it.
+ */
+export function uploadResultExample(action: 'created' | 'updated' | 'unchanged'): Record<string, unknown> {
   return {
     action,
     rule: {
       ruleId: 'AWS.CloudTrail.VPCE.ExternalPrincipal',
-      version: 1,
+      version: action === 'updated' ? 2 : 1,
       enabled: true,
       displayName: 'External Principal Accessing AWS Resources Via VPC Endpoint',
       description:
@@ -126,7 +129,7 @@ export function uploadResultExample(action: 'created' | 'unchanged'): Record<str
       tests: { passed: 3, failed: 0 },
       errors: { count: 0, last: null, lastAt: null },
       createdAt: '2026-01-02T10:00:00.000Z',
-      updatedAt: '2026-01-02T10:00:00.000Z',
+      updatedAt: action === 'updated' ? '2026-01-05T09:00:00.000Z' : '2026-01-02T10:00:00.000Z',
     },
     tests: [{ name: 'External Principal Access', passed: true, failures: [] }],
     warnings: [],

@@ -195,7 +195,11 @@ export class RulesController {
   })
   @ApiParam(RULE_ID_PARAM)
   @ApiRuleSourceBody('rule')
-  @ApiOkResponse({ type: UploadResultDto })
+  @ApiOkResponse({
+    type: UploadResultDto,
+    description: 'Stored as a new version (updated), or identical to the current one (unchanged)',
+    example: uploadResultExample('updated'),
+  })
   @ApiProblems(400, 404, 413, 415, 422)
   replace(
     @Param('ruleId') ruleId: string,

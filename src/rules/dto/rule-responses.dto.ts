@@ -1,5 +1,8 @@
 // Response shapes, declared for the OpenAPI document.
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { SEED_RULE_EXAMPLE } from '../rule-examples.js';
+
+const SEED_RULE_NAME = 'External Principal Accessing AWS Resources Via VPC Endpoint';
 
 class TestCountsDto {
   @ApiProperty({ example: 3 }) passed: number;
@@ -9,16 +12,22 @@ class TestCountsDto {
 class RuleErrorsDto {
   @ApiProperty({ example: 0, description: 'Errors raised while evaluating the rule on events' })
   count: number;
-  @ApiProperty({ nullable: true, type: String }) last: string | null;
-  @ApiProperty({ nullable: true, type: String }) lastAt: string | null;
+  @ApiProperty({ nullable: true, type: String, example: null }) last: string | null;
+  @ApiProperty({ nullable: true, type: String, example: null }) lastAt: string | null;
 }
 
 export class RuleSummaryDto {
   @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) ruleId: string;
   @ApiProperty({ example: 1 }) version: number;
   @ApiProperty({ example: true }) enabled: boolean;
-  @ApiProperty({ nullable: true, type: String }) displayName: string | null;
-  @ApiProperty({ nullable: true, type: String }) description: string | null;
+  @ApiProperty({ nullable: true, type: String, example: SEED_RULE_NAME }) displayName: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example:
+      'Detects when a principal from one AWS account accesses resources in a different account through a VPC endpoint.',
+  })
+  description: string | null;
   @ApiProperty({ example: 'Medium' }) severity: string;
   @ApiProperty({ example: ['AWS.CloudTrail'] }) logTypes: string[];
   @ApiProperty({ example: ['AWS', 'CloudTrail'] }) tags: string[];
@@ -45,12 +54,22 @@ export class RuleSummaryDto {
 }
 
 export class RuleDetailDto extends RuleSummaryDto {
-  @ApiProperty({ description: 'The source of the current version, as uploaded' }) source: string;
+  @ApiProperty({ description: 'The source of the current version, as uploaded', example: SEED_RULE_EXAMPLE })
+  source: string;
   @ApiProperty({ enum: ['yaml', 'json'] }) sourceFormat: string;
   @ApiProperty({
     description: 'The rule as the engine parsed it',
     type: 'object',
     additionalProperties: true,
+    example: {
+      analysisType: 'rule',
+      ruleId: 'AWS.CloudTrail.VPCE.ExternalPrincipal',
+      displayName: SEED_RULE_NAME,
+      enabled: true,
+      logTypes: ['AWS.CloudTrail'],
+      severity: 'Medium',
+      condition: ['userIdentity.type eq "AWSAccount"', 'recipientAccountId is_not_null'],
+    },
   })
   definition: unknown;
 }
@@ -61,6 +80,7 @@ export class RuleListDto {
     nullable: true,
     type: String,
     description: 'Pass as cursor for the next page; null on the last page',
+    example: 'QVdTLkNsb3VkVHJhaWwuVlBDRS5FeHRlcm5hbFByaW5jaXBhbA',
   })
   nextCursor: string | null;
 }
@@ -99,14 +119,24 @@ export class RuleVersionDto {
   @ApiProperty({ example: 2 }) version: number;
   @ApiProperty({ description: 'This is the version the rule runs' }) current: boolean;
   @ApiProperty({ enum: ['builtin', 'api', 'import'] }) origin: string;
-  @ApiProperty({ nullable: true, type: String, description: 'The API key that made it (once keys exist)' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The API key that made it (once keys exist)',
+    example: '3f9a0c1e2b4d',
+  })
   createdByKey: string | null;
   @ApiProperty({ example: '2026-01-05T09:00:00.000Z' }) createdAt: string;
   @ApiProperty({ example: 'Medium' }) severity: string;
-  @ApiProperty({ nullable: true, type: String }) displayName: string | null;
-  @ApiProperty({ description: 'sha256 of the source' }) contentHash: string;
+  @ApiProperty({ nullable: true, type: String, example: SEED_RULE_NAME }) displayName: string | null;
+  @ApiProperty({
+    description: 'sha256 of the source',
+    example: 'cd77c7d4f60ac243ead156c360e0575ff20e0aedaca4da0f0bc9d0be105b5225',
+  })
+  contentHash: string;
   @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
-  @ApiPropertyOptional({ description: 'Only when one version is asked for' }) source?: string;
+  @ApiPropertyOptional({ description: 'Only when one version is asked for', example: SEED_RULE_EXAMPLE })
+  source?: string;
 }
 
 export class RuleVersionListDto {
@@ -114,10 +144,14 @@ export class RuleVersionListDto {
 }
 
 export class EventTestResultDto {
-  @ApiProperty({ description: '0-based position in the events list' }) index: number;
+  @ApiProperty({ description: '0-based position in the events list', example: 0 }) index: number;
   @ApiProperty({ example: true }) matched: boolean;
   @ApiPropertyOptional({ example: 'AWS.CloudTrail' }) logType?: string;
-  @ApiPropertyOptional({ description: 'Why the event could not be evaluated' }) error?: string;
+  @ApiPropertyOptional({
+    description: 'Why the event could not be evaluated',
+    example: 'an event must be a JSON object',
+  })
+  error?: string;
   @ApiPropertyOptional({ example: 'Root login from 198.51.100.7' }) title?: string;
   @ApiPropertyOptional({ example: '198.51.100.7' }) dedup?: string;
   @ApiPropertyOptional({ example: 'High' }) severity?: string;
@@ -125,6 +159,7 @@ export class EventTestResultDto {
     type: 'object',
     additionalProperties: true,
     description: "The rule's output fields (AlertContext)",
+    example: { eventName: 'ConsoleLogin', sourceIPAddress: '198.51.100.7' },
   })
   outputFields?: Record<string, unknown>;
 }
@@ -137,13 +172,14 @@ export class RuleTestRunDto {
   tests?: TestResultDto[];
   @ApiPropertyOptional({ type: [EventTestResultDto], description: 'One entry per given event' })
   events?: EventTestResultDto[];
-  @ApiPropertyOptional({ description: 'How many of the given events matched' }) hits?: number;
+  @ApiPropertyOptional({ description: 'How many of the given events matched', example: 1 }) hits?: number;
 }
 
 class ImportItemDto {
   @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) ruleId: string;
   @ApiProperty({ enum: ['created', 'updated', 'unchanged'] }) action: string;
-  @ApiProperty({ description: 'The version stored (or that would be, in a dry run)' }) version: number;
+  @ApiProperty({ description: 'The version stored (or that would be, in a dry run)', example: 1 })
+  version: number;
   @ApiProperty({ example: true }) enabled: boolean;
   @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
   @ApiPropertyOptional({ type: [TestResultDto] }) failedTests?: TestResultDto[];

@@ -174,7 +174,8 @@ function withServiceFaults(document: OpenAPIObject): OpenAPIObject {
 
 /**
  * Operations marked with `x-rule-source-body` take rule text: YAML (edited as text in Swagger UI, with
- * the seed rule or a pack as example) or JSON.
+ * the seed rule or a pack as example) or JSON. Swagger UI reads a YAML example as one document and shows
+ * an error for a pack, so a pack is offered first as text/plain (read as YAML too), which it shows as written.
  */
 function withRuleSourceBodies(document: OpenAPIObject): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
@@ -189,6 +190,7 @@ function withRuleSourceBodies(document: OpenAPIObject): OpenAPIObject {
             ? 'One rule in Panther’s format'
             : 'A multi-document YAML stream of rules (documents separated by ---)',
         content: {
+          ...(marker === 'pack' ? { 'text/plain': { schema: { type: 'string' }, example } } : {}),
           'application/yaml': { schema: { type: 'string' }, example },
           'application/json': { schema: { type: 'object', additionalProperties: true } },
         },

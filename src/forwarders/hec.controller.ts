@@ -8,13 +8,21 @@ import {
   Req,
   VERSION_NEUTRAL,
 } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { Access } from '../auth/access.js';
 import { hecErrorAnswer } from './forwarder-answers.js';
 import { ForwardersService, type ForwardedBody, type HecSuccess } from './forwarders.service.js';
-import { HEC_STATUS } from './hec-envelopes.js';
+import { HEC_STATUS, type HecStatusName } from './hec-envelopes.js';
 
 /** Splunk's paths, with and without the version suffix some clients (splunk-logging) add. */
 export const HEC_EVENT_PATHS = [
@@ -32,21 +40,37 @@ const HEC_ANSWER = {
     'invalid-event-number': { type: 'integer' },
   },
 };
+/** HEC's answer of a status, as the service writes it. */
+function hecAnswer(name: HecStatusName, extra: Record<string, number> = {}): Record<string, unknown> {
+  return { text: HEC_STATUS[name].text, code: HEC_STATUS[name].code, ...extra };
+}
 const HEC_ERRORS = [
   {
     status: 400,
     description: 'No data (5), invalid data format (6), event field required (12) or blank (13)',
+    example: hecAnswer('eventRequired', { 'invalid-event-number': 1 }),
   },
-  { status: 401, description: 'Token is required (2)' },
-  { status: 403, description: 'Invalid token (4), or a key without scope ingest: invalid authorization (3)' },
-  { status: 503, description: 'Server is busy (9): the key’s rate limit; retry after Retry-After' },
+  { status: 401, description: 'Token is required (2)', example: hecAnswer('tokenRequired') },
+  {
+    status: 403,
+    description: 'Invalid token (4), or a key without scope ingest: invalid authorization (3)',
+    example: hecAnswer('invalidToken'),
+  },
+  {
+    status: 503,
+    description: 'Server is busy (9): the key’s rate limit; retry after Retry-After',
+    example: hecAnswer('serverBusy'),
+  },
 ];
+/** Two raw lines: a JSON event, kept as it is, and text, which becomes {"message": …}. */
+const HEC_RAW_EXAMPLE =
+  '{"eventName":"DeleteTrail","eventSource":"cloudtrail.amazonaws.com","eventTime":"2026-01-05T09:00:00Z"}\nuser root logged in from 198.51.100.7\n';
 
 /** HEC's error answers, documented in its terms rather than as problem+json. */
 function ApiHecErrors(): MethodDecorator {
   return applyDecorators(
-    ...HEC_ERRORS.map(({ status, description }) =>
-      ApiResponse({ status, description, content: { 'application/json': { schema: HEC_ANSWER } } }),
+    ...HEC_ERRORS.map(({ status, description, example }) =>
+      ApiResponse({ status, description, content: { 'application/json': { schema: HEC_ANSWER, example } } }),
     ),
   );
 }
@@ -84,7 +108,11 @@ export class HecController {
       },
     },
   })
-  @ApiOkResponse({ description: 'Stored: {"text":"Success","code":0}', schema: HEC_ANSWER })
+  @ApiOkResponse({
+    description: 'Stored: {"text":"Success","code":0}',
+    schema: HEC_ANSWER,
+    example: hecAnswer('success'),
+  })
   @ApiHecErrors()
   async events(@Req() request: FastifyRequest): Promise<HecSuccess> {
     return this.forwarders.hecEvents(forwarded(request));
@@ -105,8 +133,13 @@ export class HecController {
     schema: { type: 'string' },
     description: 'The sourcetype of every line, mapped to a log type by HEC_SOURCETYPES',
   })
-  @ApiBody({ required: true, schema: { type: 'string' } })
-  @ApiOkResponse({ description: 'Stored: {"text":"Success","code":0}', schema: HEC_ANSWER })
+  @ApiConsumes('text/plain')
+  @ApiBody({ required: true, schema: { type: 'string', example: HEC_RAW_EXAMPLE } })
+  @ApiOkResponse({
+    description: 'Stored: {"text":"Success","code":0}',
+    schema: HEC_ANSWER,
+    example: hecAnswer('success'),
+  })
   @ApiHecErrors()
   async raw(@Req() request: FastifyRequest, @Query('sourcetype') sourcetype?: string): Promise<HecSuccess> {
     return this.forwarders.hecRaw(
@@ -122,7 +155,7 @@ export class HecController {
     summary: 'Splunk HTTP Event Collector: health',
     description: 'Always {"text":"HEC is healthy","code":17}.',
   })
-  @ApiOkResponse({ schema: HEC_ANSWER })
+  @ApiOkResponse({ schema: HEC_ANSWER, example: hecAnswer('healthy') })
   health(): HecSuccess {
     const { text, code } = HEC_STATUS.healthy;
     return { text, code };

@@ -55,7 +55,7 @@ import {
 import { ruleSourceFromRequest } from './rule-body.js';
 import type { RuleDetailView, RuleSummaryView, RuleVersionView } from './rule-views.js';
 import { RulesService, type ImportReport, type UploadResult } from './rules.service.js';
-import { uploadResultExample } from './rule-examples.js';
+import { SEED_RULE_EXAMPLE, uploadResultExample } from './rule-examples.js';
 
 const RULE_ID_PARAM = {
   name: 'ruleId',
@@ -167,7 +167,8 @@ export class RulesController {
   @ApiProduces('application/yaml')
   @ApiOkResponse({
     description: 'A multi-document YAML stream',
-    content: { 'application/yaml': { schema: { type: 'string' } } },
+    // One document: Swagger UI cannot show a multi-document YAML example.
+    content: { 'application/yaml': { schema: { type: 'string' }, example: SEED_RULE_EXAMPLE } },
   })
   export(): Promise<string> {
     return this.rules.export();

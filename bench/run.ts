@@ -8,6 +8,8 @@
 //   4. queries: the last `npm run bench:queries` result (a fresh one with --queries)
 //   5. the server's peak resident memory during part 2, against the bare server's
 //
+// and an engine scaling table: 10 to 10,000 generated rules, each against JSON.parse (engine-scaling.ts).
+//
 // Exits 1 on an error or a wrong answer (hits that differ from the plain evaluator, the corpus's
 // expectation or the engine); a figure below its target is printed as FAIL and leaves the exit code 0.
 import { spawn } from 'node:child_process';
@@ -26,6 +28,7 @@ import {
   compareHits,
   measureEngineThroughput,
 } from './engine-throughput.js';
+import { measureEngineScaling, SCALING_SIZES, scalingTable } from './engine-scaling.js';
 import { CorpusProfiler } from './generated-rules.js';
 import { storedRows, STORM_RULE_ID, STORM_RULE_YAML, stormHits } from './hit-storm.js';
 import { measureBareHttp, measureServerIngest } from './http-ingest.js';
@@ -444,6 +447,23 @@ async function main(): Promise<number> {
     }),
   ];
 
+  log(`engine scaling: ${SCALING_SIZES.map(count).join(', ')} generated rules, each checked, then timed`);
+  const scaling = options.smoke
+    ? measureEngineScaling(corpus.lines, profile, log, [10, 100], 1)
+    : measureEngineScaling(corpus.lines, profile, log);
+  for (const row of scaling.filter((each) => each.differences > 0))
+    checks.push({
+      name: `engine = plain evaluator at ${count(row.rules)} generated rules`,
+      ok: false,
+      detail: `${row.differences} differences`,
+    });
+  if (scaling.every((row) => row.differences === 0))
+    checks.push({
+      name: 'engine = plain evaluator at every scaling size (rule id + event index)',
+      ok: true,
+      detail: scaling.map((row) => `${count(row.rules)} rules: ${count(row.hits)} hits`).join('; '),
+    });
+
   let serverHits = new Map<string, number>();
   const work = mkdtempSync(join(tmpdir(), 'tripline-bench-'));
   try {
@@ -477,6 +497,10 @@ async function main(): Promise<number> {
     '',
     ...parts.map((part) => `${part.part.split(' ')[0] ?? ''} ${part.note ?? ''}`),
     '',
+    'Engine scaling (generated CloudTrail rules; ratio to JSON.parse of the same events in the same run):',
+    '',
+    scalingTable(scaling),
+    '',
     'Checks:',
     ...checks.map((check) => `  ${check.ok ? 'ok      ' : 'MISMATCH'} ${check.name}: ${check.detail}`),
     '',
@@ -502,6 +526,7 @@ async function main(): Promise<number> {
     corpus: { file: corpus.file, bytes: corpus.bytes, expected: corpus.expected },
     table: table(parts),
     parts,
+    scaling,
     checks,
     rules: pack.definitions.map((rule) => ({
       ruleId: rule.ruleId,

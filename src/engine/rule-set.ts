@@ -100,6 +100,15 @@ class LogTypeRules {
     this.unindexed = requirements.map((rule) => rule.position);
   }
 
+  /** How many rules an index rules out for some events, and the keys of the indexes. */
+  summary(): { rules: number; indexed: number; keys: string[] } {
+    return {
+      rules: this.all.length,
+      indexed: this.all.length - this.unindexed.length,
+      keys: this.indexes.map((index) => index.key),
+    };
+  }
+
   /** The rules that can match this event, in rule order. */
   candidates(event: unknown): readonly CompiledRule[] {
     if (this.indexes.length === 0 || !isPlainObject(event)) return this.all;
@@ -197,6 +206,16 @@ export class RuleSet {
 
   get logTypes(): string[] {
     return [...this.byLogType.keys()].sort();
+  }
+
+  /** The rules the index leaves for this event to be evaluated by (measurements and tests). */
+  candidatesFor(event: unknown, logType: string): readonly CompiledRule[] {
+    return this.byLogType.get(logType)?.candidates(event) ?? [];
+  }
+
+  /** Per log type: its rules, how many an index can rule out, and the keys it indexes them by. */
+  indexSummary(): Map<string, { rules: number; indexed: number; keys: string[] }> {
+    return new Map([...this.byLogType].map(([logType, rules]) => [logType, rules.summary()]));
   }
 
   /**

@@ -206,7 +206,16 @@ export function generateRules(
   profile: CorpusProfile,
   count: number,
   seed = GENERATED_RULE_SEED,
+  options: {
+    /**
+     * The share of rules that watch calls the corpus holds; the others watch calls it never makes (a
+     * version suffix on each name, or on the error code), as most of a large real rule set waits for what
+     * rarely happens. 1 (the default) draws nothing for it, so the set is as it always was.
+     */
+    watchedShare?: number;
+  } = {},
 ): GeneratedRule[] {
+  const watchedShare = options.watchedShare ?? 1;
   if (profile.calls.length === 0)
     throw new Error('the corpus holds no eventSource/eventName pairs to build rules from');
   const draw = new Draw(seed);
@@ -310,9 +319,17 @@ export function generateRules(
         description.errorCode = { kind: 'equals', value: anchor.shape.errorCode as string };
         break;
     }
+    if (watchedShare < 1 && !draw.chance(watchedShare)) watchAbsentCalls(description);
     rules.push({ kind, description, yaml: renderRule(kind, description, anchor, draw) });
   }
   return rules;
+}
+
+/** Calls and error codes no CloudTrail event carries: what a rule waiting for the rare looks like. */
+function watchAbsentCalls(rule: PlainRule): void {
+  if (rule.eventNames !== undefined) rule.eventNames = rule.eventNames.map((name) => `${name}V9Preview`);
+  else if (rule.errorCode?.kind === 'equals')
+    rule.errorCode = { kind: 'equals', value: `${rule.errorCode.value}V9Preview` };
 }
 
 /** `iam.amazonaws.com` → `Iam`; `ec2.amazonaws.com` → `Ec2`. */

@@ -27,7 +27,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 export class IngestQuery {
   @ApiPropertyOptional({
     description:
-      "Log type of every event (default: each event's p_log_type, else AWS CloudTrail recognised by its shape)",
+      "Log type of every event (default: each event's p_log_type, else the log type its shape shows, such as AWS CloudTrail's)",
     example: 'AWS.CloudTrail',
   })
   @IsOptional()
@@ -63,7 +63,8 @@ class IngestAnswerDto {
   @ApiProperty({ example: 1 }) rejectedCount: number;
   @ApiProperty({ description: 'Hits stored', example: 3 }) hits: number;
   @ApiProperty({
-    description: 'Hits not stored again: the rule already matched the same CloudTrail eventID',
+    description:
+      'Hits not stored again: the rule already matched the same event id (CloudTrail’s eventID, or its log type’s)',
     example: 1,
   })
   duplicateHits: number;
@@ -87,7 +88,7 @@ export class IngestController {
   @ApiOperation({
     summary: 'Send a batch of events',
     description:
-      'A JSON array, NDJSON, concatenated JSON objects, one object, or a CloudTrail {"Records": [...]} file; plain or with Content-Encoding gzip, deflate or br. Each event is normalised, evaluated by the enabled rules, and every hit stored with the rule’s output fields and grouped into alerts. The batch is one transaction: the answer comes after the commit. An event that cannot be decoded or has no log type is rejected alone, with its index. With an Idempotency-Key, a retry gets the first answer and stores nothing new; a hit for the same rule and CloudTrail eventID is stored once in any case.',
+      'A JSON array, NDJSON, concatenated JSON objects, one object, or a CloudTrail {"Records": [...]} file; plain or with Content-Encoding gzip, deflate or br. Each event is normalised, evaluated by the enabled rules, and every hit stored with the rule’s output fields and grouped into alerts. The batch is one transaction: the answer comes after the commit. An event that cannot be decoded or has no log type is rejected alone, with its index. With an Idempotency-Key, a retry gets the first answer and stores nothing new; a hit for the same rule and event id (CloudTrail’s eventID, or its log type’s own) is stored once in any case.',
   })
   @ApiQuery({
     name: 'logType',
@@ -95,7 +96,7 @@ export class IngestController {
     example: 'AWS.CloudTrail',
     schema: { type: 'string' },
     description:
-      "The log type of every event (default: each event's p_log_type, else AWS CloudTrail recognised by its shape)",
+      "The log type of every event (default: each event's p_log_type, else the log type its shape shows, such as AWS CloudTrail's)",
   })
   @ApiHeader({
     name: 'Idempotency-Key',

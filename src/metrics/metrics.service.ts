@@ -56,7 +56,7 @@ export class MetricsService {
   });
   private readonly hitsStored = new Counter({
     name: 'tripline_hits_stored_total',
-    help: 'Hits stored, by rule (a hit already stored for the same CloudTrail eventID is not counted again)',
+    help: 'Hits stored, by rule (a hit already stored for the same event id, such as CloudTrail’s eventID, is not counted again)',
     labelNames: ['rule_id'],
     registers: [this.registry],
   });

@@ -13,6 +13,7 @@ import {
   type RawQuery,
 } from '../common/query-params.js';
 import { InvalidParametersError } from '../common/errors.js';
+import { insertAuditEvent } from '../storage/audit.repository.js';
 import { Database } from '../storage/database.service.js';
 import { AuditEventEntity } from '../storage/entities.js';
 import { sqlTime } from '../storage/sql.js';
@@ -86,17 +87,8 @@ export class AuditService {
   constructor(private readonly database: Database) {}
 
   /** Records a change; call it inside the transaction that makes the change. */
-  async record(manager: EntityManager, actor: Actor, entry: AuditEntry): Promise<void> {
-    const event = Object.assign(new AuditEventEntity(), {
-      at: new Date(),
-      keyId: actor.keyId,
-      action: entry.action,
-      targetType: entry.targetType,
-      targetId: entry.targetId,
-      details: entry.details ?? null,
-      requestId: actor.requestId,
-    });
-    await manager.save(event);
+  record(manager: EntityManager, actor: Actor, entry: AuditEntry): Promise<void> {
+    return insertAuditEvent(manager, actor, entry);
   }
 
   /** Newest first, with keyset paging. */

@@ -7,9 +7,7 @@ import type { AppConfig } from '../config/config.js';
 import { compileRule, type CompiledRule } from '../engine/compile.js';
 import { readStoredRule } from '../engine/formats/registry.js';
 import { RuleSet } from '../engine/rule-set.js';
-import type { EntityManager } from 'typeorm';
-import { Database } from '../storage/database.service.js';
-import { RuleEntity, RuleVersionEntity } from '../storage/entities.js';
+import { RULE_STORE, type RuleStore } from './rule-store.js';
 
 export interface ActiveRule {
   compiled: CompiledRule;
@@ -37,7 +35,7 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
   private watcher: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly database: Database,
+    @Inject(RULE_STORE) private readonly ruleStore: RuleStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -85,8 +83,7 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
   /** Rebuilds when another instance changed a rule since the last rebuild. */
   private async refreshIfChanged(): Promise<void> {
     try {
-      if ((await this.database.read((manager) => this.rulesStamp(manager))) !== this.builtFrom)
-        await this.refresh();
+      if ((await this.ruleStore.read((rules) => rules.rulesStamp())) !== this.builtFrom) await this.refresh();
       if (this.failingSince !== undefined) {
         this.logger.log('looking for rule changes works again');
         this.failingSince = undefined;
@@ -102,46 +99,22 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /**
-   * A digest of what the active set is built from: each rule's current version, whether it runs and
-   * whether it is deleted. Any change on any instance changes it, whatever the clocks say.
-   */
-  private async rulesStamp(manager: EntityManager): Promise<string> {
-    // One SQLite file has one writer, this process: it rebuilds on its own changes and needs no stamp.
-    if (this.database.dialect !== 'postgres') return '';
-    const [row] = await manager.query<{ stamp: string }[]>(
-      `SELECT md5(COALESCE(string_agg("rule_id" || ':' || "current_version_id" || ':' || "enabled" || ':' || ("deleted_at" IS NULL), ',' ORDER BY "rule_id"), '')) AS stamp FROM "rules"`,
-    );
-    return row?.stamp ?? '';
-  }
-
   private async rebuild(): Promise<void> {
-    let stamp = '';
-    const rows = await this.database.read(async (manager) => {
-      stamp = await this.rulesStamp(manager);
-      return manager
-        .createQueryBuilder(RuleEntity, 'rule')
-        .innerJoin(RuleVersionEntity, 'version', 'version.id = rule.current_version_id')
-        .select([
-          'version.id AS id',
-          'version.rule_id AS rule_id',
-          'version.version AS version',
-          'version.source_text AS source',
-          'version.format AS format',
-        ])
-        .where('rule.enabled = :enabled AND rule.deleted_at IS NULL', { enabled: true })
-        .orderBy('rule.rule_id')
-        .getRawMany<{ id: number; rule_id: string; version: number; source: string; format: string }>();
-    });
+    // The stamp is read first: a change made between the two reads is seen again at the next look.
+    const { stamp, sources } = await this.ruleStore.read(async (rules) => ({
+      stamp: await rules.rulesStamp(),
+      sources: await rules.enabledCurrentSources(),
+    }));
     const versions = new Map<string, ActiveRule>();
     // Only the versions in use stay compiled.
     const compiledByVersionId = new Map<number, CompiledRule>();
-    for (const row of rows) {
+    for (const source of sources) {
       const compiled =
-        this.compiledByVersionId.get(row.id) ?? this.compile(row.format, row.source, row.rule_id);
+        this.compiledByVersionId.get(source.versionId) ??
+        this.compile(source.format, source.source, source.ruleId);
       if (!compiled) continue;
-      compiledByVersionId.set(row.id, compiled);
-      versions.set(row.rule_id, { compiled, versionId: row.id, version: row.version });
+      compiledByVersionId.set(source.versionId, compiled);
+      versions.set(source.ruleId, { compiled, versionId: source.versionId, version: source.version });
     }
     this.compiledByVersionId = compiledByVersionId;
     const ruleSet = RuleSet.fromCompiled([...versions.values()].map((rule) => rule.compiled));

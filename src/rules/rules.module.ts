@@ -1,12 +1,19 @@
 import { Module } from '@nestjs/common';
+import { DatabaseRuleStore } from '../storage/rules.repository.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
 import { BuiltinPackLoader } from './builtin-pack.loader.js';
+import { RULE_STORE } from './rule-store.js';
 import { RulesController } from './rules.controller.js';
 import { RulesService } from './rules.service.js';
 
 @Module({
   controllers: [RulesController],
-  providers: [RulesService, ActiveRuleSet, BuiltinPackLoader],
+  providers: [
+    RulesService,
+    ActiveRuleSet,
+    BuiltinPackLoader,
+    { provide: RULE_STORE, useClass: DatabaseRuleStore },
+  ],
   exports: [RulesService, ActiveRuleSet],
 })
 export class RulesModule {}

@@ -1,9 +1,8 @@
 // Rules: upload, versions, enable/disable, delete, tests, packs. The engine decides what a rule means;
 // this service keeps every version and tells the active rule set when something changed.
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { parseDocument } from 'yaml';
-import type { EntityManager } from 'typeorm';
-import { AuditService, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
+import { SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import { InvalidParametersError, NotFoundError, UnprocessableError } from '../common/errors.js';
 import { prepareEvent } from '../engine/events.js';
 import { readStoredRule } from '../engine/formats/registry.js';
@@ -12,10 +11,9 @@ import { rejectDuplicateRuleIds } from '../engine/pack.js';
 import { RuleSet } from '../engine/rule-set.js';
 import type { RuleDefinition } from '../engine/rule.js';
 import { isPlainObject } from '../engine/values.js';
-import { Database } from '../storage/database.service.js';
-import { RuleEntity, RuleVersionEntity, type RuleOrigin } from '../storage/entities.js';
-import { lockNames } from '../storage/sql.js';
+import type { RuleEntity, RuleOrigin, RuleVersionEntity } from '../storage/entities.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
+import { RULE_STORE, type RuleStore, type RuleTransaction, type StoredRule } from './rule-store.js';
 import { InvalidRuleError, RuleTestsFailedError } from './rule-errors.js';
 import {
   checkRuleSources,
@@ -114,17 +112,11 @@ function decodeCursor(cursor: string): string {
   return ruleId;
 }
 
-interface StoredRule {
-  rule: RuleEntity;
-  version: RuleVersionEntity;
-}
-
 @Injectable()
 export class RulesService {
   constructor(
-    private readonly database: Database,
+    @Inject(RULE_STORE) private readonly ruleStore: RuleStore,
     private readonly activeRules: ActiveRuleSet,
-    private readonly audit: AuditService,
   ) {}
 
   /** Checks one rule source: exactly one valid rule, or a 422 naming every problem. */
@@ -157,21 +149,21 @@ export class RulesService {
         `the body defines RuleID ${JSON.stringify(checked.definition.ruleId)}, not ${JSON.stringify(ruleId)}`,
       );
     }
-    return this.store(checked, options, (manager) => this.requireRule(manager, ruleId));
+    return this.store(checked, options, (rules) => this.requireRule(rules, ruleId));
   }
 
   /** Refuses failing tests (unless storeDisabled), stores the version, and swaps the active rule set. */
   private async store(
     checked: CheckedRule & { warnings: DiagnosticView[] },
     options: UploadOptions,
-    precondition?: (manager: EntityManager) => Promise<unknown>,
+    precondition?: (rules: RuleTransaction) => Promise<unknown>,
   ): Promise<UploadResult> {
     if (!options.storeDisabled && !testsPassed(checked)) {
       throw new RuleTestsFailedError(checked.definition.ruleId, checked.tests);
     }
-    const stored = await this.database.write(async (manager) => {
-      await precondition?.(manager);
-      return this.storeVersion(manager, checked, options);
+    const stored = await this.ruleStore.write(async (rules) => {
+      await precondition?.(rules);
+      return this.storeVersion(rules, checked, options);
     });
     if (stored.action !== 'unchanged') await this.activeRules.refresh();
     return {
@@ -183,14 +175,14 @@ export class RulesService {
   }
 
   async setEnabled(ruleId: string, enabled: boolean, actor: Actor): Promise<RuleSummaryView> {
-    const stored = await this.database.write(async (manager) => {
-      await lockNames(manager, RULE_LOCKS, [ruleId]);
-      const found = await this.requireRule(manager, ruleId);
+    const stored = await this.ruleStore.write(async (rules) => {
+      await rules.lockRules([ruleId]);
+      const found = await this.requireRule(rules, ruleId);
       if (found.rule.enabled !== enabled) {
         found.rule.enabled = enabled;
         found.rule.updatedAt = new Date();
-        await manager.save(found.rule);
-        await this.audit.record(manager, actor, {
+        await rules.saveRule(found.rule);
+        await rules.recordAudit(actor, {
           action: enabled ? 'rule.enable' : 'rule.disable',
           targetType: 'rule',
           targetId: ruleId,
@@ -205,13 +197,13 @@ export class RulesService {
 
   /** Deletes a rule; its versions stay so that past hits still name them. */
   async delete(ruleId: string, actor: Actor): Promise<void> {
-    await this.database.write(async (manager) => {
-      await lockNames(manager, RULE_LOCKS, [ruleId]);
-      const found = await this.requireRule(manager, ruleId);
+    await this.ruleStore.write(async (rules) => {
+      await rules.lockRules([ruleId]);
+      const found = await this.requireRule(rules, ruleId);
       found.rule.deletedAt = new Date();
       found.rule.updatedAt = found.rule.deletedAt;
-      await manager.save(found.rule);
-      await this.audit.record(manager, actor, {
+      await rules.saveRule(found.rule);
+      await rules.recordAudit(actor, {
         action: 'rule.delete',
         targetType: 'rule',
         targetId: ruleId,
@@ -222,13 +214,13 @@ export class RulesService {
   }
 
   async get(ruleId: string): Promise<RuleDetailView> {
-    const found = await this.database.read((manager) => this.requireRule(manager, ruleId));
+    const found = await this.ruleStore.read((rules) => this.requireRule(rules, ruleId));
     return detailView(found.rule, found.version, this.definitionOf(found.version));
   }
 
   async list(filters: RuleListFilters): Promise<{ items: RuleSummaryView[]; nextCursor: string | null }> {
     const after = filters.cursor !== undefined ? decodeCursor(filters.cursor) : undefined;
-    const all = await this.database.read((manager) => this.currentRules(manager));
+    const all = await this.ruleStore.read((rules) => rules.currentRules());
     const q = filters.q?.toLowerCase();
     const tag = filters.tag?.toLowerCase();
     const severities = filters.severity?.map((severity) => severity.toLowerCase());
@@ -252,20 +244,17 @@ export class RulesService {
   }
 
   async versions(ruleId: string): Promise<RuleVersionView[]> {
-    return this.database.read(async (manager) => {
-      const found = await this.requireRule(manager, ruleId, { includeDeleted: true });
-      const versions = await manager.find(RuleVersionEntity, {
-        where: { ruleId },
-        order: { version: 'ASC' },
-      });
+    return this.ruleStore.read(async (rules) => {
+      const found = await this.requireRule(rules, ruleId, { includeDeleted: true });
+      const versions = await rules.versions(ruleId);
       return versions.map((version) => versionView(version, found.rule.currentVersion, false));
     });
   }
 
   async version(ruleId: string, number: number): Promise<RuleVersionView> {
-    return this.database.read(async (manager) => {
-      const found = await this.requireRule(manager, ruleId, { includeDeleted: true });
-      const version = await manager.findOne(RuleVersionEntity, { where: { ruleId, version: number } });
+    return this.ruleStore.read(async (rules) => {
+      const found = await this.requireRule(rules, ruleId, { includeDeleted: true });
+      const version = await rules.version(ruleId, number);
       if (!version) throw new NotFoundError('rule_version', `${ruleId}@${number}`);
       return versionView(version, found.rule.currentVersion, true);
     });
@@ -276,7 +265,7 @@ export class RulesService {
     ruleId: string,
     input: { events?: unknown[]; logType?: string },
   ): Promise<{ tests?: TestResultView[]; events?: EventTestResult[]; hits?: number }> {
-    const found = await this.database.read((manager) => this.requireRule(manager, ruleId));
+    const found = await this.ruleStore.read((rules) => this.requireRule(rules, ruleId));
     const checked = await this.checkOne(found.version.sourceText, {
       ignoreExtraKeys: true,
       ruleFormat: found.version.format,
@@ -336,17 +325,13 @@ export class RulesService {
         },
       );
     }
-    const items = await this.database.write(async (manager) => {
-      await lockNames(
-        manager,
-        RULE_LOCKS,
-        rules.map((rule) => rule.definition.ruleId),
-      );
+    const items = await this.ruleStore.write(async (transaction) => {
+      await transaction.lockRules(rules.map((rule) => rule.definition.ruleId));
       const report: ImportReportItem[] = [];
       for (const rule of rules) {
         const stored = options.dryRun
-          ? await this.previewVersion(manager, rule)
-          : await this.storeVersion(manager, rule, options);
+          ? await this.previewVersion(transaction, rule)
+          : await this.storeVersion(transaction, rule, options);
         report.push({
           ruleId: rule.definition.ruleId,
           action: stored.action,
@@ -378,7 +363,7 @@ export class RulesService {
 
   /** Every current rule as one multi-document YAML stream, ordered by RuleID; `Enabled` says its state. */
   async export(): Promise<string> {
-    const all = await this.database.read((manager) => this.currentRules(manager));
+    const all = await this.ruleStore.read((rules) => rules.currentRules());
     return joinDocuments(all.map(({ rule, version }) => exportDocument(version, rule.enabled)));
   }
 
@@ -386,19 +371,15 @@ export class RulesService {
   async installBuiltin(
     rule: CheckedRule,
   ): Promise<'created' | 'updated' | 'unchanged' | 'kept-user-version' | 'kept-deleted'> {
-    const outcome = await this.database.write(async (manager) => {
-      const existing = await manager.findOne(RuleEntity, { where: { ruleId: rule.definition.ruleId } });
+    const outcome = await this.ruleStore.write(async (rules) => {
+      const existing = await rules.findRule(rule.definition.ruleId);
       if (existing?.deletedAt) return 'kept-deleted' as const;
       if (existing) {
-        const userVersions = await manager.count(RuleVersionEntity, {
-          where: { ruleId: existing.ruleId, origin: 'api' },
-        });
-        const imported = await manager.count(RuleVersionEntity, {
-          where: { ruleId: existing.ruleId, origin: 'import' },
-        });
+        const userVersions = await rules.countVersions(existing.ruleId, 'api');
+        const imported = await rules.countVersions(existing.ruleId, 'import');
         if (userVersions + imported > 0) return 'kept-user-version' as const;
       }
-      const stored = await this.storeVersion(manager, rule, {
+      const stored = await this.storeVersion(rules, rule, {
         origin: 'builtin',
         format: 'yaml',
         ignoreExtraKeys: false,
@@ -419,74 +400,46 @@ export class RulesService {
 
   /** A live rule and its current version; with `includeDeleted`, a deleted one too (its versions stay readable). */
   private async requireRule(
-    manager: EntityManager,
+    rules: RuleTransaction,
     ruleId: string,
     options: { includeDeleted?: boolean } = {},
   ): Promise<StoredRule> {
     // An id no rule can have is not looked up (it may hold what the database cannot even compare).
     if (!isRuleIdShaped(ruleId)) throw new NotFoundError('rule', ruleId);
-    const rule = await manager.findOne(RuleEntity, { where: { ruleId } });
+    const rule = await rules.findRule(ruleId);
     if (!rule || (rule.deletedAt && !options.includeDeleted)) throw new NotFoundError('rule', ruleId);
-    const version = await manager.findOneOrFail(RuleVersionEntity, { where: { id: rule.currentVersionId } });
-    return { rule, version };
-  }
-
-  private async currentRules(manager: EntityManager): Promise<StoredRule[]> {
-    const rules = await manager
-      .createQueryBuilder(RuleEntity, 'rule')
-      .innerJoinAndMapOne(
-        'rule.currentVersionRow',
-        RuleVersionEntity,
-        'version',
-        'version.id = rule.current_version_id',
-      )
-      .where('rule.deleted_at IS NULL')
-      .orderBy('rule.rule_id', 'ASC')
-      .getMany();
-    return rules.map((rule) => ({ rule, version: rule.currentVersionRow as RuleVersionEntity }));
+    return { rule, version: await rules.currentVersionOf(rule) };
   }
 
   /** What storeVersion would do, without writing. */
   private async previewVersion(
-    manager: EntityManager,
+    rules: RuleTransaction,
     checked: CheckedRule,
   ): Promise<{ action: UploadAction; version: number; enabled: boolean }> {
     const ruleId = checked.definition.ruleId;
-    const { existing, current } = await this.currentOf(manager, ruleId);
+    const { existing, current } = await this.currentOf(rules, ruleId);
     if (existing && current?.contentHash === checked.contentHash) {
       return { action: 'unchanged', version: current.version, enabled: existing.enabled };
     }
     return {
       action: current ? 'updated' : 'created',
-      version: (await this.lastVersion(manager, ruleId)) + 1,
+      version: (await rules.lastVersionNumber(ruleId)) + 1,
       enabled: enabledAfter(checked, existing, current),
     };
   }
 
   /** The rule row (deleted or not) and, for a live rule, its current version. */
   private async currentOf(
-    manager: EntityManager,
+    rules: RuleTransaction,
     ruleId: string,
   ): Promise<{ existing: RuleEntity | null; current: RuleVersionEntity | null }> {
-    const existing = await manager.findOne(RuleEntity, { where: { ruleId } });
+    const existing = await rules.findRule(ruleId);
     if (!existing || existing.deletedAt) return { existing, current: null };
-    const current = await manager.findOneOrFail(RuleVersionEntity, {
-      where: { id: existing.currentVersionId },
-    });
-    return { existing, current };
-  }
-
-  private async lastVersion(manager: EntityManager, ruleId: string): Promise<number> {
-    const row = await manager
-      .createQueryBuilder(RuleVersionEntity, 'version')
-      .select('MAX(version.version)', 'last')
-      .where('version.rule_id = :ruleId', { ruleId })
-      .getRawOne<{ last: number | null }>();
-    return row?.last ?? 0;
+    return { existing, current: await rules.currentVersionOf(existing) };
   }
 
   private async storeVersion(
-    manager: EntityManager,
+    rules: RuleTransaction,
     checked: CheckedRule,
     options: Pick<UploadOptions, 'origin' | 'format' | 'actor'> & {
       ignoreExtraKeys: boolean;
@@ -494,16 +447,16 @@ export class RulesService {
     },
   ): Promise<{ action: UploadAction; rule: RuleEntity; version: RuleVersionEntity; enabled: boolean }> {
     const ruleId = checked.definition.ruleId;
-    await lockNames(manager, RULE_LOCKS, [ruleId]);
-    const { existing, current } = await this.currentOf(manager, ruleId);
+    await rules.lockRules([ruleId]);
+    const { existing, current } = await this.currentOf(rules, ruleId);
     if (existing && current?.contentHash === checked.contentHash) {
       return { action: 'unchanged', rule: existing, version: current, enabled: existing.enabled };
     }
     const now = new Date();
     const passed = checked.tests.filter((test) => test.passed).length;
-    const version = manager.create(RuleVersionEntity, {
+    const version = await rules.insertVersion({
       ruleId,
-      version: (await this.lastVersion(manager, ruleId)) + 1,
+      version: (await rules.lastVersionNumber(ruleId)) + 1,
       sourceText: checked.sourceText,
       format: formatOf(checked.definition),
       sourceFormat: options.format,
@@ -515,31 +468,34 @@ export class RulesService {
       testsFailed: checked.tests.length - passed,
       createdAt: now,
     });
-    await manager.save(version);
     const enabled = enabledAfter(checked, existing, current);
     const action: UploadAction = current ? 'updated' : 'created';
     const restored = existing?.deletedAt != null;
-    const rule =
-      existing ??
-      manager.create(RuleEntity, {
+    let rule: RuleEntity;
+    if (existing) {
+      rule = existing;
+      rule.currentVersion = version.version;
+      rule.currentVersionId = version.id;
+      rule.enabled = enabled;
+      rule.updatedAt = now;
+      if (rule.deletedAt) {
+        // Uploading a deleted rule again brings it back, with a new version.
+        rule.deletedAt = null;
+        rule.createdAt = now;
+      }
+      await rules.saveRule(rule);
+    } else {
+      rule = await rules.insertRule({
         ruleId,
-        createdAt: now,
-        deletedAt: null,
-        currentVersion: 0,
-        currentVersionId: 0,
+        currentVersion: version.version,
+        currentVersionId: version.id,
         enabled,
+        createdAt: now,
+        updatedAt: now,
+        deletedAt: null,
       });
-    rule.currentVersion = version.version;
-    rule.currentVersionId = version.id;
-    rule.enabled = enabled;
-    rule.updatedAt = now;
-    if (rule.deletedAt) {
-      // Uploading a deleted rule again brings it back, with a new version.
-      rule.deletedAt = null;
-      rule.createdAt = now;
     }
-    await manager.save(rule);
-    await this.audit.record(manager, options.actor, {
+    await rules.recordAudit(options.actor, {
       action: action === 'created' ? 'rule.create' : 'rule.update',
       targetType: 'rule',
       targetId: ruleId,
@@ -553,9 +509,6 @@ export class RulesService {
     return { action, rule, version, enabled };
   }
 }
-
-/** Changes to one rule (a version, its state) are made one at a time, also across instances. */
-const RULE_LOCKS = 'rule';
 
 /**
  * Whether a new version runs: never with failing tests; a new rule as its `Enabled` says; an existing

@@ -16,9 +16,10 @@ import { SYSTEM_ACTOR } from '../src/audit/audit.service.js';
 import { createApp } from '../src/app.setup.js';
 import { loadConfig } from '../src/config/config.js';
 import type { Severity } from '../src/engine/rule.js';
-import { writeBatch, type PendingHit } from '../src/ingest/hit-writer.js';
+import type { PendingHit } from '../src/ingest/ingest-store.js';
 import { RulesService } from '../src/rules/rules.service.js';
 import { Database } from '../src/storage/database.service.js';
+import { writeBatch } from '../src/storage/hit-writer.js';
 
 const { values } = parseArgs({
   options: {

@@ -4,7 +4,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { EntityManager } from 'typeorm';
 import { ConflictError, DomainError } from '../common/errors.js';
 import { didYouMean } from '../common/suggestions.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -16,12 +15,16 @@ import type { JsonObject } from '../engine/values.js';
 import { eventIdOf } from '../engine/logtypes/index.js';
 import { MetricsService, type EventCounts } from '../metrics/metrics.service.js';
 import { ActiveRuleSet, type RuleSetSnapshot } from '../rules/active-rule-set.service.js';
-import { Database } from '../storage/database.service.js';
-import { IdempotencyKeyEntity } from '../storage/entities.js';
-import { lockNames } from '../storage/sql.js';
 import { RequestBody } from './body-stream.js';
 import { EventDecoder, type BodyShape, type DecodedItem } from './event-decoder.js';
-import { writeBatch, type PendingHit, type RuleErrorTally, type WriteOutcome } from './hit-writer.js';
+import {
+  INGEST_STORE,
+  type IngestStore,
+  type IngestTransaction,
+  type PendingHit,
+  type RuleErrorTally,
+  type WriteOutcome,
+} from './ingest-store.js';
 
 export interface IngestRequest {
   body: Readable;
@@ -105,7 +108,7 @@ export class IngestService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly database: Database,
+    @Inject(INGEST_STORE) private readonly ingestStore: IngestStore,
     private readonly activeRules: ActiveRuleSet,
     private readonly metrics: MetricsService,
   ) {}
@@ -217,13 +220,11 @@ export class IngestService {
             )
             .digest('hex');
     let perRule: WriteOutcome['perRule'] | undefined;
-    const answer = await this.database.write(async (manager) => {
+    const answer = await this.ingestStore.write(async (batches) => {
       if (request.idempotencyKey !== undefined) {
         // A retry may reach another instance while the first attempt is still being written.
-        await lockNames(manager, 'idempotency', [request.idempotencyKey]);
-        const previous = await manager.findOne(IdempotencyKeyEntity, {
-          where: { key: request.idempotencyKey },
-        });
+        await batches.lockIdempotencyKey(request.idempotencyKey);
+        const previous = await batches.findIdempotencyKey(request.idempotencyKey);
         if (previous) {
           if (previous.requestHash !== requestHash) {
             throw new ConflictError(
@@ -234,8 +235,7 @@ export class IngestService {
           return { ...(previous.response as unknown as IngestAnswer), replayed: true };
         }
       }
-      const outcome = await writeBatch(
-        manager,
+      const outcome = await batches.writeBatch(
         {
           receivedAt,
           received: batch.received,
@@ -260,7 +260,7 @@ export class IngestService {
         warnings: batch.warnings(),
       };
       if (request.idempotencyKey !== undefined)
-        await this.remember(manager, request.idempotencyKey, requestHash, result, receivedAt);
+        await this.remember(batches, request.idempotencyKey, requestHash, result, receivedAt);
       return { ...result, replayed: false };
     });
     if (!answer.replayed) {
@@ -275,28 +275,17 @@ export class IngestService {
   }
 
   private async remember(
-    manager: EntityManager,
+    batches: IngestTransaction,
     key: string,
     requestHash: string,
     response: IngestAnswer,
     now: Date,
   ): Promise<void> {
-    const record = manager.create(IdempotencyKeyEntity, {
-      key,
-      requestHash,
-      response: { ...response },
-      createdAt: now,
-    });
-    await manager.save(record);
+    await batches.rememberIdempotencyKey({ key, requestHash, response: { ...response }, createdAt: now });
     // Forget old keys now and then, in the same transaction, rather than with a timer.
     if (now.getTime() - this.lastPrune > 60_000) {
       this.lastPrune = now.getTime();
-      await manager
-        .createQueryBuilder()
-        .delete()
-        .from(IdempotencyKeyEntity)
-        .where('created_at < :cutoff', { cutoff: new Date(now.getTime() - IDEMPOTENCY_TTL_MS) })
-        .execute();
+      await batches.forgetIdempotencyKeysBefore(new Date(now.getTime() - IDEMPOTENCY_TTL_MS));
     }
   }
 }

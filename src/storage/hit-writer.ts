@@ -1,50 +1,12 @@
 // Stores one batch inside the caller's transaction: the batch row, its hits (one per rule and CloudTrail
 // eventID, ever), their searchable fields, the alerts they open or extend, and per-rule error counts.
+// Which alert a hit joins is decided by the plain grouping logic in ingest/alert-grouping.ts.
 import type { EntityManager } from 'typeorm';
 import type { Severity } from '../engine/rule.js';
-import { chunksFor, dialectOf, lockNames, query, readTime, sqlTime, valuesList } from '../storage/sql.js';
-import {
-  ALERT_GROUP_LOCKS,
-  assignAlerts,
-  groupKey,
-  type AlertState,
-  type GroupableHit,
-} from './alert-grouping.js';
-import { indexedFields } from './hit-fields.js';
-
-export interface PendingHit extends GroupableHit {
-  ruleVersionId: number;
-  ruleVersion: number;
-  logType: string;
-  /** CloudTrail's eventID, when the event has one. */
-  eventId: string | null;
-  outputFields: Record<string, unknown>;
-  event: Record<string, unknown>;
-}
-
-export interface RuleErrorTally {
-  count: number;
-  lastError: string;
-}
-
-export interface BatchRecord {
-  receivedAt: Date;
-  received: number;
-  accepted: number;
-  rejected: number;
-  idempotencyKey: string | null;
-}
-
-export interface WriteOutcome {
-  batchId: number;
-  hitsStored: number;
-  /** Hits not stored again: the same rule already matched the same CloudTrail eventID. */
-  duplicateHits: number;
-  alertsOpened: number;
-  alertsUpdated: number;
-  /** The same, per rule, for the metrics. */
-  perRule: { hitsStored: Map<string, number>; alertsOpened: Map<string, number> };
-}
+import { ALERT_GROUP_LOCKS, assignAlerts, groupKey, type AlertState } from '../ingest/alert-grouping.js';
+import { indexedFields } from '../ingest/hit-fields.js';
+import type { BatchRecord, PendingHit, RuleErrorTally, WriteOutcome } from '../ingest/ingest-store.js';
+import { chunksFor, dialectOf, lockNames, query, readTime, sqlTime, valuesList } from './sql.js';
 
 interface AlertRow {
   id: number;

@@ -16,7 +16,7 @@ export interface PendingHit extends GroupableHit {
   ruleVersionId: number;
   ruleVersion: number;
   logType: string;
-  /** CloudTrail's eventID, when the event has one. */
+  /** The event's id from its log type (CloudTrail's eventID), when it has one. */
   eventId: string | null;
   outputFields: Record<string, unknown>;
   event: Record<string, unknown>;
@@ -38,7 +38,7 @@ export interface BatchRecord {
 export interface WriteOutcome {
   batchId: number;
   hitsStored: number;
-  /** Hits not stored again: the same rule already matched the same CloudTrail eventID. */
+  /** Hits not stored again: the same rule already matched the same event id. */
   duplicateHits: number;
   alertsOpened: number;
   alertsUpdated: number;

@@ -48,7 +48,7 @@ export interface IngestAnswer {
   rejectedCount: number;
   /** Hits stored by this batch. */
   hits: number;
-  /** Hits not stored again: the rule already matched the same CloudTrail eventID. */
+  /** Hits not stored again: the rule already matched the same event id. */
   duplicateHits: number;
   /** Alerts this batch opened. */
   alerts: number;

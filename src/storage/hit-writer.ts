@@ -1,5 +1,5 @@
-// Stores one batch inside the caller's transaction: the batch row, its hits (one per rule and CloudTrail
-// eventID, ever), their searchable fields, the alerts they open or extend, and per-rule error counts.
+// Stores one batch inside the caller's transaction: the batch row, its hits (one per rule and event id
+// ever), their searchable fields, the alerts they open or extend, and per-rule error counts.
 // Which alert a hit joins is decided by the plain grouping logic in ingest/alert-grouping.ts.
 import type { EntityManager } from 'typeorm';
 import type { Severity } from '../engine/rule.js';

@@ -65,7 +65,7 @@ export class HitEntity {
   @Column({ name: 'received_at' })
   receivedAt: Date;
 
-  /** CloudTrail's eventID: one hit per rule and event, however often the event is sent. */
+  /** The source's own event id (CloudTrail's eventID): one hit per rule and event, however often it is sent. */
   @Column({ name: 'event_id', type: 'varchar', length: 128, nullable: true })
   eventId: string | null;
 

@@ -13,7 +13,7 @@ import {
   measureEngineThroughput,
 } from './engine-throughput.js';
 import { generateRules, type CorpusProfile } from './generated-rules.js';
-import { count } from './report.js';
+import { count, markdownTable } from './report.js';
 
 export const SCALING_SIZES = [10, 100, 1_000, 3_000, 10_000] as const;
 /** Ratio to JSON.parse each size must reach (issue "Speed at scale"); none is set for 10 rules. */
@@ -176,14 +176,5 @@ export function scalingTable(rows: readonly ScalingRow[]): string {
     `${row.heapMb.toFixed(1)} MB`,
     row.differences === 0 ? 'yes' : `NO (${row.differences})`,
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...cells.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (row: readonly string[]) =>
-    `| ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
-  return [
-    line(header),
-    `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`,
-    ...cells.map(line),
-  ].join('\n');
+  return markdownTable(header, cells);
 }

@@ -47,16 +47,7 @@ export function ratioPart(figures: {
 }
 
 /** A Markdown table, padded so that it also reads well in a terminal. */
-export function table(parts: readonly PartResult[]): string {
-  const header = ['part', 'measured', 'floor', 'ratio', 'target', 'result'];
-  const rows = parts.map((part) => [
-    part.part,
-    part.measured,
-    part.floor,
-    part.ratio === undefined ? '—' : part.ratio.toFixed(2),
-    part.target,
-    part.pass === undefined ? 'n/a' : part.pass ? 'PASS' : 'FAIL',
-  ]);
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
@@ -67,4 +58,19 @@ export function table(parts: readonly PartResult[]): string {
     `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`,
     ...rows.map(line),
   ].join('\n');
+}
+
+/** The parts as a table. */
+export function table(parts: readonly PartResult[]): string {
+  return markdownTable(
+    ['part', 'measured', 'floor', 'ratio', 'target', 'result'],
+    parts.map((part) => [
+      part.part,
+      part.measured,
+      part.floor,
+      part.ratio === undefined ? '—' : part.ratio.toFixed(2),
+      part.target,
+      part.pass === undefined ? 'n/a' : part.pass ? 'PASS' : 'FAIL',
+    ]),
+  );
 }

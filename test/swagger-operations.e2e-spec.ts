@@ -8,11 +8,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, removeDatabase, startApp, TEST_DATABASE, type RunningApp } from './support/app.js';
 import { REPO_ROOT } from './support/shared.js';
-import { CHROMIUM, chromiumMissing, systemToolSuiteTitle } from './support/system-tools.js';
+import { chromiumMissing, launchChromium, systemToolSuiteTitle } from './support/system-tools.js';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 /** The operations the API has today: fewer means one went missing from the document. */
@@ -281,19 +281,7 @@ describe.skipIf(chromiumMissing() !== undefined)(
           return operation === undefined ? [] : [{ method, path, operation }];
         }),
       );
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        // As root (CI) Chromium refuses to start sandboxed; the rest keeps it off this machine's closed network.
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       page.setDefaultTimeout(STEP_TIMEOUT_MS);
     });

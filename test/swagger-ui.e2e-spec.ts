@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   http,
@@ -15,7 +15,7 @@ import {
   type RunningApp,
 } from './support/app.js';
 import { REPO_ROOT } from './support/shared.js';
-import { CHROMIUM, chromiumMissing, systemToolSuiteTitle } from './support/system-tools.js';
+import { chromiumMissing, launchChromium, systemToolSuiteTitle } from './support/system-tools.js';
 
 const SEED_RULE_ID = 'AWS.CloudTrail.VPCE.ExternalPrincipal';
 const EXTERNAL_ACCOUNT_ID = '111111111111';
@@ -73,19 +73,7 @@ describe.skipIf(chromiumMissing() !== undefined)(
       await rm(SCREENSHOTS, { recursive: true, force: true });
       await mkdir(SCREENSHOTS, { recursive: true });
       running = await startApp();
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        // As root (CI) Chromium refuses to start sandboxed; the rest keeps it off this machine's closed network.
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       page.setDefaultTimeout(STEP_TIMEOUT_MS);
     });

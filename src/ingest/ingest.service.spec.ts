@@ -5,9 +5,9 @@ import { Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryIngestStore } from '../../test/support/in-memory-ingest-store.js';
+import { refusal } from '../../test/support/refusal.js';
 import { InMemoryRuleStore } from '../../test/support/in-memory-rule-store.js';
 import { SYSTEM_ACTOR } from '../audit/audit.service.js';
-import { DomainError } from '../common/errors.js';
 import { loadConfig } from '../config/config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
@@ -38,16 +38,6 @@ function request(events: unknown, options: Partial<Omit<IngestRequest, 'body'>> 
 }
 
 const audit = (action: string, user = 'ann') => ({ p_log_type: 'Custom.Audit', action, user });
-
-/** The domain error `work` throws: its HTTP status and code are what the problem filter answers. */
-async function refusal(work: Promise<unknown>): Promise<DomainError> {
-  const error: unknown = await work.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
-  return error;
-}
 
 describe('IngestService', () => {
   let batches: InMemoryIngestStore;

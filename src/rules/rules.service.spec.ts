@@ -3,8 +3,8 @@
 import { Logger } from '@nestjs/common';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryRuleStore } from '../../test/support/in-memory-rule-store.js';
+import { refusal } from '../../test/support/refusal.js';
 import type { Actor } from '../audit/audit.service.js';
-import { DomainError } from '../common/errors.js';
 import { loadConfig } from '../config/config.js';
 import { checkRuleSources } from './rule-source.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
@@ -43,16 +43,6 @@ Enabled: ${options.enabled ?? true}
 Condition: action eq "delete"
 Tests:
 ${options.tests ?? PASSING_TESTS}`;
-}
-
-/** The domain error `work` throws: its HTTP status and code are what the problem filter answers. */
-async function refusal(work: Promise<unknown>): Promise<DomainError> {
-  const error: unknown = await work.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
-  return error;
 }
 
 describe('RulesService', () => {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SYSLOG_NG = '/usr/sbin/syslog-ng';
@@ -45,4 +46,21 @@ export function tmpfsMissing(): string | undefined {
 /** The suite's title, or the title and why it is skipped, so that a skip is never mistaken for a pass. */
 export function systemToolSuiteTitle(title: string, missing: string | undefined): string {
   return missing === undefined ? title : `${title} — SKIPPED: ${missing}; .ci/run installs it`;
+}
+
+/** Debian's Chromium, headless, for the browser suites. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // As root (CI) Chromium refuses to start sandboxed; the rest keeps it off this machine's closed network.
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }

@@ -38,10 +38,12 @@ export class BuiltinPackLoader implements OnApplicationBootstrap {
       for (const rule of rules) {
         const failed = rule.tests.filter((test) => !test.passed).length;
         if (failed > 0) this.logger.warn(`${rule.definition.ruleId}: ${failed} tests fail; stored disabled`);
-        const outcome = await this.rules.installBuiltin(rule);
+        const outcome = await this.rules.installBuiltin(rule, { refresh: false });
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
       }
     }
+    // One rebuild for the whole pack.
+    if ((outcomes.created ?? 0) + (outcomes.updated ?? 0) > 0) await this.activeRules.refresh();
     const summary = Object.entries(outcomes).map(([outcome, count]) => `${count} ${outcome}`);
     this.logger.log(`${directory}: ${summary.length > 0 ? summary.join(', ') : 'no rules'}`);
   }

@@ -367,9 +367,14 @@ export class RulesService {
     return joinDocuments(all.map(({ rule, version }) => exportDocument(version, rule.enabled)));
   }
 
-  /** The built-in pack: never overwrites a version a user made, never revives a rule a user deleted. */
+  /**
+   * The built-in pack: never overwrites a version a user made, never revives a rule a user deleted. A
+   * pack of many rules passes `refresh: false` and refreshes the active set once at the end: a rebuild
+   * per rule makes start-up quadratic in the pack's size.
+   */
   async installBuiltin(
     rule: CheckedRule,
+    options: { refresh: boolean } = { refresh: true },
   ): Promise<'created' | 'updated' | 'unchanged' | 'kept-user-version' | 'kept-deleted'> {
     const outcome = await this.ruleStore.write(async (rules) => {
       const existing = await rules.findRule(rule.definition.ruleId);
@@ -388,7 +393,7 @@ export class RulesService {
       });
       return stored.action;
     });
-    if (outcome === 'created' || outcome === 'updated') await this.activeRules.refresh();
+    if (options.refresh && (outcome === 'created' || outcome === 'updated')) await this.activeRules.refresh();
     return outcome;
   }
 

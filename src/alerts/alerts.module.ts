@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
 import { HitsModule } from '../hits/hits.module.js';
+import { DatabaseAlertStore } from '../storage/alerts.repository.js';
+import { ALERT_STORE } from './alert-store.js';
 import { AlertsController } from './alerts.controller.js';
 import { AlertsService } from './alerts.service.js';
 
-@Module({ imports: [HitsModule], controllers: [AlertsController], providers: [AlertsService] })
+@Module({
+  imports: [HitsModule],
+  controllers: [AlertsController],
+  providers: [AlertsService, { provide: ALERT_STORE, useClass: DatabaseAlertStore }],
+})
 export class AlertsModule {}

@@ -1,6 +1,6 @@
 // Alerts: list with filters, one alert with its hits and its triage history, and status changes.
-import { Injectable } from '@nestjs/common';
-import { AuditService, type Actor } from '../audit/audit.service.js';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Actor } from '../audit/audit.service.js';
 import { ConflictError, InvalidParametersError, NotFoundError } from '../common/errors.js';
 import {
   cursor,
@@ -16,42 +16,14 @@ import {
 import { severityList } from '../hits/hit-filters.js';
 import { isoTime } from '../hits/hit-views.js';
 import { HitsService, type HitPage } from '../hits/hits.service.js';
-import { Database } from '../storage/database.service.js';
-import { AlertStatusChangeEntity, type AlertStatus } from '../storage/entities.js';
-import { ALERT_GROUP_LOCKS, groupKey } from '../ingest/alert-grouping.js';
-import { lockNames, query, readTime, sqlTime } from '../storage/sql.js';
+import type { AlertStatus } from '../storage/entities.js';
+import { readTime } from '../storage/sql.js';
+import { ALERT_STORE, type AlertFilters, type AlertRow, type AlertStore } from './alert-store.js';
 
 export const TRIAGE_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'closed'];
 export const LISTED_STATUSES: readonly AlertStatus[] = ['pending', ...TRIAGE_STATUSES];
 export const DEFAULT_ALERT_PAGE = 100;
 export const MAX_ALERT_PAGE = 1000;
-
-export interface AlertFilters {
-  statuses: AlertStatus[];
-  ruleId?: string;
-  severities?: string[];
-  since?: number;
-  until?: number;
-  limit: number;
-  after?: KeysetPosition;
-}
-
-interface AlertRow {
-  id: number;
-  rule_id: string;
-  dedup_key: string;
-  title: string;
-  severity: string;
-  status: AlertStatus;
-  /** Times are text on SQLite and Date on PostgreSQL (see storage/sql.ts). */
-  first_event_time: unknown;
-  last_event_time: unknown;
-  hit_count: number;
-  threshold: number;
-  opened_at: unknown;
-  created_at: unknown;
-  updated_at: unknown;
-}
 
 export interface AlertView {
   id: number;
@@ -123,45 +95,12 @@ export function parseAlertFilters(query: RawQuery): AlertFilters {
 @Injectable()
 export class AlertsService {
   constructor(
-    private readonly database: Database,
+    @Inject(ALERT_STORE) private readonly store: AlertStore,
     private readonly hits: HitsService,
-    private readonly audit: AuditService,
   ) {}
 
   async list(filters: AlertFilters): Promise<{ items: AlertView[]; nextCursor: string | null }> {
-    const dialect = this.database.dialect;
-    const where: string[] = [`"status" IN (${filters.statuses.map(() => '?').join(', ')})`];
-    const parameters: unknown[] = [...filters.statuses];
-    if (filters.ruleId !== undefined) {
-      where.push('"rule_id" = ?');
-      parameters.push(filters.ruleId);
-    }
-    if (filters.severities) {
-      where.push(`"severity" IN (${filters.severities.map(() => '?').join(', ')})`);
-      parameters.push(...filters.severities);
-    }
-    if (filters.since !== undefined) {
-      // An alert is in the range when its events overlap it.
-      where.push('"last_event_time" >= ?');
-      parameters.push(sqlTime(dialect, filters.since));
-    }
-    if (filters.until !== undefined) {
-      where.push('"first_event_time" < ?');
-      parameters.push(sqlTime(dialect, filters.until));
-    }
-    if (filters.after) {
-      const at = sqlTime(dialect, filters.after.time);
-      where.push('("first_event_time" < ? OR ("first_event_time" = ? AND "id" < ?))');
-      parameters.push(at, at, filters.after.id);
-    }
-    parameters.push(filters.limit + 1);
-    const rows = await this.database.read((manager) =>
-      query<AlertRow[]>(
-        manager,
-        `SELECT * FROM "alerts" WHERE ${where.join(' AND ')} ORDER BY "first_event_time" DESC, "id" DESC LIMIT ?`,
-        parameters,
-      ),
-    );
+    const rows = await this.store.read((alerts) => alerts.newestAlerts(filters));
     const page = rows.slice(0, filters.limit);
     const last = page.at(-1);
     return {
@@ -177,14 +116,10 @@ export class AlertsService {
     id: number,
     hitsPage: { limit: number; after?: KeysetPosition },
   ): Promise<AlertView & { history: StatusChangeView[]; hits: HitPage }> {
-    const { alert, history } = await this.database.read(async (manager) => {
-      const [row] = await query<AlertRow[]>(manager, 'SELECT * FROM "alerts" WHERE "id" = ?', [id]);
+    const { alert, history } = await this.store.read(async (alerts) => {
+      const row = await alerts.findAlert(id);
       if (!row) throw new NotFoundError('alert', String(id));
-      const changes = await manager.find(AlertStatusChangeEntity, {
-        where: { alertId: id },
-        order: { id: 'ASC' },
-      });
-      return { alert: row, history: changes };
+      return { alert: row, history: await alerts.statusChanges(id) };
     });
     const hits = await this.hits.list({
       alertId: id,
@@ -212,14 +147,12 @@ export class AlertsService {
     comment: string | undefined,
     actor: Actor,
   ): Promise<AlertView> {
-    const row = await this.database.write(async (manager) => {
-      const [found] = await query<AlertRow[]>(manager, 'SELECT * FROM "alerts" WHERE "id" = ?', [id]);
+    const row = await this.store.write(async (alerts) => {
+      const found = await alerts.findAlert(id);
       if (!found) throw new NotFoundError('alert', String(id));
       // Ingest (on this or another instance) may be adding hits to this alert: wait, then read it again.
-      await lockNames(manager, ALERT_GROUP_LOCKS, [groupKey(found.rule_id, found.dedup_key)]);
-      const [current] = (await query<AlertRow[]>(manager, 'SELECT * FROM "alerts" WHERE "id" = ?', [id])) as [
-        AlertRow,
-      ];
+      await alerts.lockAlertGroup(found.rule_id, found.dedup_key);
+      const current = (await alerts.findAlert(id)) as AlertRow;
       if (current.status === 'pending') {
         throw new ConflictError(
           'alert_pending',
@@ -227,30 +160,21 @@ export class AlertsService {
         );
       }
       if (current.status === status && comment === undefined) return current; // nothing changes, nothing to record
-      const now = new Date();
-      await query(manager, 'UPDATE "alerts" SET "status" = ?, "updated_at" = ? WHERE "id" = ?', [
-        status,
-        sqlTime(this.database.dialect, now.getTime()),
-        id,
-      ]);
-      await manager.save(
-        manager.create(AlertStatusChangeEntity, {
-          alertId: id,
-          fromStatus: current.status,
-          toStatus: status,
-          comment: comment ?? null,
-          changedByKey: actor.keyId,
-          changedAt: now,
-        }),
-      );
-      await this.audit.record(manager, actor, {
+      await alerts.changeStatus({
+        alertId: id,
+        fromStatus: current.status,
+        toStatus: status,
+        comment: comment ?? null,
+        changedByKey: actor.keyId,
+        changedAt: new Date(),
+      });
+      await alerts.recordAudit(actor, {
         action: 'alert.status',
         targetType: 'alert',
         targetId: String(id),
         details: { from: current.status, to: status },
       });
-      const [updated] = await query<AlertRow[]>(manager, 'SELECT * FROM "alerts" WHERE "id" = ?', [id]);
-      return updated as AlertRow;
+      return (await alerts.findAlert(id)) as AlertRow;
     });
     return alertView(row);
   }

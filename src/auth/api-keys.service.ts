@@ -4,14 +4,10 @@
 // made here takes effect at once; other instances sharing a PostgreSQL database see a revocation within
 // KEY_CACHE_MS and a new key within UNKNOWN_KEY_RELOAD_MS.
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { AuditService, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
+import { SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import { NotFoundError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { Database } from '../storage/database.service.js';
-import { ApiKeyEntity } from '../storage/entities.js';
-import { IsNull } from 'typeorm';
-import { lockNames } from '../storage/sql.js';
 import {
   ENV_ADMIN_KEY_ID,
   generateApiKey,
@@ -20,6 +16,7 @@ import {
   keyMatches,
   type ApiKeyScope,
 } from './api-key.js';
+import { API_KEY_STORE, type ApiKeyRecord, type ApiKeyStore } from './api-key-store.js';
 
 /** How long the key records are trusted without reading them again. */
 const KEY_CACHE_MS = 5_000;
@@ -47,7 +44,7 @@ export interface ApiKeyView {
 @Injectable()
 export class ApiKeysService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ApiKeys');
-  private keys = new Map<string, ApiKeyEntity>();
+  private keys = new Map<string, ApiKeyRecord>();
   private loadedAt = Number.NEGATIVE_INFINITY;
   private loading: Promise<void> | undefined;
   /** Counts changes made here, so that a read that began before one is not trusted after it. */
@@ -55,8 +52,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
   private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
-    private readonly database: Database,
-    private readonly audit: AuditService,
+    @Inject(API_KEY_STORE) private readonly store: ApiKeyStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -71,19 +67,18 @@ export class ApiKeysService implements OnApplicationBootstrap {
   private async ensureOperatorKey(): Promise<void> {
     const given = this.config.auth.adminKey;
     if (given === undefined) return;
-    await this.database.write(async (manager) => {
+    await this.store.write(async (keys) => {
       // Instances starting together on one database decide this one at a time.
-      await lockNames(manager, 'api-keys', ['bootstrap']);
-      const keys = manager.getRepository(ApiKeyEntity);
-      const existing = await keys.findOneBy({ id: ENV_ADMIN_KEY_ID });
+      await keys.lockBootstrap();
+      const existing = await keys.findKey(ENV_ADMIN_KEY_ID);
       const secretHash = hashApiKey(given);
       if (existing?.secretHash === secretHash) {
         if (existing.revokedAt)
           this.logger.warn('TRIPLINE_ADMIN_KEY was revoked; it stays revoked until it is changed');
         return;
       }
-      await keys.save(this.newRecord(ENV_ADMIN_KEY_ID, 'TRIPLINE_ADMIN_KEY', ['admin'], secretHash, null));
-      await this.audit.record(manager, SYSTEM_ACTOR, {
+      await keys.saveKey(this.newRecord(ENV_ADMIN_KEY_ID, 'TRIPLINE_ADMIN_KEY', ['admin'], secretHash, null));
+      await keys.recordAudit(SYSTEM_ACTOR, {
         action: existing ? 'key.rotate' : 'key.create',
         targetType: 'api_key',
         targetId: ENV_ADMIN_KEY_ID,
@@ -100,14 +95,13 @@ export class ApiKeysService implements OnApplicationBootstrap {
    */
   async issueFirstKeyIfNone(): Promise<void> {
     if (this.config.auth.adminKey !== undefined) return;
-    const outcome = await this.database.write(async (manager) => {
-      await lockNames(manager, 'api-keys', ['bootstrap']);
-      const keys = manager.getRepository(ApiKeyEntity);
-      const active = await keys.countBy({ revokedAt: IsNull() });
-      if ((await keys.count()) > 0) return { active };
+    const outcome = await this.store.write(async (keys) => {
+      await keys.lockBootstrap();
+      const active = await keys.countActiveKeys();
+      if ((await keys.countKeys()) > 0) return { active };
       const issued = generateApiKey();
-      await keys.save(this.newRecord(issued.id, 'bootstrap', ['admin'], hashApiKey(issued.key), null));
-      await this.audit.record(manager, SYSTEM_ACTOR, {
+      await keys.saveKey(this.newRecord(issued.id, 'bootstrap', ['admin'], hashApiKey(issued.key), null));
+      await keys.recordAudit(SYSTEM_ACTOR, {
         action: 'key.create',
         targetType: 'api_key',
         targetId: issued.id,
@@ -135,11 +129,11 @@ export class ApiKeysService implements OnApplicationBootstrap {
   ): Promise<{ key: string; apiKey: ApiKeyView }> {
     const issued = generateApiKey();
     const unique = [...new Set(scopes)];
-    const record = await this.database.write(async (manager) => {
-      const saved = await manager.save(
+    const record = await this.store.write(async (keys) => {
+      const saved = await keys.saveKey(
         this.newRecord(issued.id, name, unique, hashApiKey(issued.key), actor.keyId),
       );
-      await this.audit.record(manager, actor, {
+      await keys.recordAudit(actor, {
         action: 'key.create',
         targetType: 'api_key',
         targetId: issued.id,
@@ -152,21 +146,19 @@ export class ApiKeysService implements OnApplicationBootstrap {
   }
 
   async list(): Promise<ApiKeyView[]> {
-    const records = await this.database.read((manager) =>
-      manager.getRepository(ApiKeyEntity).find({ order: { createdAt: 'ASC', id: 'ASC' } }),
-    );
+    const records = await this.store.read((keys) => keys.allKeys());
     return records.map(apiKeyView);
   }
 
   /** Revokes a key; it fails on its next request. Revoking a revoked key changes nothing. */
   async revoke(id: string, actor: Actor): Promise<ApiKeyView> {
-    const record = await this.database.write(async (manager) => {
-      const found = await manager.getRepository(ApiKeyEntity).findOneBy({ id });
+    const record = await this.store.write(async (keys) => {
+      const found = await keys.findKey(id);
       if (!found) throw new NotFoundError('api_key', id);
       if (found.revokedAt) return found;
       found.revokedAt = new Date();
-      await manager.save(found);
-      await this.audit.record(manager, actor, {
+      await keys.saveKey(found);
+      await keys.recordAudit(actor, {
         action: 'key.revoke',
         targetType: 'api_key',
         targetId: id,
@@ -191,7 +183,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
   }
 
   /** Every key record, read again when older than `maxAgeMs` (one read at a time). */
-  private async records(maxAgeMs: number): Promise<ReadonlyMap<string, ApiKeyEntity>> {
+  private async records(maxAgeMs: number): Promise<ReadonlyMap<string, ApiKeyRecord>> {
     // A read that a change here overtook is not trusted: read again.
     while (Date.now() - this.loadedAt >= maxAgeMs) {
       this.loading ??= this.load().finally(() => {
@@ -204,7 +196,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
 
   private async load(): Promise<void> {
     const changesBefore = this.changes;
-    const records = await this.database.read((manager) => manager.getRepository(ApiKeyEntity).find());
+    const records = await this.store.read((keys) => keys.allKeys());
     this.keys = new Map(records.map((record) => [record.id, record]));
     if (this.changes === changesBefore) this.loadedAt = Date.now();
   }
@@ -219,8 +211,8 @@ export class ApiKeysService implements OnApplicationBootstrap {
     const now = Date.now();
     if (now - (this.lastUsedWritten.get(id) ?? 0) < LAST_USED_EVERY_MS) return;
     this.lastUsedWritten.set(id, now);
-    this.database
-      .write((manager) => manager.update(ApiKeyEntity, { id }, { lastUsedAt: new Date(now) }))
+    this.store
+      .write((keys) => keys.noteLastUsed(id, new Date(now)))
       .catch((error: unknown) => {
         this.logger.warn(`could not record the use of key ${id}: ${String(error)}`);
       });
@@ -232,9 +224,8 @@ export class ApiKeysService implements OnApplicationBootstrap {
     scopes: ApiKeyScope[],
     secretHash: string,
     createdBy: string | null,
-  ): ApiKeyEntity {
-    const record = new ApiKeyEntity();
-    Object.assign(record, {
+  ): ApiKeyRecord {
+    return {
       id,
       name,
       scopes,
@@ -243,12 +234,11 @@ export class ApiKeysService implements OnApplicationBootstrap {
       createdAt: new Date(),
       revokedAt: null,
       lastUsedAt: null,
-    });
-    return record;
+    };
   }
 }
 
-function apiKeyView(record: ApiKeyEntity): ApiKeyView {
+function apiKeyView(record: ApiKeyRecord): ApiKeyView {
   return {
     id: record.id,
     name: record.name,

@@ -1,12 +1,13 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { DatabaseAuditStore } from '../storage/audit.repository.js';
+import { AUDIT_STORE } from './audit-store.js';
 import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
 
-/** Global: every module that changes something records it here. */
-@Global()
+/** Reads the trail back; the repositories that make changes write it (storage/audit.repository.ts). */
 @Module({
   controllers: [AuditController],
-  providers: [AuditService],
+  providers: [AuditService, { provide: AUDIT_STORE, useClass: DatabaseAuditStore }],
   exports: [AuditService],
 })
 export class AuditModule {}

@@ -1,7 +1,6 @@
-// The audit trail: every change to rules, API keys and alerts, written in the same transaction as the
-// change itself, so that there is never a change without its record (or a record without its change).
-import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+// The audit trail: every change to rules, API keys and alerts, written by their repositories in the same
+// transaction as the change itself (storage/audit.repository.ts), and read back here.
+import { Inject, Injectable } from '@nestjs/common';
 import {
   cursor,
   encodeCursor,
@@ -13,10 +12,8 @@ import {
   type RawQuery,
 } from '../common/query-params.js';
 import { InvalidParametersError } from '../common/errors.js';
-import { insertAuditEvent } from '../storage/audit.repository.js';
-import { Database } from '../storage/database.service.js';
-import { AuditEventEntity } from '../storage/entities.js';
-import { sqlTime } from '../storage/sql.js';
+import type { AuditEventEntity } from '../storage/entities.js';
+import { AUDIT_STORE, type AuditEventRecord, type AuditStore } from './audit-store.js';
 
 /** Who makes a change: the API key (or `system`) and the request, for the audit trail. */
 export interface Actor {
@@ -84,34 +81,11 @@ export function parseAuditFilters(query: RawQuery): AuditFilters {
 
 @Injectable()
 export class AuditService {
-  constructor(private readonly database: Database) {}
-
-  /** Records a change; call it inside the transaction that makes the change. */
-  record(manager: EntityManager, actor: Actor, entry: AuditEntry): Promise<void> {
-    return insertAuditEvent(manager, actor, entry);
-  }
+  constructor(@Inject(AUDIT_STORE) private readonly store: AuditStore) {}
 
   /** Newest first, with keyset paging. */
   async list(filters: AuditFilters): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
-    const rows = await this.database.read((manager) => {
-      const query = manager.getRepository(AuditEventEntity).createQueryBuilder('event');
-      if (filters.action !== undefined) query.andWhere('event.action = :action', { action: filters.action });
-      if (filters.keyId !== undefined) query.andWhere('event.keyId = :keyId', { keyId: filters.keyId });
-      if (filters.targetType !== undefined)
-        query.andWhere('event.targetType = :targetType', { targetType: filters.targetType });
-      if (filters.targetId !== undefined)
-        query.andWhere('event.targetId = :targetId', { targetId: filters.targetId });
-      if (filters.since !== undefined)
-        query.andWhere('event.at >= :since', { since: sqlTime(this.database.dialect, filters.since) });
-      if (filters.until !== undefined)
-        query.andWhere('event.at < :until', { until: sqlTime(this.database.dialect, filters.until) });
-      // Ids grow with time, so the id alone orders the trail and places the cursor.
-      if (filters.after !== undefined) query.andWhere('event.id < :after', { after: filters.after.id });
-      return query
-        .orderBy('event.id', 'DESC')
-        .limit(filters.limit + 1)
-        .getMany();
-    });
+    const rows = await this.store.read((trail) => trail.newestEvents(filters));
     const page = rows.slice(0, filters.limit).map(auditEventView);
     const last = page.at(-1);
     return {
@@ -122,7 +96,7 @@ export class AuditService {
   }
 }
 
-function auditEventView(event: AuditEventEntity): AuditEventView {
+function auditEventView(event: AuditEventRecord): AuditEventView {
   return {
     id: event.id,
     at: event.at.toISOString(),

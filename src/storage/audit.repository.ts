@@ -1,8 +1,14 @@
-// The audit trail's write: one event row, in the transaction of the change it records, so that there is
-// never a change without its record (or a record without its change).
+// The audit trail in the database. Its write is one event row, in the transaction of the change it
+// records, so that there is never a change without its record (or a record without its change): the
+// repositories that make changes call insertAuditEvent. Its read is the AuditStore the audit service
+// asks for (audit/audit-store.ts).
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditEntry } from '../audit/audit.service.js';
+import type { AuditEventRecord, AuditStore, AuditTrailReader } from '../audit/audit-store.js';
+import type { Actor, AuditEntry, AuditFilters } from '../audit/audit.service.js';
+import { Database } from './database.service.js';
 import { AuditEventEntity } from './entities.js';
+import { dialectOf, sqlTime } from './sql.js';
 
 export async function insertAuditEvent(
   manager: EntityManager,
@@ -19,4 +25,39 @@ export async function insertAuditEvent(
     requestId: actor.requestId,
   });
   await manager.save(event);
+}
+
+@Injectable()
+export class DatabaseAuditStore implements AuditStore {
+  constructor(private readonly database: Database) {}
+
+  read<T>(work: (trail: AuditTrailReader) => Promise<T>): Promise<T> {
+    return this.database.read((manager) => work(new AuditRepository(manager)));
+  }
+}
+
+/** The audit trail's reads, on the connection of one unit of work. */
+export class AuditRepository implements AuditTrailReader {
+  constructor(private readonly manager: EntityManager) {}
+
+  newestEvents(filters: AuditFilters): Promise<AuditEventRecord[]> {
+    const dialect = dialectOf(this.manager);
+    const query = this.manager.getRepository(AuditEventEntity).createQueryBuilder('event');
+    if (filters.action !== undefined) query.andWhere('event.action = :action', { action: filters.action });
+    if (filters.keyId !== undefined) query.andWhere('event.keyId = :keyId', { keyId: filters.keyId });
+    if (filters.targetType !== undefined)
+      query.andWhere('event.targetType = :targetType', { targetType: filters.targetType });
+    if (filters.targetId !== undefined)
+      query.andWhere('event.targetId = :targetId', { targetId: filters.targetId });
+    if (filters.since !== undefined)
+      query.andWhere('event.at >= :since', { since: sqlTime(dialect, filters.since) });
+    if (filters.until !== undefined)
+      query.andWhere('event.at < :until', { until: sqlTime(dialect, filters.until) });
+    // Ids grow with time, so the id alone orders the trail and places the cursor.
+    if (filters.after !== undefined) query.andWhere('event.id < :after', { after: filters.after.id });
+    return query
+      .orderBy('event.id', 'DESC')
+      .limit(filters.limit + 1)
+      .getMany();
+  }
 }

@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
 import { RulesModule } from '../rules/rules.module.js';
+import { STATS_STORE } from '../stats/stats-store.js';
+import { DatabaseStatsStore } from '../storage/stats.repository.js';
 import { CoverageController } from './coverage.controller.js';
 import { CoverageService } from './coverage.service.js';
 
-@Module({ imports: [RulesModule], controllers: [CoverageController], providers: [CoverageService] })
+@Module({
+  imports: [RulesModule],
+  controllers: [CoverageController],
+  providers: [CoverageService, { provide: STATS_STORE, useClass: DatabaseStatsStore }],
+})
 export class CoverageModule {}

@@ -1,10 +1,9 @@
 // What the enabled rules cover in MITRE ATT&CK, and how often each technique fired in a range.
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InvalidParametersError } from '../common/errors.js';
 import { instant, rejectUnknown, single, type RawQuery } from '../common/query-params.js';
 import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
-import { Database } from '../storage/database.service.js';
-import { query as sqlQuery, readCount, sqlTime } from '../storage/sql.js';
+import { STATS_STORE, type StatsStore } from '../stats/stats-store.js';
 import { parseAttackEntry, TACTICS } from './attack.js';
 
 export interface TechniqueCoverage {
@@ -53,29 +52,13 @@ export function parseCoverageQuery(query: RawQuery): CoverageQuery {
 export class CoverageService {
   constructor(
     private readonly activeRules: ActiveRuleSet,
-    private readonly database: Database,
+    @Inject(STATS_STORE) private readonly store: StatsStore,
   ) {}
 
   async coverage(query: CoverageQuery): Promise<CoverageAnswer> {
-    // Naming the rules lets SQLite count from the covering (rule_id, event_time) index.
-    const where: string[] = ['"rule_id" IN (SELECT "rule_id" FROM "rules")'];
-    const parameters: unknown[] = [];
-    if (query.since !== undefined) {
-      where.push('"event_time" >= ?');
-      parameters.push(sqlTime(this.database.dialect, query.since));
-    }
-    if (query.until !== undefined) {
-      where.push('"event_time" < ?');
-      parameters.push(sqlTime(this.database.dialect, query.until));
-    }
-    const counts = await this.database.read((manager) =>
-      sqlQuery<{ rule_id: string; n: unknown }[]>(
-        manager,
-        `SELECT "rule_id", COUNT(*) AS n FROM "hits" WHERE ${where.join(' AND ')} GROUP BY "rule_id"`,
-        parameters,
-      ),
+    const hitsByRule = await this.store.read((counts) =>
+      counts.hitsPerRule({ since: query.since, until: query.until }),
     );
-    const hitsByRule = new Map(counts.map((row) => [row.rule_id, readCount(row.n)]));
     const byTactic = new Map<string, Map<string, TechniqueCoverage>>();
     const unassigned = new Map<string, TechniqueCoverage>();
     for (const rule of this.activeRules.current.rules) {

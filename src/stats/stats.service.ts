@@ -1,9 +1,8 @@
 // Hits and alerts per rule and per hour or day over a range of event time.
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InvalidParametersError } from '../common/errors.js';
 import { instant, rejectUnknown, single, type RawQuery } from '../common/query-params.js';
-import { Database } from '../storage/database.service.js';
-import { query as sqlQuery, readCount, readTime, sqlTime, type SqlDialect } from '../storage/sql.js';
+import { STATS_STORE, type StatsStore } from './stats-store.js';
 
 export type Interval = 'hour' | 'day';
 
@@ -59,32 +58,14 @@ export function parseStatsQuery(query: RawQuery, now = Date.now()): StatsQuery {
 
 @Injectable()
 export class StatsService {
-  constructor(private readonly database: Database) {}
+  constructor(@Inject(STATS_STORE) private readonly store: StatsStore) {}
 
   async stats(query: StatsQuery): Promise<StatsAnswer> {
-    const dialect = this.database.dialect;
-    const range = [sqlTime(dialect, query.since), sqlTime(dialect, query.until)];
-    // Naming the rules lets the database read (rule_id, event_time) ranges from a covering index instead
-    // of every hit row.
-    const rules =
-      query.ruleId === undefined ? '"rule_id" IN (SELECT "rule_id" FROM "rules")' : '"rule_id" = ?';
-    const parameters = query.ruleId === undefined ? range : [query.ruleId, ...range];
-    const hitStart = bucketStart(dialect, '"event_time"', query.interval);
-    const alertStart = bucketStart(dialect, '"first_event_time"', query.interval);
-    const [hits, alerts] = await this.database.read(async (manager) => [
-      await sqlQuery<{ start: string; rule_id: string; n: unknown }[]>(
-        manager,
-        `SELECT "rule_id", ${hitStart} AS start, COUNT(*) AS n FROM "hits" WHERE ${rules} AND "event_time" >= ? AND "event_time" < ? GROUP BY "rule_id", start`,
-        parameters,
-      ),
-      await sqlQuery<{ start: string; rule_id: string; n: unknown }[]>(
-        manager,
-        `SELECT "rule_id", ${alertStart} AS start, COUNT(*) AS n FROM "alerts" WHERE ${rules} AND "status" != 'pending' AND "first_event_time" >= ? AND "first_event_time" < ? GROUP BY "rule_id", start`,
-        parameters,
-      ),
+    const range = { since: query.since, until: query.until };
+    const [hits, alerts] = await this.store.read(async (counts) => [
+      await counts.hitsPerBucket(range, query.interval, query.ruleId),
+      await counts.alertsPerBucket(range, query.interval, query.ruleId),
     ]);
-    const toIso = (start: string) =>
-      query.interval === 'hour' ? `${start.replace(' ', 'T')}:00:00.000Z` : `${start}T00:00:00.000Z`;
     const buckets = new Map<string, StatsBucket>();
     const bucket = (start: string, ruleId: string) => {
       const key = `${start}\u0000${ruleId}`;
@@ -95,8 +76,8 @@ export class StatsService {
       }
       return found;
     };
-    for (const row of hits) bucket(toIso(row.start), row.rule_id).hits += readCount(row.n);
-    for (const row of alerts) bucket(toIso(row.start), row.rule_id).alerts += readCount(row.n);
+    for (const row of hits) bucket(row.start, row.ruleId).hits += row.count;
+    for (const row of alerts) bucket(row.start, row.ruleId).alerts += row.count;
     const sorted = [...buckets.values()].sort((a, b) =>
       a.start < b.start ? -1 : a.start > b.start ? 1 : a.ruleId < b.ruleId ? -1 : 1,
     );
@@ -120,24 +101,8 @@ export class StatsService {
 
   /** Ranges are of event time, 7 days back from now by default: replayed history lies outside. */
   private async newestHitHint(ruleId: string | undefined): Promise<string | undefined> {
-    const [row] = await this.database.read((manager) =>
-      sqlQuery<{ newest: unknown }[]>(
-        manager,
-        `SELECT MAX("event_time") AS "newest" FROM "hits"${ruleId === undefined ? '' : ' WHERE "rule_id" = ?'}`,
-        ruleId === undefined ? [] : [ruleId],
-      ),
-    );
-    const newest = readTime(row?.newest);
-    if (Number.isNaN(newest)) return undefined;
+    const newest = await this.store.read((counts) => counts.newestHitTime(ruleId));
+    if (newest === undefined) return undefined;
     return `no hit in this range of event time; the newest hit's event time is ${new Date(newest).toISOString()}: set since and until around it`;
   }
-}
-
-/**
- * The hour ('YYYY-MM-DD HH') or day ('YYYY-MM-DD') of a time column, in UTC. SQLite stores UTC text, so a
- * prefix is the bucket.
- */
-function bucketStart(dialect: SqlDialect, column: string, interval: 'hour' | 'day'): string {
-  if (dialect === 'sqlite') return `substr(${column}, 1, ${interval === 'hour' ? 13 : 10})`;
-  return `to_char(${column} AT TIME ZONE 'UTC', '${interval === 'hour' ? 'YYYY-MM-DD HH24' : 'YYYY-MM-DD'}')`;
 }

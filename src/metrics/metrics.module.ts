@@ -1,22 +1,11 @@
 import { Module } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { dataSourcePoolStatsProvider } from '../storage/pool-stats.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
-import { dataSourcePoolStats, POOL_STATS, type PoolStatsReader } from './pool-stats.js';
 
 @Module({
   controllers: [MetricsController],
-  providers: [
-    MetricsService,
-    {
-      provide: POOL_STATS,
-      inject: [DataSource],
-      useFactory:
-        (dataSource: DataSource): PoolStatsReader =>
-        () =>
-          dataSourcePoolStats(dataSource),
-    },
-  ],
+  providers: [MetricsService, dataSourcePoolStatsProvider],
   exports: [MetricsService],
 })
 export class MetricsModule {}

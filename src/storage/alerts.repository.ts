@@ -12,20 +12,14 @@ import type {
 import type { Actor, AuditEntry } from '../audit/audit.service.js';
 import { ALERT_GROUP_LOCKS, groupKey } from '../ingest/alert-grouping.js';
 import { insertAuditEvent } from './audit.repository.js';
-import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import { AlertStatusChangeEntity } from './entities.js';
 import { dialectOf, lockNames, query, sqlTime } from './sql.js';
 
 @Injectable()
-export class DatabaseAlertStore implements AlertStore {
-  constructor(private readonly database: Database) {}
-
-  read<T>(work: (alerts: AlertTransaction) => Promise<T>): Promise<T> {
-    return this.database.read((manager) => work(new AlertsRepository(manager)));
-  }
-
-  write<T>(work: (alerts: AlertTransaction) => Promise<T>): Promise<T> {
-    return this.database.write((manager) => work(new AlertsRepository(manager)));
+export class DatabaseAlertStore extends DatabaseStore<AlertTransaction> implements AlertStore {
+  protected open(manager: EntityManager): AlertTransaction {
+    return new AlertsRepository(manager);
   }
 }
 

@@ -5,20 +5,14 @@ import { IsNull, type EntityManager } from 'typeorm';
 import type { Actor, AuditEntry } from '../audit/audit.service.js';
 import type { ApiKeyRecord, ApiKeyStore, ApiKeyTransaction } from '../auth/api-key-store.js';
 import { insertAuditEvent } from './audit.repository.js';
-import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import { ApiKeyEntity } from './entities.js';
 import { lockNames } from './sql.js';
 
 @Injectable()
-export class DatabaseApiKeyStore implements ApiKeyStore {
-  constructor(private readonly database: Database) {}
-
-  read<T>(work: (keys: ApiKeyTransaction) => Promise<T>): Promise<T> {
-    return this.database.read((manager) => work(new ApiKeysRepository(manager)));
-  }
-
-  write<T>(work: (keys: ApiKeyTransaction) => Promise<T>): Promise<T> {
-    return this.database.write((manager) => work(new ApiKeysRepository(manager)));
+export class DatabaseApiKeyStore extends DatabaseStore<ApiKeyTransaction> implements ApiKeyStore {
+  protected open(manager: EntityManager): ApiKeyTransaction {
+    return new ApiKeysRepository(manager);
   }
 }
 

@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { AuditEventRecord, AuditStore, AuditTrailReader } from '../audit/audit-store.js';
 import type { Actor, AuditEntry, AuditFilters } from '../audit/audit.service.js';
-import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import { AuditEventEntity } from './entities.js';
 import { dialectOf, sqlTime } from './sql.js';
 
@@ -28,11 +28,9 @@ export async function insertAuditEvent(
 }
 
 @Injectable()
-export class DatabaseAuditStore implements AuditStore {
-  constructor(private readonly database: Database) {}
-
-  read<T>(work: (trail: AuditTrailReader) => Promise<T>): Promise<T> {
-    return this.database.read((manager) => work(new AuditRepository(manager)));
+export class DatabaseAuditStore extends DatabaseStore<AuditTrailReader> implements AuditStore {
+  protected open(manager: EntityManager): AuditTrailReader {
+    return new AuditRepository(manager);
   }
 }
 

@@ -5,7 +5,7 @@ import type { EntityManager } from 'typeorm';
 import type { HitFilters } from '../hits/hit-filters.js';
 import type { HitReader, HitStore } from '../hits/hit-store.js';
 import type { HitRow } from '../hits/hit-views.js';
-import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import { RuleVersionEntity } from './entities.js';
 import { dialectOf, query, sqlTime, type SqlDialect } from './sql.js';
 
@@ -72,11 +72,9 @@ function pageQuery(
 }
 
 @Injectable()
-export class DatabaseHitStore implements HitStore {
-  constructor(private readonly database: Database) {}
-
-  read<T>(work: (hits: HitReader) => Promise<T>): Promise<T> {
-    return this.database.read((manager) => work(new HitsRepository(manager)));
+export class DatabaseHitStore extends DatabaseStore<HitReader> implements HitStore {
+  protected open(manager: EntityManager): HitReader {
+    return new HitsRepository(manager);
   }
 }
 

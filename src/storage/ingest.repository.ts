@@ -11,7 +11,7 @@ import type {
   RuleErrorTally,
   WriteOutcome,
 } from '../ingest/ingest-store.js';
-import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import { IdempotencyKeyEntity } from './entities.js';
 import { writeBatch } from './hit-writer.js';
 import { lockNames } from './sql.js';
@@ -20,11 +20,9 @@ import { lockNames } from './sql.js';
 const IDEMPOTENCY_LOCKS = 'idempotency';
 
 @Injectable()
-export class DatabaseIngestStore implements IngestStore {
-  constructor(private readonly database: Database) {}
-
-  write<T>(work: (batches: IngestTransaction) => Promise<T>): Promise<T> {
-    return this.database.write((manager) => work(new IngestRepository(manager)));
+export class DatabaseIngestStore extends DatabaseStore<IngestTransaction> implements IngestStore {
+  protected open(manager: EntityManager): IngestTransaction {
+    return new IngestRepository(manager);
   }
 }
 

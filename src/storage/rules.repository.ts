@@ -12,7 +12,7 @@ import type {
   StoredRule,
 } from '../rules/rule-store.js';
 import { insertAuditEvent } from './audit.repository.js';
-import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import { RuleEntity, RuleVersionEntity, type RuleOrigin } from './entities.js';
 import { dialectOf, lockNames } from './sql.js';
 
@@ -20,15 +20,9 @@ import { dialectOf, lockNames } from './sql.js';
 const RULE_LOCKS = 'rule';
 
 @Injectable()
-export class DatabaseRuleStore implements RuleStore {
-  constructor(private readonly database: Database) {}
-
-  read<T>(work: (rules: RuleTransaction) => Promise<T>): Promise<T> {
-    return this.database.read((manager) => work(new RulesRepository(manager)));
-  }
-
-  write<T>(work: (rules: RuleTransaction) => Promise<T>): Promise<T> {
-    return this.database.write((manager) => work(new RulesRepository(manager)));
+export class DatabaseRuleStore extends DatabaseStore<RuleTransaction> implements RuleStore {
+  protected open(manager: EntityManager): RuleTransaction {
+    return new RulesRepository(manager);
   }
 }
 

@@ -4,15 +4,13 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { BucketCount, EventTimeRange, StatsReader, StatsStore } from '../stats/stats-store.js';
 import type { Interval } from '../stats/stats.service.js';
-import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import { dialectOf, query, readCount, readTime, sqlTime, type SqlDialect } from './sql.js';
 
 @Injectable()
-export class DatabaseStatsStore implements StatsStore {
-  constructor(private readonly database: Database) {}
-
-  read<T>(work: (counts: StatsReader) => Promise<T>): Promise<T> {
-    return this.database.read((manager) => work(new StatsRepository(manager)));
+export class DatabaseStatsStore extends DatabaseStore<StatsReader> implements StatsStore {
+  protected open(manager: EntityManager): StatsReader {
+    return new StatsRepository(manager);
   }
 }
 

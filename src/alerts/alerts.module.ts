@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HitsModule } from '../hits/hits.module.js';
-import { DatabaseAlertStore } from '../storage/alerts.repository.js';
+import { storeProvider } from '../storage/database-store.js';
+import { openAlertStore } from '../storage/alerts.repository.js';
 import { ALERT_STORE } from './alert-store.js';
 import { AlertsController } from './alerts.controller.js';
 import { AlertsService } from './alerts.service.js';
@@ -8,6 +9,6 @@ import { AlertsService } from './alerts.service.js';
 @Module({
   imports: [HitsModule],
   controllers: [AlertsController],
-  providers: [AlertsService, { provide: ALERT_STORE, useClass: DatabaseAlertStore }],
+  providers: [AlertsService, storeProvider(ALERT_STORE, openAlertStore)],
 })
 export class AlertsModule {}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { DatabaseAuditStore } from '../storage/audit.repository.js';
+import { storeProvider } from '../storage/database-store.js';
+import { openAuditStore } from '../storage/audit.repository.js';
 import { AUDIT_STORE } from './audit-store.js';
 import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
@@ -7,7 +8,7 @@ import { AuditService } from './audit.service.js';
 /** Reads the trail back; the repositories that make changes write it (storage/audit.repository.ts). */
 @Module({
   controllers: [AuditController],
-  providers: [AuditService, { provide: AUDIT_STORE, useClass: DatabaseAuditStore }],
+  providers: [AuditService, storeProvider(AUDIT_STORE, openAuditStore)],
   exports: [AuditService],
 })
 export class AuditModule {}

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { RulesModule } from '../rules/rules.module.js';
-import { DatabaseIngestStore } from '../storage/ingest.repository.js';
+import { storeProvider } from '../storage/database-store.js';
+import { openIngestStore } from '../storage/ingest.repository.js';
 import { IngestController } from './ingest.controller.js';
 import { INGEST_STORE } from './ingest-store.js';
 import { IngestService } from './ingest.service.js';
@@ -9,7 +10,7 @@ import { IngestService } from './ingest.service.js';
 @Module({
   imports: [RulesModule, MetricsModule],
   controllers: [IngestController],
-  providers: [IngestService, { provide: INGEST_STORE, useClass: DatabaseIngestStore }],
+  providers: [IngestService, storeProvider(INGEST_STORE, openIngestStore)],
   exports: [IngestService],
 })
 export class IngestModule {}

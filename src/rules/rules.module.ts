@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { DatabaseRuleStore } from '../storage/rules.repository.js';
+import { storeProvider } from '../storage/database-store.js';
+import { openRuleStore } from '../storage/rules.repository.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
 import { BuiltinPackLoader } from './builtin-pack.loader.js';
 import { RULE_STORE } from './rule-store.js';
@@ -8,12 +9,7 @@ import { RulesService } from './rules.service.js';
 
 @Module({
   controllers: [RulesController],
-  providers: [
-    RulesService,
-    ActiveRuleSet,
-    BuiltinPackLoader,
-    { provide: RULE_STORE, useClass: DatabaseRuleStore },
-  ],
+  providers: [RulesService, ActiveRuleSet, BuiltinPackLoader, storeProvider(RULE_STORE, openRuleStore)],
   exports: [RulesService, ActiveRuleSet],
 })
 export class RulesModule {}

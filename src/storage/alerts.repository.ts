@@ -1,6 +1,7 @@
 // Alerts in the database: the AlertStore the alerts service asks for (alerts/alert-store.ts). Each unit
 // of work gets an AlertsRepository on its transaction's EntityManager.
-import { Injectable } from '@nestjs/common';
+import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import type { EntityManager } from 'typeorm';
 import type {
   AlertFilters,
@@ -12,16 +13,11 @@ import type {
 import type { Actor, AuditEntry } from '../audit/audit.service.js';
 import { ALERT_GROUP_LOCKS, groupKey } from '../ingest/alert-grouping.js';
 import { insertAuditEvent } from './audit.repository.js';
-import { DatabaseStore } from './database-store.js';
 import { AlertStatusChangeEntity } from './entities.js';
 import { dialectOf, lockNames, query, sqlTime } from './sql.js';
 
-@Injectable()
-export class DatabaseAlertStore extends DatabaseStore<AlertTransaction> implements AlertStore {
-  protected open(manager: EntityManager): AlertTransaction {
-    return new AlertsRepository(manager);
-  }
-}
+export const openAlertStore = (database: Database): AlertStore =>
+  new DatabaseStore(database, AlertsRepository);
 
 /** The alerts' SQL, in the transaction (or, for reads, on the connection) of one unit of work. */
 export class AlertsRepository implements AlertTransaction {

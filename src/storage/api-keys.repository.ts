@@ -1,20 +1,16 @@
 // API keys in the database: the ApiKeyStore the API keys service asks for (auth/api-key-store.ts). Each
 // unit of work gets an ApiKeysRepository on its transaction's EntityManager.
-import { Injectable } from '@nestjs/common';
+import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import { IsNull, type EntityManager } from 'typeorm';
 import type { Actor, AuditEntry } from '../audit/audit.service.js';
 import type { ApiKeyRecord, ApiKeyStore, ApiKeyTransaction } from '../auth/api-key-store.js';
 import { insertAuditEvent } from './audit.repository.js';
-import { DatabaseStore } from './database-store.js';
 import { ApiKeyEntity } from './entities.js';
 import { lockNames } from './sql.js';
 
-@Injectable()
-export class DatabaseApiKeyStore extends DatabaseStore<ApiKeyTransaction> implements ApiKeyStore {
-  protected open(manager: EntityManager): ApiKeyTransaction {
-    return new ApiKeysRepository(manager);
-  }
-}
+export const openApiKeyStore = (database: Database): ApiKeyStore =>
+  new DatabaseStore(database, ApiKeysRepository);
 
 /** The API keys' SQL, in the transaction (or, for reads, on the connection) of one unit of work. */
 export class ApiKeysRepository implements ApiKeyTransaction {

@@ -2,11 +2,11 @@
 // records, so that there is never a change without its record (or a record without its change): the
 // repositories that make changes call insertAuditEvent. Its read is the AuditStore the audit service
 // asks for (audit/audit-store.ts).
-import { Injectable } from '@nestjs/common';
+import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import type { EntityManager } from 'typeorm';
 import type { AuditEventRecord, AuditStore, AuditTrailReader } from '../audit/audit-store.js';
 import type { Actor, AuditEntry, AuditFilters } from '../audit/audit.service.js';
-import { DatabaseStore } from './database-store.js';
 import { AuditEventEntity } from './entities.js';
 import { dialectOf, sqlTime } from './sql.js';
 
@@ -27,12 +27,8 @@ export async function insertAuditEvent(
   await manager.save(event);
 }
 
-@Injectable()
-export class DatabaseAuditStore extends DatabaseStore<AuditTrailReader> implements AuditStore {
-  protected open(manager: EntityManager): AuditTrailReader {
-    return new AuditRepository(manager);
-  }
-}
+export const openAuditStore = (database: Database): AuditStore =>
+  new DatabaseStore(database, AuditRepository);
 
 /** The audit trail's reads, on the connection of one unit of work. */
 export class AuditRepository implements AuditTrailReader {

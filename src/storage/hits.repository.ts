@@ -1,11 +1,11 @@
 // Hits in the database: the HitStore the hits service asks for (hits/hit-store.ts). Each unit of work
 // gets a HitsRepository on its EntityManager.
-import { Injectable } from '@nestjs/common';
+import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import type { EntityManager } from 'typeorm';
 import type { HitFilters } from '../hits/hit-filters.js';
 import type { HitReader, HitStore } from '../hits/hit-store.js';
 import type { HitRow } from '../hits/hit-views.js';
-import { DatabaseStore } from './database-store.js';
 import { RuleVersionEntity } from './entities.js';
 import { dialectOf, query, sqlTime, type SqlDialect } from './sql.js';
 
@@ -71,12 +71,7 @@ function pageQuery(
   return { sql, parameters };
 }
 
-@Injectable()
-export class DatabaseHitStore extends DatabaseStore<HitReader> implements HitStore {
-  protected open(manager: EntityManager): HitReader {
-    return new HitsRepository(manager);
-  }
-}
+export const openHitStore = (database: Database): HitStore => new DatabaseStore(database, HitsRepository);
 
 /** The hits' SQL, on the connection of one unit of work. */
 export class HitsRepository implements HitReader {

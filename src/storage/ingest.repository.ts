@@ -1,6 +1,7 @@
 // Ingest's writes in the database: the IngestStore the ingest service asks for (ingest/ingest-store.ts).
 // Each unit of work gets an IngestRepository on its transaction's EntityManager.
-import { Injectable } from '@nestjs/common';
+import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import type { EntityManager } from 'typeorm';
 import type {
   BatchRecord,
@@ -11,7 +12,6 @@ import type {
   RuleErrorTally,
   WriteOutcome,
 } from '../ingest/ingest-store.js';
-import { DatabaseStore } from './database-store.js';
 import { IdempotencyKeyEntity } from './entities.js';
 import { writeBatch } from './hit-writer.js';
 import { lockNames } from './sql.js';
@@ -19,12 +19,8 @@ import { lockNames } from './sql.js';
 /** A key is used by one request at a time, also across instances. */
 const IDEMPOTENCY_LOCKS = 'idempotency';
 
-@Injectable()
-export class DatabaseIngestStore extends DatabaseStore<IngestTransaction> implements IngestStore {
-  protected open(manager: EntityManager): IngestTransaction {
-    return new IngestRepository(manager);
-  }
-}
+export const openIngestStore = (database: Database): IngestStore =>
+  new DatabaseStore(database, IngestRepository);
 
 /** Ingest's SQL, in the transaction of one unit of work. */
 export class IngestRepository implements IngestTransaction {

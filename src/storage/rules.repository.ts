@@ -1,6 +1,7 @@
 // Rules and their versions in the database: the RuleStore the rules service and the active rule set ask
 // for (rules/rule-store.ts). Each unit of work gets a RulesRepository on its transaction's EntityManager.
-import { Injectable } from '@nestjs/common';
+import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import type { EntityManager } from 'typeorm';
 import type { Actor, AuditEntry } from '../audit/audit.service.js';
 import type {
@@ -12,19 +13,13 @@ import type {
   StoredRule,
 } from '../rules/rule-store.js';
 import { insertAuditEvent } from './audit.repository.js';
-import { DatabaseStore } from './database-store.js';
 import { RuleEntity, RuleVersionEntity, type RuleOrigin } from './entities.js';
 import { dialectOf, lockNames } from './sql.js';
 
 /** Changes to one rule (a version, its state) are made one at a time, also across instances. */
 const RULE_LOCKS = 'rule';
 
-@Injectable()
-export class DatabaseRuleStore extends DatabaseStore<RuleTransaction> implements RuleStore {
-  protected open(manager: EntityManager): RuleTransaction {
-    return new RulesRepository(manager);
-  }
-}
+export const openRuleStore = (database: Database): RuleStore => new DatabaseStore(database, RulesRepository);
 
 /** The rules' SQL, in the transaction (or, for reads, on the connection) of one unit of work. */
 export class RulesRepository implements RuleTransaction {

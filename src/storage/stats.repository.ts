@@ -1,18 +1,14 @@
 // Counts of hits and alerts in the database: the StatsStore the stats and coverage services ask for
 // (stats/stats-store.ts). Each unit of work gets a StatsRepository on its EntityManager.
-import { Injectable } from '@nestjs/common';
+import { Database } from './database.service.js';
+import { DatabaseStore } from './database-store.js';
 import type { EntityManager } from 'typeorm';
 import type { BucketCount, EventTimeRange, StatsReader, StatsStore } from '../stats/stats-store.js';
 import type { Interval } from '../stats/stats.service.js';
-import { DatabaseStore } from './database-store.js';
 import { dialectOf, query, readCount, readTime, sqlTime, type SqlDialect } from './sql.js';
 
-@Injectable()
-export class DatabaseStatsStore extends DatabaseStore<StatsReader> implements StatsStore {
-  protected open(manager: EntityManager): StatsReader {
-    return new StatsRepository(manager);
-  }
-}
+export const openStatsStore = (database: Database): StatsStore =>
+  new DatabaseStore(database, StatsRepository);
 
 /** The counting SQL, on the connection of one unit of work. */
 export class StatsRepository implements StatsReader {

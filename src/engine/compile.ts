@@ -15,6 +15,8 @@ export interface CompiledRule {
   readonly ruleId: string;
   /** The detection as its format compiled it, with what the rule index may rely on. */
   readonly detection: CompiledDetection;
+  /** Whether the detection runs in this process; read once per candidate, so decided at compile time. */
+  readonly inProcess: boolean;
   /**
    * The rule's detection logic alone, in this process. A rule whose format evaluates elsewhere throws
    * here: the rule set hands it to its backend instead.
@@ -34,7 +36,8 @@ const always: EventPredicate = () => true;
 export function compileRule(definition: RuleDefinition): CompiledRule {
   const detection = ruleFormat(definition.detection.language).compile(definition);
   const ruleId = definition.ruleId;
-  const detect: EventPredicate = runsInProcess(detection)
+  const inProcess = runsInProcess(detection);
+  const detect: EventPredicate = inProcess
     ? detection.matches
     : () => {
         throw new Error(`rule ${ruleId} runs in ${detection.backend.name}, not in this process`);
@@ -49,6 +52,7 @@ export function compileRule(definition: RuleDefinition): CompiledRule {
     definition,
     ruleId,
     detection,
+    inProcess,
     detect,
     passesFilters,
     outputs,

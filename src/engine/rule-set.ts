@@ -3,12 +3,7 @@
 // a rule change builds a new one and swaps it in, so work in flight finishes on the set it started with.
 import { compileRule, type CompiledRule, type RuleHit } from './compile.js';
 import { completeEvent, type DeferredNormalisation } from './events.js';
-import {
-  runsInProcess,
-  type BackendDetection,
-  type DetectionBackend,
-  type KeyRequirement,
-} from './formats/rule-format.js';
+import { type BackendDetection, type DetectionBackend, type KeyRequirement } from './formats/rule-format.js';
 import { foldKey, ownKeyIgnoringCase, type FoldedKey } from './paths.js';
 import { askBackend, verdictAt } from './formats/backend-verdicts.js';
 import type { RuleDefinition } from './rule.js';
@@ -172,7 +167,7 @@ export class RuleSet {
   private constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
     rules.forEach((rule, position) => this.positions.set(rule.ruleId, position));
-    this.hasBackendRules = rules.some((rule) => !runsInProcess(rule.detection));
+    this.hasBackendRules = rules.some((rule) => !rule.inProcess);
     const lists = new Map<string, CompiledRule[]>();
     for (const rule of rules) {
       // Scheduled rules run on the rows of a query, not on streamed events.
@@ -236,7 +231,7 @@ export class RuleSet {
     const hits: RuleHit[] = [];
     let pending = isPlainObject(event) ? deferred : undefined;
     for (const rule of rules) {
-      if (!runsInProcess(rule.detection)) continue;
+      if (!rule.inProcess) continue;
       try {
         if (pending && rule.readsNormalisedFields) {
           completeEvent(event as JsonObject, pending);
@@ -269,7 +264,7 @@ export class RuleSet {
     const candidates = this.byLogType.get(logType)?.candidates(event) ?? [];
     const rules: CompiledRule[] = [];
     for (const rule of candidates) {
-      if (runsInProcess(rule.detection)) continue;
+      if (rule.inProcess) continue;
       try {
         if (deferred && isPlainObject(event)) {
           completeEvent(event, deferred);

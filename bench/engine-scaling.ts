@@ -81,6 +81,7 @@ export function measureEngineScaling(
     // what real rule sets see and the table shows the cost of rules that do not match.
     const generated = generateRules(profile, size, undefined, {
       watchedShare: Math.min(1, WATCHING_RULES / size),
+      mix: 'realistic',
     });
     const definitions = definitionsOf(generated.map((rule) => rule.yaml));
     const events = lines.slice(

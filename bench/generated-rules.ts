@@ -21,7 +21,17 @@ export interface PlainRule {
   sourceIp?:
     | { kind: 'startsWith'; value: string }
     | { kind: 'in'; values: string[] }
-    | { kind: 'notEquals'; value: string };
+    | { kind: 'notEquals'; value: string }
+    /** IPv4 networks (Panther's IsIPAddressInCIDR). */
+    | { kind: 'networks'; values: string[] };
+  /** eventName starts with this (case-sensitive). */
+  eventNamePrefix?: string;
+  /** userAgent contains this: Python's `in` (a substring of a string, an element of a list, a key). */
+  userAgentContains?: { value: string; ignoreCase: boolean };
+  /** eventTime is a string that sorts before this one (an ordering no index covers). */
+  eventTimeBefore?: string;
+  /** userIdentity.type is not this one (also when it is missing). */
+  identityTypeNot?: string;
 }
 
 export type RuleKind =
@@ -31,7 +41,11 @@ export type RuleKind =
   | 'Identity'
   | 'RequestParameter'
   | 'SourceIp'
-  | 'ServiceErrors';
+  | 'ServiceErrors'
+  | 'NamePrefix'
+  | 'UserAgent'
+  | 'ThreatIntel'
+  | 'Unindexed';
 
 const KINDS: readonly RuleKind[] = [
   'ApiCalls',
@@ -42,6 +56,25 @@ const KINDS: readonly RuleKind[] = [
   'SourceIp',
   'ServiceErrors',
 ];
+
+/**
+ * The realistic mix (`mix: 'realistic'`): mostly equality on eventName and eventSource, then name
+ * prefixes, user-agent substrings and address lists, and every hundredth rule one that no index covers.
+ */
+const REALISTIC_KINDS: readonly RuleKind[] = [
+  'ApiCalls',
+  'ApiCalls',
+  'FailedCalls',
+  'AccessDenied',
+  'Identity',
+  'RequestParameter',
+  'SourceIp',
+  'ServiceErrors',
+  'NamePrefix',
+  'UserAgent',
+  'ThreatIntel',
+];
+const UNINDEXED_EVERY = 100;
 
 export interface GeneratedRule {
   kind: RuleKind;
@@ -55,6 +88,7 @@ export interface EventShape {
   identityType?: string;
   requestParameterKeys: string[];
   sourceIp?: string;
+  userAgent?: string;
 }
 
 export interface ApiCallProfile {
@@ -72,6 +106,18 @@ export interface CorpusProfile {
   calls: ApiCallProfile[];
   /** How often each service answered each error code. */
   errorCodesBySource: Map<string, Map<string, number>>;
+  /** How many events came from each source address and with each user agent (the first 100,000 seen). */
+  sourceIpCounts: Map<string, number>;
+  userAgentCounts: Map<string, number>;
+}
+
+const MAX_COUNTED_VALUES = 100_000;
+
+function countValue(counts: Map<string, number>, value: string | undefined): void {
+  if (value === undefined) return;
+  const seen = counts.get(value);
+  if (seen !== undefined) counts.set(value, seen + 1);
+  else if (counts.size < MAX_COUNTED_VALUES) counts.set(value, 1);
 }
 
 const MAX_SHAPES_PER_CALL = 12;
@@ -96,6 +142,8 @@ function text(value: unknown): string | undefined {
 export class CorpusProfiler {
   private readonly calls = new Map<string, ApiCallProfile & { seen: Set<string> }>();
   private readonly errorCodesBySource = new Map<string, Map<string, number>>();
+  private readonly sourceIpCounts = new Map<string, number>();
+  private readonly userAgentCounts = new Map<string, number>();
   private events = 0;
 
   add(event: unknown): void {
@@ -111,6 +159,8 @@ export class CorpusProfiler {
       this.calls.set(key, call);
     }
     call.count += 1;
+    countValue(this.sourceIpCounts, text(event.sourceIPAddress));
+    countValue(this.userAgentCounts, text(event.userAgent));
     const errorCode = text(event.errorCode);
     if (errorCode !== undefined) {
       const codes = this.errorCodesBySource.get(eventSource) ?? new Map<string, number>();
@@ -129,6 +179,7 @@ export class CorpusProfiler {
             .sort()
         : [],
       sourceIp: text(event.sourceIPAddress),
+      userAgent: text(event.userAgent),
     };
     const signature = JSON.stringify(shape);
     if (call.seen.has(signature)) return;
@@ -140,7 +191,13 @@ export class CorpusProfiler {
     const calls = [...this.calls.values()]
       .map(({ eventSource, eventName, count, shapes }) => ({ eventSource, eventName, count, shapes }))
       .sort((a, b) => compare(a.eventSource, b.eventSource) || compare(a.eventName, b.eventName));
-    return { events: this.events, calls, errorCodesBySource: this.errorCodesBySource };
+    return {
+      events: this.events,
+      calls,
+      errorCodesBySource: this.errorCodesBySource,
+      sourceIpCounts: this.sourceIpCounts,
+      userAgentCounts: this.userAgentCounts,
+    };
   }
 }
 
@@ -213,9 +270,12 @@ export function generateRules(
      * rarely happens. 1 (the default) draws nothing for it, so the set is as it always was.
      */
     watchedShare?: number;
+    /** `equality` (the default): the seven kinds of the throughput benchmark; `realistic`: see REALISTIC_KINDS. */
+    mix?: 'equality' | 'realistic';
   } = {},
 ): GeneratedRule[] {
   const watchedShare = options.watchedShare ?? 1;
+  const realistic = options.mix === 'realistic';
   if (profile.calls.length === 0)
     throw new Error('the corpus holds no eventSource/eventName pairs to build rules from');
   const draw = new Draw(seed);
@@ -252,6 +312,21 @@ export function generateRules(
       (call, shape) =>
         shape.errorCode !== undefined && serviceErrorCount(call, shape.errorCode) <= 2 * rareLimit,
     ),
+    NamePrefix: anchors((call) => namePrefix(call.eventName) !== undefined),
+    // A user agent or an address that few events carry, so that a rule on it alone stays rare.
+    UserAgent: anchors(
+      (_, shape) =>
+        shape.userAgent !== undefined &&
+        shape.userAgent.length >= 8 &&
+        (profile.userAgentCounts.get(shape.userAgent) ?? Infinity) <= rareLimit,
+    ),
+    ThreatIntel: anchors(
+      (_, shape) =>
+        shape.sourceIp !== undefined &&
+        /^\d{1,3}(\.\d{1,3}){3}$/.test(shape.sourceIp) &&
+        (profile.sourceIpCounts.get(shape.sourceIp) ?? Infinity) <= rareLimit,
+    ),
+    Unindexed: anchors(() => true),
   };
   /** The anchor's call and up to `extra` other watched calls of the same service. */
   const namesAround = (anchor: Anchor, extra: number): string[] => {
@@ -263,7 +338,11 @@ export function generateRules(
 
   const rules: GeneratedRule[] = [];
   for (let index = 0; index < count; index++) {
-    let kind = KINDS[index % KINDS.length] as RuleKind;
+    let kind = realistic
+      ? index % UNINDEXED_EVERY === UNINDEXED_EVERY - 1
+        ? 'Unindexed'
+        : (REALISTIC_KINDS[index % REALISTIC_KINDS.length] as RuleKind)
+      : (KINDS[index % KINDS.length] as RuleKind);
     if (pools[kind].length === 0) kind = 'ApiCalls';
     const anchor = draw.pick(pools[kind]);
     const service = serviceName(anchor.call.eventSource);
@@ -318,6 +397,50 @@ export function generateRules(
         description.eventSource = anchor.call.eventSource;
         description.errorCode = { kind: 'equals', value: anchor.shape.errorCode as string };
         break;
+      case 'NamePrefix':
+        // PutBucket…, CreateAccess…: a family of calls, by whichever identities the anchor's was.
+        description.eventNamePrefix = namePrefix(anchor.call.eventName);
+        if (anchor.shape.identityType !== undefined) description.identityTypes = [anchor.shape.identityType];
+        else description.errorCode = { kind: 'exists' };
+        break;
+      case 'UserAgent': {
+        // Twelve characters of the anchor's user agent, the rarest of a few drawn: a tool's own token
+        // rather than the SDK text that most agents share.
+        const agent = anchor.shape.userAgent as string;
+        const carriers = (part: string) => {
+          let events = 0;
+          for (const [text, seen] of profile.userAgentCounts) if (text.includes(part)) events += seen;
+          return events;
+        };
+        let value = agent.slice(0, 12);
+        let rarest = carriers(value);
+        for (let attempt = 0; attempt < 8; attempt++) {
+          const start = draw.integer(0, Math.max(0, agent.length - 12));
+          const part = agent.slice(start, start + 12);
+          const events = carriers(part);
+          if (events < rarest) [value, rarest] = [part, events];
+        }
+        const ignoreCase = language === 'panther' && draw.chance(0.5);
+        description.userAgentContains = { value: ignoreCase ? value.toLowerCase() : value, ignoreCase };
+        break;
+      }
+      case 'ThreatIntel': {
+        // A feed's list: the anchor's address among networks of the documentation ranges.
+        const feed = Array.from(
+          { length: 4 },
+          () => `${draw.pick(['192.0.2', '198.51.100', '203.0.113'])}.${draw.integer(0, 255)}`,
+        );
+        const address = anchor.shape.sourceIp as string;
+        description.sourceIp =
+          language === 'panther'
+            ? { kind: 'networks', values: [`${address}/32`, ...feed.map((item) => `${item}/32`)] }
+            : { kind: 'in', values: [address, ...feed] };
+        break;
+      }
+      case 'Unindexed':
+        description.eventTimeBefore = '2001-01-01';
+        description.identityTypeNot = 'AWSService';
+        break;
     }
     if (watchedShare < 1 && !draw.chance(watchedShare)) watchAbsentCalls(description);
     rules.push({ kind, description, yaml: renderRule(kind, description, anchor, draw) });
@@ -330,6 +453,17 @@ function watchAbsentCalls(rule: PlainRule): void {
   if (rule.eventNames !== undefined) rule.eventNames = rule.eventNames.map((name) => `${name}V9Preview`);
   else if (rule.errorCode?.kind === 'equals')
     rule.errorCode = { kind: 'equals', value: `${rule.errorCode.value}V9Preview` };
+  else if (rule.eventNamePrefix !== undefined) rule.eventNamePrefix = `${rule.eventNamePrefix}V9`;
+  else if (rule.userAgentContains !== undefined)
+    rule.userAgentContains = { ...rule.userAgentContains, value: `${rule.userAgentContains.value}v9preview` };
+  else if (rule.sourceIp?.kind === 'networks' || rule.sourceIp?.kind === 'in')
+    rule.sourceIp = { ...rule.sourceIp, values: rule.sourceIp.values.slice(1) };
+}
+
+/** The first two words of a call's name (`PutBucketPolicy` → `PutBucket`), when it has three or more. */
+function namePrefix(eventName: string): string | undefined {
+  const words = eventName.match(/[A-Z][a-z0-9]*/g) ?? [];
+  return words.length >= 3 && eventName.startsWith(words.join('')) ? `${words[0]}${words[1]}` : undefined;
 }
 
 /** `iam.amazonaws.com` → `Iam`; `ec2.amazonaws.com` → `Ec2`. */
@@ -347,6 +481,10 @@ const SEVERITY_BY_KIND: Record<RuleKind, string> = {
   RequestParameter: 'Low',
   SourceIp: 'Medium',
   ServiceErrors: 'Low',
+  NamePrefix: 'Low',
+  UserAgent: 'High',
+  ThreatIntel: 'High',
+  Unindexed: 'Medium',
 };
 
 const MITRE_BY_KIND: Record<RuleKind, string> = {
@@ -357,6 +495,10 @@ const MITRE_BY_KIND: Record<RuleKind, string> = {
   RequestParameter: 'TA0005:T1578',
   SourceIp: 'TA0001:T1078',
   ServiceErrors: 'TA0040:T1496',
+  NamePrefix: 'TA0005:T1562',
+  UserAgent: 'TA0043:T1595',
+  ThreatIntel: 'TA0011:T1071',
+  Unindexed: 'TA0005:T1070',
 };
 
 /** A YAML double-quoted scalar; JSON's escapes are YAML's. */
@@ -399,6 +541,14 @@ function pantherExpressions(rule: PlainRule, draw: Draw): string[] {
   if (ip?.kind === 'startsWith') keyValue('Key: sourceIPAddress', 'StartsWith', ip.value);
   if (ip?.kind === 'in') keyValues('Key: sourceIPAddress', 'IsIn', ip.values);
   if (ip?.kind === 'notEquals') keyValue('Key: sourceIPAddress', 'DoesNotEqual', ip.value);
+  if (ip?.kind === 'networks') keyValues('Key: sourceIPAddress', 'IsIPAddressInCIDR', ip.values);
+  if (rule.eventNamePrefix !== undefined) keyValue('Key: eventName', 'StartsWith', rule.eventNamePrefix);
+  const agent = rule.userAgentContains;
+  if (agent !== undefined)
+    keyValue('Key: userAgent', agent.ignoreCase ? 'IContains' : 'Contains', agent.value);
+  if (rule.eventTimeBefore !== undefined) keyValue('Key: eventTime', 'IsLessThan', rule.eventTimeBefore);
+  if (rule.identityTypeNot !== undefined)
+    keyValue('KeyPath: userIdentity.type', 'DoesNotEqual', rule.identityTypeNot);
   return lines;
 }
 
@@ -423,6 +573,16 @@ function conditionLines(rule: PlainRule, draw: Draw): string[] {
   if (ip?.kind === 'startsWith') clauses.push(`sourceIPAddress startswith ${conditionString(ip.value)}`);
   if (ip?.kind === 'in') clauses.push(`sourceIPAddress in ${conditionList(ip.values)}`);
   if (ip?.kind === 'notEquals') clauses.push(`sourceIPAddress ne ${conditionString(ip.value)}`);
+  if (ip?.kind === 'networks')
+    throw new Error('condition lines have no CIDR test: the generator writes `in`');
+  if (rule.eventNamePrefix !== undefined)
+    clauses.push(`eventName startswith ${conditionString(rule.eventNamePrefix)}`);
+  if (rule.userAgentContains !== undefined)
+    clauses.push(`userAgent contains ${conditionString(rule.userAgentContains.value)}`);
+  if (rule.eventTimeBefore !== undefined)
+    clauses.push(`eventTime lt ${conditionString(rule.eventTimeBefore)}`);
+  if (rule.identityTypeNot !== undefined)
+    clauses.push(`userIdentity.type ne ${conditionString(rule.identityTypeNot)}`);
   // Catalogue rules write one clause per line, or join two with `and`; both forms are exercised.
   if (clauses.length >= 2 && draw.chance(0.4)) {
     const [first, second, ...rest] = clauses;
@@ -454,6 +614,11 @@ function matchingLog(rule: PlainRule, anchor: Anchor): Record<string, unknown> {
   const ip = rule.sourceIp;
   if (ip?.kind === 'startsWith') log.sourceIPAddress = `${ip.value}0.0.1`;
   if (ip?.kind === 'in') log.sourceIPAddress = ip.values[0];
+  if (ip?.kind === 'networks') log.sourceIPAddress = ip.values[0]?.split('/')[0];
+  const prefix = rule.eventNamePrefix;
+  if (prefix !== undefined && !String(log.eventName).startsWith(prefix)) log.eventName = `${prefix}Things`;
+  if (rule.userAgentContains !== undefined) log.userAgent = `bench ${rule.userAgentContains.value} agent`;
+  if (rule.eventTimeBefore !== undefined) log.eventTime = '2000-06-01T00:00:00Z';
   return log;
 }
 
@@ -463,6 +628,9 @@ function nonMatchingLog(rule: PlainRule, anchor: Anchor): Record<string, unknown
   if (rule.eventSource !== undefined) log.eventSource = 'bench-unused.amazonaws.com';
   else if (rule.eventNames !== undefined) log.eventName = 'BenchNeverCalled';
   else if (rule.errorCode !== undefined) delete log.errorCode;
+  else if (rule.eventNamePrefix !== undefined) log.eventName = 'BenchNeverCalled';
+  else if (rule.userAgentContains !== undefined) log.userAgent = 'bench-agent';
+  else if (rule.eventTimeBefore !== undefined) log.eventTime = '2025-01-01T00:00:00Z';
   else log.sourceIPAddress = 'AWS Internal';
   return log;
 }
@@ -475,6 +643,10 @@ const TITLES: Record<RuleKind, string> = {
   RequestParameter: '{eventName} by {p_udm.actor_user} set a watched request parameter',
   SourceIp: '{eventName} from {sourceIPAddress}',
   ServiceErrors: '{eventSource} answered {errorCode} to {p_udm.actor_user}',
+  NamePrefix: '{eventName} by {p_udm.actor_user}',
+  UserAgent: '{eventName} from a watched user agent: {userAgent}',
+  ThreatIntel: '{eventName} from a listed address: {sourceIPAddress}',
+  Unindexed: '{eventName} with a clock far in the past: {eventTime}',
 };
 
 const DESCRIPTIONS: Record<RuleKind, string> = {
@@ -485,6 +657,10 @@ const DESCRIPTIONS: Record<RuleKind, string> = {
   RequestParameter: 'An API call that carries a watched request parameter.',
   SourceIp: 'API calls of one service from a watched network location.',
   ServiceErrors: 'One error code returned by one service.',
+  NamePrefix: 'A family of API calls (a name prefix) by watched identities.',
+  UserAgent: 'Any API call from a watched user agent.',
+  ThreatIntel: 'Any API call from an address on a threat list.',
+  Unindexed: 'An event dated before 2001, not by an AWS service.',
 };
 
 function renderRule(kind: RuleKind, rule: PlainRule, anchor: Anchor, draw: Draw): string {

@@ -51,8 +51,51 @@ export function plainMatches(rule: PlainRule, event: unknown): boolean {
     if (ip.kind === 'in' && !isOneOf(address, ip.values)) return false;
     // DoesNotEqual and `ne` hold when the field is missing.
     if (ip.kind === 'notEquals' && address === ip.value) return false;
+    if (ip.kind === 'networks' && !ip.values.some((network) => inIpv4Network(address, network))) return false;
   }
+  const name = field('eventName');
+  if (
+    rule.eventNamePrefix !== undefined &&
+    !(typeof name === 'string' && name.startsWith(rule.eventNamePrefix))
+  )
+    return false;
+  if (rule.userAgentContains !== undefined && !pythonIn(field('userAgent'), rule.userAgentContains))
+    return false;
+  if (rule.eventTimeBefore !== undefined) {
+    const time = field('eventTime');
+    if (!(typeof time === 'string' && time < rule.eventTimeBefore)) return false;
+  }
+  if (rule.identityTypeNot !== undefined && field('userIdentity', 'type') === rule.identityTypeNot)
+    return false;
   return true;
+}
+
+/** Python's `needle in value`: a substring of a string, an element of a list, a key of a dict. */
+function pythonIn(
+  value: unknown,
+  { value: needle, ignoreCase }: { value: string; ignoreCase: boolean },
+): boolean {
+  const fold = (item: unknown) => (ignoreCase && typeof item === 'string' ? item.toLowerCase() : item);
+  if (typeof value === 'string') return (fold(value) as string).includes(needle);
+  if (Array.isArray(value)) return value.some((item) => fold(item) === needle);
+  if (isRecord(value)) return Object.prototype.hasOwnProperty.call(value, needle);
+  return false;
+}
+
+/** Whether a dotted IPv4 address lies in `a.b.c.d/n`; anything else is in no IPv4 network. */
+function inIpv4Network(address: unknown, network: string): boolean {
+  const toNumber = (text: string): number | undefined => {
+    const parts = text.split('.');
+    if (parts.length !== 4 || !parts.every((part) => /^(0|[1-9]\d{0,2})$/.test(part) && Number(part) < 256))
+      return undefined;
+    return parts.reduce((sum, part) => sum * 256 + Number(part), 0);
+  };
+  const [base = '', bits = '32'] = network.split('/');
+  const value = typeof address === 'string' ? toNumber(address) : undefined;
+  const start = toNumber(base);
+  if (value === undefined || start === undefined) return false;
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(value / size) === Math.floor(start / size);
 }
 
 /** For each rule, the indexes of the events it flags, in order. */

@@ -5,6 +5,7 @@ import { compileRule } from './compile.js';
 import { prepareEvent } from './events.js';
 import { loadRuleSource } from './panther/rule-file.js';
 import type { RuleDefinition } from './rule.js';
+import { describeRequirement } from './formats/requirements.js';
 import { keyRequirements, RuleSet } from './rule-set.js';
 
 function rule(ruleId: string, body: string): RuleDefinition {
@@ -44,6 +45,36 @@ const RULES = [
     'Panther.LogType',
     'Detection:\n  - Key: p_log_type\n    Condition: Equals\n    Value: AWS.CloudTrail',
   ),
+  // Text, networks, presence and nested keys: each filed under its own field.
+  rule('Condition.Prefix', 'Condition: eventName startswith "Delete" and errorCode exists'),
+  rule('Condition.Suffix', 'Condition: userIdentity.arn endswith ":root"'),
+  rule('Condition.Contains', 'Condition: userAgent contains "kali"'),
+  rule('Condition.ContainsList', 'Condition: resources contains "arn:aws:s3:::b"'),
+  rule('Condition.Nested', 'Condition: userIdentity.type eq "Root" and eventSource ne "s3.amazonaws.com"'),
+  rule('Condition.Ordered', 'Condition: eventVersion gte "1.09"'),
+  rule('Condition.OrFields', 'Condition: eventName startswith "Stop" or userAgent contains "Boto3"'),
+  rule('Panther.IContains', 'Detection:\n  - Key: userAgent\n    Condition: IContains\n    Value: KALI'),
+  rule(
+    'Panther.IStartsWith.Nested',
+    'Detection:\n  - KeyPath: userIdentity.userName\n    Condition: IStartsWith\n    Value: ANN',
+  ),
+  rule('Panther.IEquals', 'Detection:\n  - Key: eventName\n    Condition: IEquals\n    Value: consolelogin'),
+  rule(
+    'Panther.EndsWith',
+    'Detection:\n  - Key: eventSource\n    Condition: EndsWith\n    Value: s3.amazonaws.com',
+  ),
+  rule(
+    'Panther.CIDR',
+    'Detection:\n  - Key: sourceIPAddress\n    Condition: IsIPAddressInCIDR\n    Values: [198.51.100.0/24, "2001:db8::/32"]',
+  ),
+  rule(
+    'Panther.Exists.Deep',
+    'Detection:\n  - DeepKey: [requestParameters, bucketName]\n    Condition: Exists',
+  ),
+  rule(
+    'Panther.OnlyOne',
+    'Detection:\n  - OnlyOne:\n      - Key: errorCode\n        Condition: Equals\n        Value: Throttling\n      - Key: userAgent\n        Condition: StartsWith\n        Value: aws-cli',
+  ),
 ];
 
 const BASE = {
@@ -71,6 +102,22 @@ const EVENTS: Record<string, unknown>[] = [
   // Only Panther reads `ErrorCode` as errorCode.
   { ...BASE, eventName: 'GetObject', ErrorCode: 'AccessDenied' },
   { ...BASE, eventName: 'GetObject', errorCode: 403 },
+  { ...BASE, eventName: 'DeleteBucket', errorCode: 'AccessDenied', userAgent: 'aws-cli/2.0 kali-linux' },
+  { ...BASE, eventName: 'DeleteBucket', userAgent: 'Mozilla KALI' },
+  { ...BASE, eventName: 'StopLogging', userAgent: ['kali'], resources: ['arn:aws:s3:::b'] },
+  { ...BASE, eventName: 'PutObject', resources: 'arn:aws:s3:::bucket', eventVersion: '1.10' },
+  { ...BASE, eventName: 'PutObject', resources: { 'arn:aws:s3:::b': true }, userAgent: 'Boto3/1.2' },
+  { ...BASE, eventName: 'GetObject', userIdentity: { type: 'Root', arn: 'arn:aws:iam::1:root' } },
+  { ...BASE, eventName: 'GetObject', UserIdentity: { Type: 'Root', USERNAME: 'Annie' } },
+  { ...BASE, eventName: 'CONSOLELOGIN', sourceIPAddress: '2001:db8::7', EVENTSOURCE: 'x.s3.amazonaws.com' },
+  {
+    ...BASE,
+    eventName: 'GetObject',
+    sourceIPAddress: '198.51.101.7',
+    requestParameters: { bucketName: null },
+  },
+  { ...BASE, eventName: 'GetObject', sourceIPAddress: '::ffff:198.51.100.7', errorCode: 'Throttling' },
+  { ...BASE, eventName: 'GetObject', errorCode: 'Throttling', userAgent: 'aws-cli/1' },
 ];
 
 /** What every rule says about a fully normalised copy: the reference. */
@@ -128,23 +175,68 @@ describe('RuleSet', () => {
   });
 
   it('reads requirements from both languages, and none from what is not certain', () => {
-    const keys = (definition: RuleDefinition) =>
-      keyRequirements(compileRule(definition)).map(
-        (requirement) => `${requirement.key}=${[...requirement.values].join('|')}`,
-      );
-    expect(keys(RULES[0] as RuleDefinition)).toEqual(['eventName=ConsoleLogin']);
-    expect(keys(RULES[1] as RuleDefinition)).toEqual(['eventName=DeleteTrail|StopLogging']);
-    expect(keys(RULES[2] as RuleDefinition)).toEqual([]);
-    expect(keys(RULES[3] as RuleDefinition)).toEqual(['eventName=DeleteTrail|ConsoleLogin']);
-    expect(keys(RULES[5] as RuleDefinition)).toEqual([]);
-    expect(keys(RULES[8] as RuleDefinition)).toEqual([]);
-    const negated = (condition: string) => keys(rule('Negated', `Condition: ${condition}`));
+    const requirements = (definition: RuleDefinition) =>
+      keyRequirements(compileRule(definition)).map(describeRequirement);
+    const byId = (ruleId: string) => RULES.find((candidate) => candidate.ruleId === ruleId) as RuleDefinition;
+    expect(requirements(byId('Panther.Equals'))).toEqual(['eventName=ConsoleLogin']);
+    expect(requirements(byId('Panther.IsIn.All'))).toEqual([
+      'eventName=DeleteTrail|StopLogging',
+      'userIdentity.type=Root',
+    ]);
+    expect(requirements(byId('Panther.Any'))).toEqual(['eventName=ConsoleLogin or errorCode?']);
+    expect(requirements(byId('Condition.In'))).toEqual([
+      'eventName=DeleteTrail|ConsoleLogin',
+      'sourceIPAddress?',
+    ]);
+    expect(requirements(byId('Condition.Or'))).toEqual(['eventName=DeleteTrail|ConsoleLogin']);
+    expect(requirements(byId('Number.Name'))).toEqual([]);
+    expect(requirements(byId('Derived.Udm'))).toEqual([]);
+    expect(requirements(byId('Condition.Prefix'))).toEqual(['eventName~Delete*', 'errorCode?']);
+    expect(requirements(byId('Condition.OrFields'))).toEqual(['eventName~Stop* or userAgent~*Boto3*']);
+    expect(requirements(byId('Panther.IContains'))).toEqual(['userAgent~i*kali*']);
+    expect(requirements(byId('Panther.CIDR'))).toEqual(['sourceIPAddress in 198.51.100.0/24|2001:db8::/32']);
+    expect(requirements(byId('Panther.Exists.Deep'))).toEqual(['requestParameters.bucketName?']);
+    const negated = (condition: string) => requirements(rule('Negated', `Condition: ${condition}`));
     expect(negated('not (eventType ne "AwsVpceEvent" or eventCategory ne "NetworkActivity")')).toEqual([
       'eventType=AwsVpceEvent',
       'eventCategory=NetworkActivity',
     ]);
     expect(negated('not (eventName not in ["A", "B"])')).toEqual(['eventName=A|B']);
     expect(negated('not (eventName eq "A")')).toEqual([]);
-    expect(negated('not (eventName ne "A" and eventSource ne "B")')).toEqual([]);
+    expect(negated('not (eventName ne "A" and eventSource ne "B")')).toEqual([
+      'eventName=A or eventSource=B',
+    ]);
+    expect(negated('not (errorCode not exists)')).toEqual(['errorCode?']);
+    expect(negated('eventName matches "^Delete" and not (userAgent not contains "x")')).toEqual([
+      'eventName?',
+      'userAgent~*x*',
+    ]);
+    expect(negated('eventName startswith "A" or eventName ne "B"')).toEqual([]);
+  });
+
+  it('leaves to each event only the rules whose requirements it meets', () => {
+    const set = RuleSet.compile(RULES);
+    const candidates = (event: Record<string, unknown>) =>
+      set.candidatesFor(event, 'AWS.CloudTrail').map((candidate) => candidate.ruleId);
+    // Met by every event here: eventVersion is there, the address is in 198.51.100.0/24, the user is ann.
+    const always = [
+      ...['Panther.LogType', 'Derived.Udm', 'Derived.Any', 'Number.Name'],
+      ...['Condition.Ordered', 'Panther.CIDR', 'Panther.IStartsWith.Nested'],
+    ];
+    expect(candidates({ ...BASE, eventName: 'ListBuckets' }).sort()).toEqual([...always].sort());
+    expect(candidates({ ...BASE, eventName: 'DeleteTrail', userAgent: 'Kali' }).sort()).toEqual(
+      // Condition.Prefix: its `errorCode exists` is not counted beside the prefix, and the detection decides.
+      [...always, 'Condition.In', 'Condition.Or', 'Condition.Prefix', 'Panther.IContains'].sort(),
+    );
+    expect(
+      candidates({ ...BASE, eventName: 'DeleteTrail', errorCode: 'x', userIdentity: { type: 'Root' } }),
+    ).toEqual(
+      RULES.map((definition) => definition.ruleId).filter((ruleId) =>
+        [...always, 'Panther.Any', 'Panther.IsIn.All', 'Condition.In', 'Condition.Or']
+          .concat(['Condition.Prefix', 'Condition.Nested'])
+          .filter((id) => id !== 'Panther.IStartsWith.Nested')
+          .includes(ruleId),
+      ),
+    );
   });
 });

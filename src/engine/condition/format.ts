@@ -1,6 +1,7 @@
 // The `condition` rule format: condition lines (see index.ts) in a Panther rule file, parsed once when
 // the file is read. What the rule index needs is read off the same syntax trees.
-import type { CompiledDetection, KeyRequirement, RuleFormat } from '../formats/rule-format.js';
+import { requirementOfBranches, requirementPlace } from '../formats/requirements.js';
+import type { CompiledDetection, Requirement, RuleFormat } from '../formats/rule-format.js';
 import { pantherRuleReader } from '../panther/rule-file.js';
 import { parseKeyPath } from '../paths.js';
 import type { ConditionLinesDetection, Detection } from '../rule.js';
@@ -50,27 +51,70 @@ function isNormalisedPath(path: string): boolean {
 }
 
 /**
- * Lines are ANDed; `eq` a string and `in` a list of strings on a plain key give a requirement, and so
- * do `ne` and `not in` under a `not` (`not (a ne "x" or b ne "y")` is `a eq "x" and b eq "y"`).
+ * Lines are ANDed. A comparison on a path of object keys requires what it tests: `eq` a string and `in`
+ * strings give the values, `startswith`/`endswith`/`contains` a string the text, and every comparison
+ * that cannot hold on a missing field (`exists`, orderings, `matches`…) at least that the field is there.
+ * Under a `not` each comparison reads as its opposite (`not (a ne "x")` is `a eq "x"`); an `or` (an
+ * `and` under a `not`) requires one of what its branches require.
  */
-function requirementsOf(node: ConditionNode, negated = false): KeyRequirement[] {
+function requirementsOf(node: ConditionNode, negated = false): Requirement[] {
   if (node.kind === 'not') return requirementsOf(node.operand, !negated);
-  // Under a not, `and` reads as `or` and `or` as `and` (De Morgan): only a conjunction gives requirements.
   if (node.kind === 'and' || node.kind === 'or') {
-    return (node.kind === 'and') !== negated
-      ? node.operands.flatMap((operand) => requirementsOf(operand, negated))
-      : [];
+    const branches = node.operands.map((operand) => requirementsOf(operand, negated));
+    return (node.kind === 'and') !== negated ? branches.flat() : requirementOfBranches(branches);
   }
-  if (!/^[A-Za-z_$][\w$]*$/.test(node.path) || !('value' in node)) return [];
   const operator = negated ? NEGATIONS[node.operator] : node.operator;
-  const value: unknown = node.value;
-  if (operator === 'eq' && typeof value === 'string') return [{ key: node.path, values: new Set([value]) }];
-  if (operator === 'in' && Array.isArray(value)) {
-    const values = value.every((item) => typeof item === 'string') ? new Set(value) : undefined;
-    return values ? [{ key: node.path, values }] : [];
+  const place = placeOf(node.path);
+  if (operator === undefined || place === undefined) return [];
+  const value: unknown = 'value' in node ? node.value : undefined;
+  switch (operator) {
+    case 'eq':
+      return typeof value === 'string' ? [{ ...place, values: new Set([value]) }] : [];
+    case 'in':
+      return Array.isArray(value) && value.every((item) => typeof item === 'string')
+        ? [{ ...place, values: new Set(value) }]
+        : [];
+    case 'startswith':
+    case 'endswith':
+      return typeof value === 'string'
+        ? [
+            {
+              ...place,
+              text: operator === 'startswith' ? 'prefix' : 'suffix',
+              patterns: [value],
+              ignoreCase: false,
+            },
+          ]
+        : [];
+    case 'contains':
+      // A list or an object holds an element or a key, not a substring: they pass untested.
+      return typeof value === 'string'
+        ? [{ ...place, text: 'substring', patterns: [value], ignoreCase: false, listsAndObjectsPass: true }]
+        : [];
+    case 'exists':
+    case 'is_not_null':
+    case 'matches':
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+    case 'cross_field_compare':
+      return [{ ...place, present: true }];
+    default:
+      return [];
   }
-  return [];
 }
 
-/** What a comparison under `not` amounts to, for the two forms that give requirements. */
-const NEGATIONS: Partial<Record<string, string>> = { ne: 'eq', 'not in': 'in' };
+/** A path of object keys; the parser has checked it. */
+function placeOf(path: string): { key: string; path?: string[] } | undefined {
+  return requirementPlace(parseKeyPath(path, { allowWildcard: false }));
+}
+
+/** What a comparison under `not` amounts to, where that requires something. */
+const NEGATIONS: Partial<Record<string, string>> = {
+  ne: 'eq',
+  'not in': 'in',
+  'not contains': 'contains',
+  'not exists': 'exists',
+  is_null: 'is_not_null',
+};

@@ -8,19 +8,60 @@ import type { RuleDefinition } from '../rule.js';
 
 export type EventPredicate = (event: unknown) => boolean;
 
-/** A top-level key whose value must be one of a few strings for a detection to match. */
-export interface KeyRequirement {
-  key: string;
-  values: ReadonlySet<string>;
+/**
+ * Where a requirement looks: a top-level key, or a path of object keys (no list index, no wildcard). Keys
+ * are matched exactly, or ignoring case when the detection says `keysIgnoreCase`.
+ */
+interface RequirementPlace {
+  /** The key, or the path joined with dots (`userIdentity.type`): for reports. */
+  readonly key: string;
+  /** The object keys that lead to a nested value; absent for a top-level key. */
+  readonly path?: readonly string[];
 }
+
+/** The value is a string, one of these. */
+export interface ValueRequirement extends RequirementPlace {
+  readonly values: ReadonlySet<string>;
+}
+
+/** The value is a string that equals, starts with, ends with or contains one of the patterns. */
+export interface TextRequirement extends RequirementPlace {
+  readonly text: 'equals' | 'prefix' | 'suffix' | 'substring';
+  readonly patterns: readonly string[];
+  /** Value and patterns compared lower-cased (Panther's `I…` conditions); patterns are given lower-cased. */
+  readonly ignoreCase: boolean;
+  /** Lists and objects pass untested: Python's `in` asks them for an element or a key, not a substring. */
+  readonly listsAndObjectsPass?: boolean;
+}
+
+/** The value is an IP address in one of these networks (CIDR; a bare address is a /32 or a /128). */
+export interface NetworkRequirement extends RequirementPlace {
+  readonly networks: readonly string[];
+}
+
+/** The value is there (null included). */
+export interface PresenceRequirement extends RequirementPlace {
+  readonly present: true;
+}
+
+/** What one value must be for a detection to match. */
+export type KeyRequirement = ValueRequirement | TextRequirement | NetworkRequirement | PresenceRequirement;
+
+/** At least one of these holds (an `or` whose every branch requires something). */
+export interface AnyOfRequirement {
+  readonly anyOf: readonly KeyRequirement[];
+}
+
+export type Requirement = KeyRequirement | AnyOfRequirement;
 
 /** What the rule set may rely on about a detection, without evaluating it. */
 export interface DetectionFacts {
   /**
    * Requirements that all hold whenever the detection matches (none when nothing is certain). They only
-   * ever need to be necessary, never sufficient: the detection still decides.
+   * ever need to be necessary, never sufficient: the detection still decides. The rule index evaluates a
+   * rule only on the events that meet all of them.
    */
-  readonly requirements: readonly KeyRequirement[];
+  readonly requirements: readonly Requirement[];
   /** Whether it reads a normalised `p_` field: an event whose normalisation waits is completed first. */
   readonly readsNormalisedFields: boolean;
   /** Whether it finds keys ignoring case (Panther's event dictionaries): the rule index must, too. */

@@ -1,6 +1,7 @@
 // The `panther` rule format: Panther's simple detections, a list of match expressions in a Panther rule
 // file. Compiled once into closures; what the rule index needs is read off the checked expressions.
-import type { CompiledDetection, KeyRequirement, RuleFormat } from '../formats/rule-format.js';
+import { requirementOfBranches, requirementPlace } from '../formats/requirements.js';
+import type { CompiledDetection, Requirement, RuleFormat, TextRequirement } from '../formats/rule-format.js';
 import type { Detection, KeySpecifier, MatchExpression, MatchExpressionDetection } from '../rule.js';
 import { compileMatchList } from './compile.js';
 import { pantherRuleReader } from './rule-file.js';
@@ -61,30 +62,72 @@ function isNormalisedKey(key: KeySpecifier): boolean {
   return typeof first === 'string' && /^p_/i.test(first);
 }
 
-function topLevelKey(key: KeySpecifier): string | undefined {
-  const [only, ...rest] = key.segments;
-  return rest.length === 0 && typeof only === 'string' && only !== '*' ? only : undefined;
+function strings(values: readonly unknown[]): string[] | undefined {
+  return values.every((value) => typeof value === 'string') ? (values as string[]) : undefined;
 }
 
-function strings(values: readonly unknown[]): Set<string> | undefined {
-  return values.every((value) => typeof value === 'string') ? new Set(values as string[]) : undefined;
-}
+/** Text conditions on a string value, and what they require. */
+const TEXT_CONDITIONS: Readonly<Record<string, Omit<TextRequirement, 'key' | 'path' | 'patterns'>>> = {
+  IEquals: { text: 'equals', ignoreCase: true },
+  StartsWith: { text: 'prefix', ignoreCase: false },
+  IStartsWith: { text: 'prefix', ignoreCase: true },
+  EndsWith: { text: 'suffix', ignoreCase: false },
+  IEndsWith: { text: 'suffix', ignoreCase: true },
+  // Python's `in` on a list or a dict asks for an element or a key: those pass untested.
+  Contains: { text: 'substring', ignoreCase: false, listsAndObjectsPass: true },
+  Has: { text: 'substring', ignoreCase: false, listsAndObjectsPass: true },
+  IContains: { text: 'substring', ignoreCase: true, listsAndObjectsPass: true },
+};
 
-/** The list is an implicit All; Equals and IsIn on a top-level key give a requirement. */
-function requirementsOf(expression: MatchExpression): KeyRequirement[] {
+/** Conditions that never hold on a missing key (Python's None), whatever else they test. */
+const NEED_A_VALUE = new Set([
+  'Exists',
+  'IsNotNull',
+  'IsNotNullOrEmpty',
+  'IsGreaterThan',
+  'IsGreaterThanOrEquals',
+  'IsLessThan',
+  'IsLessThanOrEquals',
+]);
+
+/**
+ * The list is an implicit All; Any and OnlyOne require one of what their branches require. A key
+ * condition on a path of keys requires what it tests: Equals and IsIn strings the values, the text
+ * conditions their text, IsIPAddressInCIDR the networks, the others that hold only on a value its
+ * presence. Negative conditions and None require nothing certain.
+ */
+function requirementsOf(expression: MatchExpression): Requirement[] {
   switch (expression.type) {
     case 'All':
       return expression.expressions.flatMap(requirementsOf);
+    case 'Any':
+    case 'OnlyOne':
+      return requirementOfBranches(expression.expressions.map(requirementsOf));
     case 'KeyValue': {
-      const key = topLevelKey(expression.key);
-      if (key === undefined || expression.condition !== 'Equals' || typeof expression.value !== 'string')
-        return [];
-      return [{ key, values: new Set([expression.value]) }];
+      const place = requirementPlace(expression.key.segments);
+      const { condition, value } = expression;
+      if (place === undefined) return [];
+      if (condition === 'Equals')
+        return typeof value === 'string' ? [{ ...place, values: new Set([value]) }] : [];
+      const text = TEXT_CONDITIONS[condition];
+      if (text !== undefined) {
+        if (typeof value !== 'string') return [];
+        return [{ ...place, ...text, patterns: [text.ignoreCase ? value.toLowerCase() : value] }];
+      }
+      if (condition === 'IsIPAddressInCIDR' && value !== undefined)
+        return [{ ...place, networks: [String(value)] }];
+      return NEED_A_VALUE.has(condition) ? [{ ...place, present: true }] : [];
     }
     case 'KeyValues': {
-      const key = topLevelKey(expression.key);
-      const values = expression.condition === 'IsIn' ? strings(expression.values) : undefined;
-      return key !== undefined && values !== undefined ? [{ key, values }] : [];
+      const place = requirementPlace(expression.key.segments);
+      if (place === undefined) return [];
+      if (expression.condition === 'IsIn') {
+        const values = strings(expression.values);
+        return values !== undefined ? [{ ...place, values: new Set(values) }] : [];
+      }
+      if (expression.condition === 'IsIPAddressInCIDR')
+        return [{ ...place, networks: expression.values.map((item) => String(item)) }];
+      return [];
     }
     default:
       return [];

@@ -1,0 +1,351 @@
+// The rule index: which rules of a log type an event can match, found from the event's values rather
+// than by asking every rule. Each rule states requirements (formats/rule-format.ts): values, text,
+// networks, presence, or one of several. Every requirement of every rule is filed under the field it
+// reads, in the structure its test needs (a map of values, tables of prefixes and suffixes, one
+// Aho–Corasick automaton of substrings, a tree of networks), so that each field is read, and folded to
+// lower case, once per event. A rule is a candidate when all of its requirements are met (counted per
+// event), or when it has none. The cost of an event then follows what it can match, not the number of
+// rules.
+import { foldKey, ownKeyIgnoringCase, type FoldedKey } from '../paths.js';
+import type { KeyRequirement, Requirement } from '../formats/rule-format.js';
+import { getOwn, hasOwn, isPlainObject } from '../values.js';
+import { NetworkTree } from './network-tree.js';
+import { AffixTable, SubstringMatcher } from './text-patterns.js';
+
+/** What the index needs of a rule: its requirements, and how its detection finds keys. */
+export interface IndexedRuleFacts {
+  readonly requirements: readonly Requirement[];
+  readonly keysIgnoreCase: boolean;
+}
+
+export interface RuleIndexSummary {
+  rules: number;
+  /** Rules with at least one requirement: those some events rule out. */
+  indexed: number;
+  /** The fields requirements are filed under, the most used first. */
+  keys: string[];
+}
+
+type Found = (ids: readonly number[]) => void;
+
+/** Every requirement on one field's value, by the test it needs. */
+class FieldRequirements {
+  uses = 0;
+  private equals?: Map<string, number[]>;
+  private lowerEquals?: Map<string, number[]>;
+  private prefixes?: AffixTable;
+  private lowerPrefixes?: AffixTable;
+  private suffixes?: AffixTable;
+  private lowerSuffixes?: AffixTable;
+  private substrings?: SubstringMatcher;
+  private lowerSubstrings?: SubstringMatcher;
+  private networks?: NetworkTree;
+  private present?: number[];
+  /** Substring requirements that lists and objects pass untested. */
+  private listsAndObjects?: number[];
+  private foldsCase = false;
+
+  constructor(readonly key: string) {}
+
+  /** Files one requirement under `id`; false when it cannot be (a network that does not parse). */
+  add(requirement: KeyRequirement, id: number): boolean {
+    this.uses += 1;
+    if ('values' in requirement) {
+      for (const value of requirement.values) push((this.equals ??= new Map<string, number[]>()), value, id);
+      return true;
+    }
+    if ('present' in requirement) {
+      (this.present ??= []).push(id);
+      return true;
+    }
+    if ('networks' in requirement) {
+      const tree = (this.networks ??= new NetworkTree());
+      return requirement.networks.every((network) => tree.add(network, id));
+    }
+    const lower = requirement.ignoreCase;
+    if (lower) this.foldsCase = true;
+    if (requirement.listsAndObjectsPass) (this.listsAndObjects ??= []).push(id);
+    for (const pattern of requirement.patterns) {
+      switch (requirement.text) {
+        case 'equals':
+          push(
+            lower
+              ? (this.lowerEquals ??= new Map<string, number[]>())
+              : (this.equals ??= new Map<string, number[]>()),
+            pattern,
+            id,
+          );
+          break;
+        case 'prefix':
+          (lower
+            ? (this.lowerPrefixes ??= new AffixTable('start'))
+            : (this.prefixes ??= new AffixTable('start'))
+          ).add(pattern, id);
+          break;
+        case 'suffix':
+          (lower
+            ? (this.lowerSuffixes ??= new AffixTable('end'))
+            : (this.suffixes ??= new AffixTable('end'))
+          ).add(pattern, id);
+          break;
+        case 'substring':
+          (lower
+            ? (this.lowerSubstrings ??= new SubstringMatcher())
+            : (this.substrings ??= new SubstringMatcher())
+          ).add(pattern, id);
+          break;
+      }
+    }
+    return true;
+  }
+
+  /** Reports the requirements the field's value meets (the field is there). */
+  visit(value: unknown, found: Found): void {
+    if (this.present) found(this.present);
+    if (typeof value !== 'string') {
+      if (this.listsAndObjects && typeof value === 'object' && value !== null) found(this.listsAndObjects);
+      return;
+    }
+    const exact = this.equals?.get(value);
+    if (exact) found(exact);
+    this.prefixes?.match(value, found);
+    this.suffixes?.match(value, found);
+    this.substrings?.match(value, found);
+    this.networks?.match(value, found);
+    if (!this.foldsCase) return;
+    const lower = value.toLowerCase();
+    const folded = this.lowerEquals?.get(lower);
+    if (folded) found(folded);
+    this.lowerPrefixes?.match(lower, found);
+    this.lowerSuffixes?.match(lower, found);
+    this.lowerSubstrings?.match(lower, found);
+  }
+}
+
+/**
+ * The fields requirements read, as a tree of keys, so that a value is read once for all the fields
+ * under it and once for both ways of finding keys. A detection that finds keys ignoring case (Panther's)
+ * reads a key as written when it is there, and otherwise the first key equal to it ignoring case, and
+ * does so at every step: its requirements apply to a value found as written (`field`, with those of
+ * every detection) and to one found ignoring case (`foldedField`, its own alone), below which only
+ * keys found ignoring case lead. A node with many keys below it walks the object's own keys instead of
+ * looking each of its keys up: a CloudTrail `requestParameters` has a handful of keys, while rules may
+ * name hundreds.
+ */
+class KeyTree {
+  readonly children = new Map<string, KeyTree>();
+  /** The children by their lower-cased key, and the lengths those keys have. */
+  private readonly folded = new Map<string, KeyTree[]>();
+  private readonly foldedLengths = new Set<number>();
+  /**
+   * Whether every key below is plain ASCII once lower-cased: only then can a key of another length be
+   * skipped (lower-casing changes a length only through İ, whose lower case is not ASCII).
+   */
+  private lengthsDecide = true;
+  private readonly foldedKey: FoldedKey;
+  /** Whether a requirement here or below finds keys ignoring case. */
+  ignoresCase = false;
+  /** Requirements on the value found as written, and on the value found only ignoring case. */
+  field: FieldRequirements | undefined;
+  foldedField: FieldRequirements | undefined;
+  /** The epoch in which this node's value was found, so that a key found as written is not sought again. */
+  private seen = 0;
+
+  constructor(readonly key: string) {
+    this.foldedKey = foldKey(key);
+  }
+
+  child(key: string): KeyTree {
+    let child = this.children.get(key);
+    if (!child) {
+      child = new KeyTree(key);
+      this.children.set(key, child);
+      const lower = key.toLowerCase();
+      const list = this.folded.get(lower);
+      if (list) list.push(child);
+      else this.folded.set(lower, [child]);
+      this.foldedLengths.add(key.length);
+      if (!child.foldedKey.ascii) this.lengthsDecide = false;
+    }
+    return child;
+  }
+
+  /** Forgets every epoch (when the index's epoch counter starts again). */
+  forget(): void {
+    this.seen = 0;
+    for (const child of this.children.values()) child.forget();
+  }
+
+  /**
+   * Reports what the value and the values under it meet; `foldedOnly` when the value was reached
+   * through a key found ignoring case.
+   */
+  visit(value: unknown, found: Found, epoch: number, foldedOnly: boolean): void {
+    (foldedOnly ? this.foldedField : this.field)?.visit(value, found);
+    if (this.children.size === 0 || !isPlainObject(value)) return;
+    if (this.children.size <= LOOKED_UP_KEYS) {
+      for (const child of this.children.values()) {
+        const below = getOwn(value, child.key);
+        if (below !== undefined) child.visit(below, found, epoch, foldedOnly);
+        else if (child.ignoresCase) {
+          const key = ownKeyIgnoringCase(value, child.foldedKey);
+          if (key !== undefined) child.visit(value[key], found, epoch, true);
+        }
+      }
+      return;
+    }
+    for (const key in value) {
+      if (!hasOwn(value, key)) continue;
+      const child = this.children.get(key);
+      if (child === undefined) continue;
+      child.seen = epoch;
+      child.visit(value[key], found, epoch, foldedOnly);
+    }
+    if (!this.ignoresCase) return;
+    for (const key in value) {
+      if (!hasOwn(value, key) || (this.lengthsDecide && !this.foldedLengths.has(key.length))) continue;
+      for (const child of this.folded.get(key.toLowerCase()) ?? []) {
+        if (child.seen === epoch || !child.ignoresCase) continue;
+        child.seen = epoch;
+        child.visit(value[key], found, epoch, true);
+      }
+    }
+  }
+}
+
+/** Up to this many keys under a node, each is looked up; past it, the object's own keys are walked. */
+const LOOKED_UP_KEYS = 8;
+
+/**
+ * The requirements worth counting: presence says little when a rule also requires values (eventTime is
+ * in every event, errorCode in one of twenty), and every requirement counted costs each event that
+ * meets it; the detection still checks all of them.
+ */
+function filed(requirements: readonly Requirement[]): readonly Requirement[] {
+  const onlyPresence = (requirement: Requirement) =>
+    ('anyOf' in requirement ? requirement.anyOf : [requirement]).every((member) => 'present' in member);
+  const strong = requirements.filter((requirement) => !onlyPresence(requirement));
+  return (strong.length > 0 ? strong : requirements).slice(0, 0xffff);
+}
+
+function push(map: Map<string, number[]>, value: string, id: number): void {
+  const ids = map.get(value);
+  if (ids) ids.push(id);
+  else map.set(value, [id]);
+}
+
+export class RuleIndex<Rule> {
+  /** The event's keys that requirements read. */
+  private readonly keys = new KeyTree('');
+  private readonly fields: FieldRequirements[];
+  /** Per requirement: the position of its rule (-1: one that could not be filed, never counted). */
+  private readonly ruleOf: number[] = [];
+  /** Per rule: how many requirements it has (0: it is evaluated on every event). */
+  private readonly needed: Uint16Array;
+  /** Positions of the rules with no requirement, in order, and the rules themselves. */
+  private readonly unindexed: number[] = [];
+  private readonly unindexedRules: readonly Rule[];
+  // Per-event counting, reset by moving to the next epoch instead of clearing the arrays.
+  private epoch = 0;
+  private readonly requirementEpoch: Uint32Array;
+  private readonly ruleEpoch: Uint32Array;
+  private readonly met: Uint16Array;
+  private found: number[] = [];
+  private readonly onFound: Found = (ids) => this.meet(ids);
+
+  constructor(
+    readonly all: readonly Rule[],
+    factsOf: (rule: Rule) => IndexedRuleFacts,
+  ) {
+    this.needed = new Uint16Array(all.length);
+    const fieldList: FieldRequirements[] = [];
+    /** Files the requirement where it reads; false when it cannot be filed. */
+    const file = (requirement: KeyRequirement, ignoreCase: boolean, id: number): boolean => {
+      let node = this.keys;
+      if (ignoreCase) node.ignoresCase = true;
+      for (const key of requirement.path ?? [requirement.key]) {
+        node = node.child(key);
+        if (ignoreCase) node.ignoresCase = true;
+      }
+      if (!node.field) fieldList.push((node.field = new FieldRequirements(requirement.key)));
+      if (!node.field.add(requirement, id)) return false;
+      if (!ignoreCase) return true;
+      node.foldedField ??= new FieldRequirements(requirement.key);
+      return node.foldedField.add(requirement, id);
+    };
+    all.forEach((rule, position) => {
+      const { requirements, keysIgnoreCase } = factsOf(rule);
+      for (const requirement of filed(requirements)) {
+        const id = this.ruleOf.length;
+        const members = 'anyOf' in requirement ? requirement.anyOf : [requirement];
+        // A member that cannot be filed would go unseen: the requirement is then left out altogether.
+        const filed = members.length > 0 && members.every((member) => file(member, keysIgnoreCase, id));
+        this.ruleOf.push(filed ? position : -1);
+        if (filed) this.needed[position] = (this.needed[position] ?? 0) + 1;
+      }
+      if (this.needed[position] === 0) this.unindexed.push(position);
+    });
+    this.fields = fieldList.sort((a, b) => b.uses - a.uses);
+    this.unindexedRules = this.unindexed.map((position) => all[position] as Rule);
+    this.requirementEpoch = new Uint32Array(this.ruleOf.length);
+    this.ruleEpoch = new Uint32Array(all.length);
+    this.met = new Uint16Array(all.length);
+  }
+
+  summary(): RuleIndexSummary {
+    return {
+      rules: this.all.length,
+      indexed: this.all.length - this.unindexed.length,
+      keys: [...new Set(this.fields.map((field) => field.key))],
+    };
+  }
+
+  /** The rules that can match this event, in rule order. */
+  candidates(event: unknown): readonly Rule[] {
+    if (this.fields.length === 0 || !isPlainObject(event)) return this.all;
+    if (++this.epoch === 0xffffffff) this.restartEpochs();
+    this.found = [];
+    this.keys.visit(event, this.onFound, this.epoch, false);
+    const found = this.found;
+    if (found.length === 0) return this.unindexedRules;
+    found.sort((a, b) => a - b);
+    return this.merged(found);
+  }
+
+  /** Counts the requirements met; a rule whose every requirement is met becomes a candidate. */
+  private meet(ids: readonly number[]): void {
+    const epoch = this.epoch;
+    for (const id of ids) {
+      if (this.requirementEpoch[id] === epoch) continue;
+      this.requirementEpoch[id] = epoch;
+      const position = this.ruleOf[id] as number;
+      if (position < 0) continue;
+      let met = 1;
+      if (this.ruleEpoch[position] === epoch) met = (this.met[position] as number) + 1;
+      else this.ruleEpoch[position] = epoch;
+      this.met[position] = met;
+      if (met === this.needed[position]) this.found.push(position);
+    }
+  }
+
+  /** The found rules and the unindexed ones, both in order, as one ordered list. */
+  private merged(found: readonly number[]): Rule[] {
+    const rules: Rule[] = [];
+    const unindexed = this.unindexed;
+    let next = 0;
+    for (const position of found) {
+      while (next < unindexed.length && (unindexed[next] as number) < position)
+        rules.push(this.all[unindexed[next++] as number] as Rule);
+      rules.push(this.all[position] as Rule);
+    }
+    while (next < unindexed.length) rules.push(this.all[unindexed[next++] as number] as Rule);
+    return rules;
+  }
+
+  private restartEpochs(): void {
+    this.epoch = 1;
+    this.requirementEpoch.fill(0);
+    this.ruleEpoch.fill(0);
+    this.keys.forget();
+  }
+}

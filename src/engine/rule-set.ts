@@ -13,6 +13,7 @@ import type {
 import { askBackend, verdictAt } from './formats/backend-verdicts.js';
 import type { RuleDefinition } from './rule.js';
 import { RuleIndex, type IndexedRuleFacts, type RuleIndexSummary } from './rule-index/rule-index.js';
+import { forOneEvent } from './shared-predicates.js';
 import { isPlainObject, type JsonObject } from './values.js';
 
 export interface RuleErrorReport {
@@ -116,8 +117,19 @@ export class RuleSet {
     onError?: (report: RuleErrorReport) => void,
     deferred?: DeferredNormalisation,
   ): RuleHit[] {
-    const rules = this.byLogType.get(logType)?.candidates(event);
-    if (!rules) return [];
+    const index = this.byLogType.get(logType);
+    if (!index) return [];
+    return forOneEvent(event, () =>
+      this.evaluateCandidates(index.candidates(event), event, onError, deferred),
+    );
+  }
+
+  private evaluateCandidates(
+    rules: readonly CompiledRule[],
+    event: unknown,
+    onError?: (report: RuleErrorReport) => void,
+    deferred?: DeferredNormalisation,
+  ): RuleHit[] {
     const hits: RuleHit[] = [];
     let pending = isPlainObject(event) ? deferred : undefined;
     for (const rule of rules) {

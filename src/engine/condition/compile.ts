@@ -5,6 +5,7 @@
 // path gives None. "Missing" below means the getter returned `undefined`.
 import { compileGetter, parseKeyPath, type ValueGetter } from '../paths.js';
 import { compileRegex } from '../regex.js';
+import { sharedPredicate } from '../shared-predicates.js';
 import { hasOwn, isPlainObject, jsonEquals } from '../values.js';
 import type { ComparisonNode, ConditionNode, ConditionScalar } from './ast.js';
 
@@ -25,7 +26,10 @@ export function compileConditionNode(node: ConditionNode): EventPredicate {
       return (event) => !operand(event);
     }
     case 'comparison':
-      return compileComparison(node);
+      return sharedPredicate(
+        `condition\u0000${node.path}\u0000${node.operator}\u0000${valueText(node)}`,
+        () => compileComparison(node),
+      );
   }
 }
 
@@ -127,6 +131,10 @@ function compileComparison(node: ComparisonNode): EventPredicate {
       };
     }
   }
+}
+
+function valueText(node: ComparisonNode): string {
+  return 'value' in node ? JSON.stringify(node.value) : '';
 }
 
 function getterFor(path: string): ValueGetter {

@@ -2,6 +2,7 @@
 import { compileGetter, parseKeyPath, WILDCARD, type ValueGetter } from '../paths.js';
 import type { KeySpecifier, MatchExpression, ScalarValue } from '../rule.js';
 import { getOwn, isPlainObject } from '../values.js';
+import { sharedPredicate } from '../shared-predicates.js';
 import { buildValuePredicate } from './conditions.js';
 
 export type EventPredicate = (event: unknown) => boolean;
@@ -34,6 +35,31 @@ export function keyGetter(key: KeySpecifier): ValueGetter {
 
 function hasWildcard(key: KeySpecifier): boolean {
   return key.segments.includes(WILDCARD);
+}
+
+type KeyCondition = Extract<MatchExpression, { type: 'KeyValue' | 'KeyValues' }>;
+
+function compileKeyCondition(expression: KeyCondition, missingPasses: boolean): EventPredicate {
+  const get = keyGetter(expression.key);
+  const values = expression.type === 'KeyValues' ? expression.values : undefined;
+  const value = expression.type === 'KeyValue' ? expression.value : undefined;
+  const test = buildValuePredicate(expression.condition, value, values, hasWildcard(expression.key));
+  if (missingPasses)
+    return (event) => {
+      const actual = get(event);
+      return actual === undefined || test(actual);
+    };
+  return (event) => test(get(event));
+}
+
+/** What a key condition tests, written out: equal texts test the same, and may share one evaluation. */
+function keyConditionText(expression: KeyCondition, missingPasses: boolean): string {
+  const segments = expression.key.segments.map((segment) =>
+    segment === WILDCARD ? { wildcard: true } : segment,
+  );
+  const operand =
+    expression.type === 'KeyValues' ? { values: expression.values } : { value: expression.value };
+  return `panther\u0000${String(missingPasses)}\u0000${expression.condition}\u0000${JSON.stringify([segments, operand])}`;
 }
 
 function countMatches(predicates: readonly EventPredicate[], event: unknown, stopAt: number): number {
@@ -73,18 +99,10 @@ export function compileMatchExpression(
       return () => value;
     }
     case 'KeyValue':
-    case 'KeyValues': {
-      const get = keyGetter(expression.key);
-      const values = expression.type === 'KeyValues' ? expression.values : undefined;
-      const value = expression.type === 'KeyValue' ? expression.value : undefined;
-      const test = buildValuePredicate(expression.condition, value, values, hasWildcard(expression.key));
-      if (missingPasses)
-        return (event) => {
-          const actual = get(event);
-          return actual === undefined || test(actual);
-        };
-      return (event) => test(get(event));
-    }
+    case 'KeyValues':
+      return sharedPredicate(keyConditionText(expression, missingPasses), () =>
+        compileKeyCondition(expression, missingPasses),
+      );
     case 'Enrichment': {
       const get = enrichmentGetter(expression.table, expression.selector, expression.fieldPath);
       const test = buildValuePredicate(expression.condition, expression.value, expression.values);

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { forOneEvent, sharedPredicate } from './shared-predicates.js';
 import { RuleSet } from './rule-set.js';
 import { loadRuleSource } from './panther/rule-file.js';
-import type { RuleDefinition } from './rule.js';
 
 describe('shared predicates', () => {
   it('run once per event for every rule that writes the same test, and each time on anything else', () => {
@@ -49,7 +48,7 @@ describe('shared predicates', () => {
         '    Value: AWS::S3::Bucket',
       ].join('\n'),
     );
-    const set = RuleSet.compile(rules as RuleDefinition[]);
+    const set = RuleSet.compile(rules);
     const event = (types: string[]) => ({
       eventVersion: '1.08',
       eventTime: '2025-01-01T00:00:00Z',

@@ -134,6 +134,8 @@ class FieldRequirements {
  */
 class KeyTree {
   readonly children = new Map<string, KeyTree>();
+  /** The same children, for walking them without an iterator. */
+  private readonly childList: KeyTree[] = [];
   /** The children by their lower-cased key, and the lengths those keys have. */
   private readonly folded = new Map<string, KeyTree[]>();
   private readonly foldedLengths = new Set<number>();
@@ -160,6 +162,7 @@ class KeyTree {
     if (!child) {
       child = new KeyTree(key);
       this.children.set(key, child);
+      this.childList.push(child);
       const lower = key.toLowerCase();
       const list = this.folded.get(lower);
       if (list) list.push(child);
@@ -182,9 +185,11 @@ class KeyTree {
    */
   visit(value: unknown, found: Found, epoch: number, foldedOnly: boolean): void {
     (foldedOnly ? this.foldedField : this.field)?.visit(value, found);
-    if (this.children.size === 0 || !isPlainObject(value)) return;
-    if (this.children.size <= LOOKED_UP_KEYS) {
-      for (const child of this.children.values()) {
+    const children = this.childList;
+    if (children.length === 0 || !isPlainObject(value)) return;
+    if (children.length <= LOOKED_UP_KEYS) {
+      for (let index = 0; index < children.length; index++) {
+        const child = children[index] as KeyTree;
         const below = getOwn(value, child.key);
         if (below !== undefined) child.visit(below, found, epoch, foldedOnly);
         else if (child.ignoresCase) {

@@ -76,6 +76,12 @@ export interface ServerOptions {
   /** Event times of the corpus fall in this range (for GET /v1/stats). */
   since: Date;
   until: Date;
+  /** Default: a SQLite file in workDir. */
+  databaseUrl?: string;
+  /** More environment for the server. */
+  env?: Record<string, string>;
+  /** Called with the ready server just before the first batch is sent, and after the last answer. */
+  aroundLoad?: { before(server: ChildServer): Promise<void>; after(server: ChildServer): Promise<void> };
 }
 
 interface RuleSummary {
@@ -136,17 +142,19 @@ export async function measureServerIngest(options: ServerOptions): Promise<Serve
   const server = await startChild(
     options.serverMain,
     {
-      DATABASE_URL: `sqlite:${databaseFile}`,
+      DATABASE_URL: options.databaseUrl ?? `sqlite:${databaseFile}`,
       TRIPLINE_ADMIN_KEY: BENCH_ADMIN_KEY,
       TRIPLINE_BUILTIN_RULES: options.rulesDir,
       RATE_LIMIT_PER_SECOND: '0',
       LOG_LEVEL: 'warn',
+      ...options.env,
     },
     '/readyz',
     { cwd: options.workDir },
   );
   try {
     const enabledByBenchmark = await enableAll(server, options.ruleIds);
+    await options.aroundLoad?.before(server);
     const sampler = new MemorySampler(server.child.pid ?? 0);
     const load = await sendBatches(
       server.port,
@@ -156,6 +164,7 @@ export async function measureServerIngest(options: ServerOptions): Promise<Serve
       options.concurrency,
     );
     const memory = sampler.stop();
+    await options.aroundLoad?.after(server);
     const sum = (key: string) =>
       load.answers.reduce<number>((total, answer) => total + numberField(answer, key), 0);
     const accepted = sum('accepted');

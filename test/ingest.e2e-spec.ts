@@ -230,6 +230,106 @@ describe('ingest: alerts by dedup key, period and threshold', () => {
     ]);
   });
 
+  it('writes a batch that extends several alerts and starts several new ones, each hit on its own alert', async () => {
+    // Minute 100 is 13:40. Alerts are written a batch at a time (one statement for the new ones and one
+    // for the changed ones): each must get its own hits, on SQLite as on PostgreSQL.
+    const first = await post(
+      running.url,
+      JSON.stringify([audit('eve', 100), audit('eve', 101), audit('fay', 100), audit('gus', 100)]),
+    );
+    expect(first.body).toMatchObject({ hits: 4, alerts: 0 });
+    const second = await post(
+      running.url,
+      JSON.stringify([
+        audit('hal', 108),
+        audit('gus', 115),
+        audit('eve', 105),
+        audit('ida', 120),
+        audit('hal', 104),
+        audit('fay', 103, { attempts: 9 }),
+        audit('gus', 99),
+        audit('hal', 106),
+      ]),
+    );
+    expect(second.body).toMatchObject({ hits: 8, alerts: 2 });
+    const users = ['eve', 'fay', 'gus', 'hal', 'ida'];
+    const written = (await alerts()).filter((alert: { dedup_key: string }) =>
+      users.includes(alert.dedup_key),
+    );
+    expect(written).toEqual([
+      {
+        dedup_key: 'eve',
+        status: 'open',
+        hit_count: 3,
+        severity: 'Low',
+        first_event_time: '2025-06-01 13:40:00.000',
+        last_event_time: '2025-06-01 13:45:00.000',
+        window_end: '2025-06-01 13:50:00.000',
+      },
+      {
+        dedup_key: 'fay',
+        status: 'pending',
+        hit_count: 2,
+        severity: 'High',
+        first_event_time: '2025-06-01 13:40:00.000',
+        last_event_time: '2025-06-01 13:43:00.000',
+        window_end: '2025-06-01 13:50:00.000',
+      },
+      {
+        dedup_key: 'gus',
+        status: 'pending',
+        hit_count: 2,
+        severity: 'Low',
+        first_event_time: '2025-06-01 13:39:00.000',
+        last_event_time: '2025-06-01 13:40:00.000',
+        window_end: '2025-06-01 13:50:00.000',
+      },
+      {
+        dedup_key: 'gus',
+        status: 'pending',
+        hit_count: 1,
+        severity: 'Low',
+        first_event_time: '2025-06-01 13:55:00.000',
+        last_event_time: '2025-06-01 13:55:00.000',
+        window_end: '2025-06-01 14:05:00.000',
+      },
+      {
+        dedup_key: 'hal',
+        status: 'open',
+        hit_count: 3,
+        severity: 'Low',
+        first_event_time: '2025-06-01 13:44:00.000',
+        last_event_time: '2025-06-01 13:48:00.000',
+        window_end: '2025-06-01 13:54:00.000',
+      },
+      {
+        dedup_key: 'ida',
+        status: 'pending',
+        hit_count: 1,
+        severity: 'Low',
+        first_event_time: '2025-06-01 14:00:00.000',
+        last_event_time: '2025-06-01 14:00:00.000',
+        window_end: '2025-06-01 14:10:00.000',
+      },
+    ]);
+    // Every hit points at the alert of its own user whose events it is counted in.
+    const hitsByAlert = await rows(
+      running,
+      `SELECT a.dedup_key, a.first_event_time, a.hit_count, CAST(COUNT(h.id) AS INTEGER) AS hits, MIN(h.event_time) AS earliest, MAX(h.event_time) AS latest FROM alerts a JOIN hits h ON h.alert_id = a.id AND h.dedup_key = a.dedup_key WHERE a.rule_id = 'Test.Grouping' AND a.dedup_key IN ('eve', 'fay', 'gus', 'hal', 'ida') GROUP BY a.id, a.dedup_key, a.first_event_time, a.hit_count ORDER BY a.dedup_key, a.first_event_time`,
+    );
+    expect(
+      hitsByAlert.map((alert: { hits: number; hit_count: number }) => alert.hits === alert.hit_count),
+    ).toEqual([true, true, true, true, true, true]);
+    expect(
+      hitsByAlert.map((alert: { earliest: string; latest: string }) => [alert.earliest, alert.latest]),
+    ).toEqual(
+      written.map((alert: { first_event_time: string; last_event_time: string }) => [
+        alert.first_event_time,
+        alert.last_event_time,
+      ]),
+    );
+  });
+
   it('stores hits without an alert for CreateAlert: false', async () => {
     const answer = await post(
       running.url,

@@ -6,7 +6,17 @@ import type { Severity } from '../engine/rule.js';
 import { ALERT_GROUP_LOCKS, assignAlerts, groupKey, type AlertState } from '../ingest/alert-grouping.js';
 import { indexedFields } from '../ingest/hit-fields.js';
 import type { BatchRecord, PendingHit, RuleErrorTally, WriteOutcome } from '../ingest/ingest-store.js';
-import { chunksFor, dialectOf, lockNames, query, readTime, sqlTime, valuesList } from './sql.js';
+import {
+  dialectOf,
+  insertReturningIds,
+  insertRows,
+  lockNames,
+  query,
+  readTime,
+  rowsFrom,
+  sqlTime,
+  type SetColumn,
+} from './sql.js';
 
 interface AlertRow {
   id: number;
@@ -23,22 +33,62 @@ interface AlertRow {
   opened_at: string | null;
 }
 
-const HIT_COLUMNS = [
-  'batch_id',
-  'batch_seq',
-  'rule_id',
-  'rule_version_id',
-  'rule_version',
-  'severity',
-  'title',
-  'dedup_key',
-  'alert_id',
-  'log_type',
-  'event_time',
-  'received_at',
-  'event_id',
-  'output_fields',
-  'event',
+const HIT_COLUMNS: readonly SetColumn[] = [
+  { name: 'batch_id', type: 'integer' },
+  { name: 'batch_seq', type: 'integer' },
+  { name: 'rule_id', type: 'text' },
+  { name: 'rule_version_id', type: 'integer' },
+  { name: 'rule_version', type: 'integer' },
+  { name: 'severity', type: 'text' },
+  { name: 'title', type: 'text' },
+  { name: 'dedup_key', type: 'text' },
+  { name: 'alert_id', type: 'integer' },
+  { name: 'log_type', type: 'text' },
+  { name: 'event_time', type: 'timestamptz' },
+  { name: 'received_at', type: 'timestamptz' },
+  { name: 'event_id', type: 'text' },
+  { name: 'output_fields', type: 'json' },
+  { name: 'event', type: 'json' },
+];
+
+const FIELD_COLUMNS: readonly SetColumn[] = [
+  { name: 'hit_id', type: 'integer' },
+  { name: 'name', type: 'text' },
+  { name: 'value', type: 'text' },
+  { name: 'event_time', type: 'timestamptz' },
+];
+
+const NEW_ALERT_COLUMNS: readonly SetColumn[] = [
+  { name: 'rule_id', type: 'text' },
+  { name: 'dedup_key', type: 'text' },
+  { name: 'title', type: 'text' },
+  { name: 'severity', type: 'text' },
+  { name: 'status', type: 'text' },
+  { name: 'first_event_time', type: 'timestamptz' },
+  { name: 'last_event_time', type: 'timestamptz' },
+  { name: 'window_end', type: 'timestamptz' },
+  { name: 'hit_count', type: 'integer' },
+  { name: 'threshold', type: 'integer' },
+  { name: 'opened_at', type: 'timestamptz' },
+  { name: 'created_at', type: 'timestamptz' },
+  { name: 'updated_at', type: 'timestamptz' },
+];
+
+/** What a batch changes in an alert it extends. */
+const CHANGED_ALERT_COLUMNS: readonly SetColumn[] = [
+  { name: 'id', type: 'integer' },
+  { name: 'severity', type: 'text' },
+  { name: 'status', type: 'text' },
+  { name: 'first_event_time', type: 'timestamptz' },
+  { name: 'last_event_time', type: 'timestamptz' },
+  { name: 'hit_count', type: 'integer' },
+  { name: 'opened_at', type: 'timestamptz' },
+  { name: 'updated_at', type: 'timestamptz' },
+];
+
+const GROUP_COLUMNS: readonly SetColumn[] = [
+  { name: 'rule_id', type: 'text' },
+  { name: 'dedup_key', type: 'text' },
 ];
 
 export async function writeBatch(
@@ -67,12 +117,19 @@ export async function writeBatch(
   const existing = await loadOpenAlerts(manager, hits);
   const alerts = assignAlerts(hits, existing, now);
   const touched = [...new Set(alerts.filter((alert): alert is AlertState => alert !== undefined))];
-  for (const alert of touched.filter((candidate) => candidate.isNew))
-    alert.id = await insertAlert(manager, alert, now);
+  await insertAlerts(
+    manager,
+    touched.filter((alert) => alert.isNew),
+    now,
+  );
 
   const storedIds = await insertHits(manager, batchId, hits, alerts, now.getTime());
   await insertFields(manager, hits, storedIds);
-  for (const alert of touched.filter((candidate) => !candidate.isNew)) await updateAlert(manager, alert, now);
+  await updateAlerts(
+    manager,
+    touched.filter((alert) => !alert.isNew),
+    now,
+  );
   await recordRuleErrors(manager, ruleErrors, now);
 
   const opened = touched.filter((alert) => alert.openedNow);
@@ -102,15 +159,25 @@ async function withoutStoredEventIds(
   pending: readonly PendingHit[],
 ): Promise<PendingHit[]> {
   const seen = new Set<string>();
-  const withIds = pending.filter((hit) => hit.eventId !== null);
-  const ruleIds = [...new Set(withIds.map((hit) => hit.ruleId))];
-  const eventIds = [...new Set(withIds.map((hit) => hit.eventId as string))];
-  // Naming the rules lets SQLite use the (rule_id, event_id) index instead of scanning every hit.
-  for (const chunk of chunksFor(eventIds, 1, ruleIds.length)) {
+  const pairs = new Map<string, [string, string]>();
+  for (const hit of pending) {
+    if (hit.eventId !== null) pairs.set(`${hit.ruleId}\u0000${hit.eventId}`, [hit.ruleId, hit.eventId]);
+  }
+  if (pairs.size > 0) {
+    const wanted = rowsFrom(
+      dialectOf(manager),
+      'wanted',
+      [
+        { name: 'rule_id', type: 'text' },
+        { name: 'event_id', type: 'text' },
+      ],
+      [...pairs.values()],
+    );
+    // One search of uq_hits_rule_event per (rule, event id) of the batch.
     const rows = await query<{ rule_id: string; event_id: string }[]>(
       manager,
-      `SELECT "rule_id", "event_id" FROM "hits" WHERE "rule_id" IN (${ruleIds.map(() => '?').join(', ')}) AND "event_id" IN (${chunk.map(() => '?').join(', ')})`,
-      [...ruleIds, ...chunk],
+      `SELECT "h"."rule_id", "h"."event_id" FROM ${wanted.sql} JOIN "hits" "h" ON "h"."rule_id" = "wanted"."rule_id" AND "h"."event_id" = "wanted"."event_id"`,
+      wanted.parameters,
     );
     for (const row of rows) seen.add(`${row.rule_id}\u0000${row.event_id}`);
   }
@@ -139,13 +206,19 @@ async function loadOpenAlerts(
   // Another instance may be grouping hits of the same rule and dedup key at this moment: one at a time.
   await lockNames(manager, ALERT_GROUP_LOCKS, groups.keys());
   const existing = new Map<string, AlertState[]>();
-  for (const chunk of chunksFor([...groups.values()], 2, 1)) {
+  if (groups.size > 0) {
+    const wanted = rowsFrom(
+      dialect,
+      'wanted',
+      GROUP_COLUMNS,
+      [...groups.values()].map((group) => [group.ruleId, group.dedupKey]),
+    );
     const rows = await query<AlertRow[]>(
       manager,
       // Joined from the wanted groups, so that each is one search of ix_alerts_group: a row-value IN
       // list would make SQLite scan every alert.
-      `WITH "wanted" ("rule_id", "dedup_key") AS (VALUES ${valuesList(chunk.length, 2)}) SELECT "a".* FROM "wanted" JOIN "alerts" "a" ON "a"."rule_id" = "wanted"."rule_id" AND "a"."dedup_key" = "wanted"."dedup_key" WHERE "a"."status" != 'closed' AND "a"."window_end" > ?`,
-      [...chunk.flatMap((group) => [group.ruleId, group.dedupKey]), sqlTime(dialect, earliest)],
+      `SELECT "a".* FROM ${wanted.sql} JOIN "alerts" "a" ON "a"."rule_id" = "wanted"."rule_id" AND "a"."dedup_key" = "wanted"."dedup_key" WHERE "a"."status" != 'closed' AND "a"."window_end" > ?`,
+      [...wanted.parameters, sqlTime(dialect, earliest)],
     );
     for (const row of rows) {
       const key = groupKey(row.rule_id, row.dedup_key);
@@ -173,12 +246,15 @@ async function loadOpenAlerts(
   return existing;
 }
 
-async function insertAlert(manager: EntityManager, alert: AlertState, now: Date): Promise<number> {
+/** Stores the batch's new alerts and gives each its id. */
+async function insertAlerts(manager: EntityManager, alerts: readonly AlertState[], now: Date): Promise<void> {
   const dialect = dialectOf(manager);
-  const [{ id }] = await query<[{ id: number }]>(
+  const at = sqlTime(dialect, now.getTime());
+  const ids = await insertReturningIds(
     manager,
-    `INSERT INTO "alerts" ("rule_id", "dedup_key", "title", "severity", "status", "first_event_time", "last_event_time", "window_end", "hit_count", "threshold", "opened_at", "created_at", "updated_at") VALUES ${valuesList(1, 13)} RETURNING "id"`,
-    [
+    'alerts',
+    NEW_ALERT_COLUMNS,
+    alerts.map((alert) => [
       alert.ruleId,
       alert.dedupKey,
       alert.title,
@@ -190,28 +266,40 @@ async function insertAlert(manager: EntityManager, alert: AlertState, now: Date)
       alert.hitCount,
       alert.threshold,
       alert.openedAt ? sqlTime(dialect, alert.openedAt.getTime()) : null,
-      sqlTime(dialect, now.getTime()),
-      sqlTime(dialect, now.getTime()),
-    ],
+      at,
+      at,
+    ]),
   );
-  return id;
+  alerts.forEach((alert, index) => (alert.id = ids[index]));
 }
 
-async function updateAlert(manager: EntityManager, alert: AlertState, now: Date): Promise<void> {
+/** Writes what the batch changed in the alerts it extended, all in one statement. */
+async function updateAlerts(manager: EntityManager, alerts: readonly AlertState[], now: Date): Promise<void> {
+  if (alerts.length === 0) return;
   const dialect = dialectOf(manager);
-  await query(
-    manager,
-    'UPDATE "alerts" SET "severity" = ?, "status" = ?, "first_event_time" = ?, "last_event_time" = ?, "hit_count" = ?, "opened_at" = ?, "updated_at" = ? WHERE "id" = ?',
-    [
+  const at = sqlTime(dialect, now.getTime());
+  const changed = rowsFrom(
+    dialect,
+    'changed',
+    CHANGED_ALERT_COLUMNS,
+    alerts.map((alert) => [
+      alert.id,
       alert.severity,
       alert.status,
       sqlTime(dialect, alert.firstEventTime),
       sqlTime(dialect, alert.lastEventTime),
       alert.hitCount,
       alert.openedAt ? sqlTime(dialect, alert.openedAt.getTime()) : null,
-      sqlTime(dialect, now.getTime()),
-      alert.id,
-    ],
+      at,
+    ]),
+  );
+  const assignments = CHANGED_ALERT_COLUMNS.filter((column) => column.name !== 'id')
+    .map((column) => `"${column.name}" = "changed"."${column.name}"`)
+    .join(', ');
+  await query(
+    manager,
+    `UPDATE "alerts" SET ${assignments} FROM ${changed.sql} WHERE "alerts"."id" = "changed"."id"`,
+    changed.parameters,
   );
 }
 
@@ -242,48 +330,45 @@ async function insertHits(
     }
     return json;
   };
-  let values: unknown[] = [];
+  let rows: unknown[][] = [];
   let chars = 0;
   const insert = async () => {
-    if (values.length === 0) return;
     // ON CONFLICT: another writer stored the same (rule, eventID) first; that hit is simply not stored twice.
-    const rows = await query<{ id: number; batch_seq: number }[]>(
+    const stored = await insertRows<{ id: number; batch_seq: number }>(
       manager,
-      `INSERT INTO "hits" (${HIT_COLUMNS.map((column) => `"${column}"`).join(', ')}) VALUES ${valuesList(values.length / HIT_COLUMNS.length, HIT_COLUMNS.length)} ON CONFLICT DO NOTHING RETURNING "id", "batch_seq"`,
-      values,
+      'hits',
+      HIT_COLUMNS,
+      rows,
+      'ON CONFLICT DO NOTHING RETURNING "id", "batch_seq"',
     );
-    for (const row of rows) ids.set(row.batch_seq, row.id);
-    values = [];
+    for (const row of stored) ids.set(row.batch_seq, row.id);
+    rows = [];
     chars = 0;
   };
-  const positions = hits.map((_, index) => index);
-  for (const chunk of chunksFor(positions, HIT_COLUMNS.length)) {
-    for (const position of chunk) {
-      const hit = hits[position] as PendingHit;
-      const outputFields = JSON.stringify(hit.outputFields);
-      const event = jsonOf(hit.event);
-      values.push(
-        batchId,
-        position,
-        hit.ruleId,
-        hit.ruleVersionId,
-        hit.ruleVersion,
-        hit.severity,
-        hit.title,
-        hit.dedupKey,
-        alerts[position]?.id ?? null,
-        hit.logType,
-        sqlTime(dialect, hit.eventTime),
-        received,
-        hit.eventId,
-        outputFields,
-        event,
-      );
-      chars += outputFields.length + event.length;
-      if (chars >= MAX_STATEMENT_JSON_CHARS) await insert();
-    }
-    await insert();
+  for (const [position, hit] of hits.entries()) {
+    const outputFields = JSON.stringify(hit.outputFields);
+    const event = jsonOf(hit.event);
+    rows.push([
+      batchId,
+      position,
+      hit.ruleId,
+      hit.ruleVersionId,
+      hit.ruleVersion,
+      hit.severity,
+      hit.title,
+      hit.dedupKey,
+      alerts[position]?.id ?? null,
+      hit.logType,
+      sqlTime(dialect, hit.eventTime),
+      received,
+      hit.eventId,
+      outputFields,
+      event,
+    ]);
+    chars += outputFields.length + event.length;
+    if (chars >= MAX_STATEMENT_JSON_CHARS) await insert();
   }
+  await insert();
   return ids;
 }
 
@@ -301,13 +386,7 @@ async function insertFields(
     for (const field of indexedFields(hit.outputFields, hit.event))
       rows.push([id, field.name, field.value, eventTime]);
   });
-  for (const chunk of chunksFor(rows, 4)) {
-    await query(
-      manager,
-      `INSERT INTO "hit_fields" ("hit_id", "name", "value", "event_time") VALUES ${valuesList(chunk.length, 4)}`,
-      chunk.flat(),
-    );
-  }
+  await insertRows(manager, 'hit_fields', FIELD_COLUMNS, rows);
 }
 
 async function recordRuleErrors(

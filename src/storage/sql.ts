@@ -1,6 +1,7 @@
 // Hand-written SQL (bulk writes, and reads that must walk one index in order) on both databases. Queries
 // are written once, with `?` placeholders and portable SQL; what differs is kept here: placeholders, how a
-// time is passed, and how times, JSON and counts come back.
+// time is passed, how times, JSON and counts come back, and how a set of rows is sent in one statement
+// whose text does not depend on their number.
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 
@@ -54,7 +55,13 @@ export function query<T>(
   let position = 0;
   return manager.query<T>(
     sql.replace(/\?/g, () => `$${++position}`),
-    parameters.map((value) => (typeof value === 'string' ? withoutNul(value) : value)),
+    parameters.map((value) =>
+      typeof value === 'string'
+        ? withoutNul(value)
+        : Array.isArray(value)
+          ? value.map((item: unknown) => (typeof item === 'string' ? withoutNul(item) : item))
+          : value,
+    ),
   );
 }
 
@@ -68,15 +75,120 @@ export function valuesList(rows: number, columns: number): string {
   return new Array<string>(rows).fill(row).join(', ');
 }
 
+/** A column of rows sent as one set: its name, and its PostgreSQL type (SQLite needs none). */
+export interface SetColumn {
+  name: string;
+  type: 'text' | 'integer' | 'timestamptz' | 'json';
+}
+
 /**
- * Splits rows so that each statement binds at most MAX_SQL_PARAMETERS values, `reserved` of them taken by
- * the statement's other parameters.
+ * Rows as a table `alias` for a FROM clause, in one SQL text whatever their number, so that the statement
+ * is parsed (and on SQLite prepared) once and sent in one round trip: PostgreSQL gets one array per column
+ * (unnest), SQLite one JSON array of rows (json_each). For a few small values per row: SQLite reads
+ * them back from JSON, so a bulk of long text is better sent with insertRows.
  */
-export function chunksFor<T>(rows: readonly T[], columns: number, reserved = 0): T[][] {
-  const size = Math.max(1, Math.floor((MAX_SQL_PARAMETERS - reserved) / columns));
-  const chunks: T[][] = [];
-  for (let start = 0; start < rows.length; start += size) chunks.push(rows.slice(start, start + size));
-  return chunks;
+export function rowsFrom(
+  dialect: SqlDialect,
+  alias: string,
+  columns: readonly SetColumn[],
+  rows: readonly (readonly unknown[])[],
+): { sql: string; parameters: unknown[] } {
+  const names = columns.map((column) => `"${column.name}"`).join(', ');
+  if (dialect === 'postgres')
+    return {
+      sql: `unnest(${columns.map((column) => `?::${column.type}[]`).join(', ')}) AS "${alias}" (${names})`,
+      parameters: columns.map((_, index) => rows.map((row) => row[index] ?? null)),
+    };
+  return {
+    sql: `(SELECT ${columns.map((column, index) => `"value" ->> ${index} AS "${column.name}"`).join(', ')} FROM json_each(?)) AS "${alias}"`,
+    parameters: [JSON.stringify(rows)],
+  };
+}
+
+/**
+ * INSERT of many rows in statements whose text does not depend on their number: on PostgreSQL one
+ * statement (unnest of one array per column); on SQLite, whose statements bind values one by one, blocks
+ * of VALUES rows whose sizes are powers of two (1,000 rows: 512 + 256 + 128 + 64 + 32 + 8), so that a run
+ * prepares at most a dozen texts per table. `suffix` follows the rows (ON CONFLICT …, RETURNING …); the
+ * rows it returns are concatenated.
+ */
+export async function insertRows<T>(
+  manager: EntityManager,
+  table: string,
+  columns: readonly SetColumn[],
+  rows: readonly (readonly unknown[])[],
+  suffix = '',
+): Promise<T[]> {
+  if (rows.length === 0) return [];
+  const names = columns.map((column) => `"${column.name}"`).join(', ');
+  const dialect = dialectOf(manager);
+  if (dialect === 'postgres') {
+    const source = rowsFrom(dialect, 'row', columns, rows);
+    return query<T[]>(
+      manager,
+      `INSERT INTO "${table}" (${names}) SELECT ${names} FROM ${source.sql} ${suffix}`,
+      source.parameters,
+    );
+  }
+  const largest = 2 ** Math.floor(Math.log2(Math.max(1, MAX_SQL_PARAMETERS / columns.length)));
+  const returned: T[] = [];
+  for (let start = 0; start < rows.length;) {
+    const size = Math.min(largest, 2 ** Math.floor(Math.log2(rows.length - start)));
+    const block = rows.slice(start, start + size);
+    const answer = await query<unknown>(
+      manager,
+      `INSERT INTO "${table}" (${names}) VALUES ${valuesList(size, columns.length)} ${suffix}`,
+      block.flat(),
+    );
+    // Rows only with RETURNING; without, better-sqlite3 answers with what the statement changed.
+    if (Array.isArray(answer)) returned.push(...(answer as T[]));
+    start += size;
+  }
+  return returned;
+}
+
+/**
+ * Inserts rows into a table with a generated integer "id" and returns the id of each, in the order of
+ * `rows`. PostgreSQL draws the ids from the table's sequence in the same statement that inserts the rows,
+ * returning them with each row's position (RETURNING alone does not promise the order of the rows it
+ * returns); SQLite inserts one row at a time with one text, a call within this process.
+ */
+export async function insertReturningIds(
+  manager: EntityManager,
+  table: string,
+  columns: readonly SetColumn[],
+  rows: readonly (readonly unknown[])[],
+): Promise<number[]> {
+  if (rows.length === 0) return [];
+  const names = columns.map((column) => `"${column.name}"`).join(', ');
+  const dialect = dialectOf(manager);
+  if (dialect === 'sqlite') {
+    const ids: number[] = [];
+    for (const row of rows) {
+      const [inserted] = await query<{ id: number }[]>(
+        manager,
+        `INSERT INTO "${table}" (${names}) VALUES ${valuesList(1, columns.length)} RETURNING "id"`,
+        row,
+      );
+      ids.push(Number(inserted?.id));
+    }
+    return ids;
+  }
+  const source = rowsFrom(
+    dialect,
+    'row',
+    [{ name: 'position', type: 'integer' }, ...columns],
+    rows.map((row, position) => [position, ...row]),
+  );
+  // "new" is read twice, so PostgreSQL evaluates it once: the ids inserted are the ids returned.
+  const inserted = await query<{ id: number | string; position: number }[]>(
+    manager,
+    `WITH "new" AS (SELECT nextval(pg_get_serial_sequence('"${table}"', 'id')) AS "id", ${names}, "position" FROM ${source.sql}), "stored" AS (INSERT INTO "${table}" ("id", ${names}) SELECT "id", ${names} FROM "new") SELECT "id", "position" FROM "new"`,
+    source.parameters,
+  );
+  const ids = new Array<number>(rows.length);
+  for (const row of inserted) ids[row.position] = Number(row.id);
+  return ids;
 }
 
 /**

@@ -67,8 +67,14 @@ function kindOf(sql: string): string {
   if (/pg_advisory/i.test(text)) return 'advisory lock';
   const write = /\b(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?/i.exec(text);
   if (write) return `${(write[1] ?? '').split(' ')[0]?.toUpperCase()} ${write[2]}`;
-  const read = /^(?:WITH\b.*?)?SELECT\b.*?\bFROM\s+"?(\w+)"?/is.exec(text);
-  if (read) return `SELECT ${read[1]}`;
+  if (/^(WITH|SELECT)\b/i.test(text)) {
+    // The first table read, past the names the statement gives its own rows (WITH "x", AS "x").
+    const own = new Set([...text.matchAll(/\b(?:WITH|AS)\s+"(\w+)"/gi)].map((match) => match[1]));
+    const table = [...text.matchAll(/\b(?:FROM|JOIN)\s+"(\w+)"/gi)]
+      .map((match) => match[1])
+      .find((name) => !own.has(name));
+    return `SELECT ${table ?? '(no table)'}`;
+  }
   return (text.split(/\s+/)[0] ?? '').toUpperCase();
 }
 

@@ -28,16 +28,17 @@ export function freePort(): Promise<number> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MAX_KEPT_OUTPUT = 64 * 1024;
 
-/** Starts `node script` in `cwd` with PORT set and waits until `readyPath` answers 200. */
+/** Starts `node script` in `cwd` with PORT set and waits until `readyPath` answers 200 (asked every `pollMs`). */
 export async function startChild(
   script: string,
   env: Record<string, string>,
   readyPath: string,
-  options: { cwd?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; timeoutMs?: number; pollMs?: number; nodeOptions?: readonly string[] } = {},
 ): Promise<ChildServer> {
   const timeoutMs = options.timeoutMs ?? 120_000;
+  const pollMs = options.pollMs ?? 100;
   const port = await freePort();
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), script], {
     cwd: options.cwd,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,7 +64,7 @@ export async function startChild(
       child.kill('SIGKILL');
       throw new Error(`${script} was not ready within ${timeoutMs / 1000} s:\n${output}`);
     }
-    await sleep(100);
+    await sleep(pollMs);
   }
 }
 

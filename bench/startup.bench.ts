@@ -1,0 +1,221 @@
+// Start-up with a large built-in pack: seconds from spawning the server to its first 200 from /readyz,
+// with 1,000 and 3,000 rules as files of TRIPLINE_BUILTIN_RULES, on a fresh SQLite database and again on
+// the same database (the pack already stored, nothing to write). Floor: the same server with an empty
+// pack, started in the same run. Target: under 5 s at 3,000 rules, fresh and restarted.
+//
+//   npm run bench:startup -- [--events 200000] [--sizes 1000,3000] [--runs 3] [--cpu-prof DIR]
+//
+// --cpu-prof DIR writes a V8 CPU profile of every start to DIR (node --cpu-prof in the child).
+import Database from 'better-sqlite3';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadCorpus, MissingSharedError, sharedPaths } from './corpus.js';
+import { CorpusProfiler } from './generated-rules.js';
+import { BENCH_ADMIN_KEY } from './http-ingest.js';
+import { startChild, stopChild } from './http-load.js';
+import { count, markdownTable } from './report.js';
+import { buildRulePack } from './rule-pack.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/bench-build/bench → the checkout. */
+const repoRoot = resolve(here, '..', '..', '..');
+const resultsDir = join(repoRoot, 'bench', 'results');
+/** The server compiled by the same `tsc -p tsconfig.bench.json` as this file. */
+const serverMain = join(here, '..', 'src', 'main.js');
+
+const TARGET_SECONDS = 5;
+/** How often /readyz is asked while the server starts: the figures' resolution. */
+const POLL_MS = 10;
+
+const started = Date.now();
+const log = (message: string) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+
+interface StartFigure {
+  seconds: number;
+  rules: number;
+  versions: number;
+}
+
+/** Seconds from spawn to /readyz 200, and what the database holds once it is ready. */
+async function timeStart(
+  workDir: string,
+  rulesDir: string,
+  profileDir: string | undefined,
+): Promise<StartFigure> {
+  const databaseFile = join(workDir, 'tripline.sqlite');
+  const env: Record<string, string> = {
+    DATABASE_URL: `sqlite:${databaseFile}`,
+    TRIPLINE_ADMIN_KEY: BENCH_ADMIN_KEY,
+    TRIPLINE_BUILTIN_RULES: rulesDir,
+  };
+  const nodeOptions = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const spawned = performance.now();
+  const server = await startChild(serverMain, env, '/readyz', {
+    cwd: workDir,
+    pollMs: POLL_MS,
+    nodeOptions,
+  });
+  const seconds = (performance.now() - spawned) / 1000;
+  try {
+    const database = new Database(databaseFile, { readonly: true });
+    try {
+      const scalar = (sql: string) => (database.prepare(sql).get() as { n: number }).n;
+      return {
+        seconds,
+        rules: scalar('SELECT COUNT(*) AS n FROM rules'),
+        versions: scalar('SELECT COUNT(*) AS n FROM rule_versions'),
+      };
+    } finally {
+      database.close();
+    }
+  } finally {
+    await stopChild(server);
+  }
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+interface SizeResult {
+  rules: number;
+  fresh: number[];
+  restart: number[];
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string', default: '200000' },
+      sizes: { type: 'string', default: '1000,3000' },
+      runs: { type: 'string', default: '3' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  const events = Number(values.events);
+  const sizes = values.sizes.split(',').map(Number);
+  const runs = Number(values.runs);
+  if ([events, runs, ...sizes].some((value) => !Number.isInteger(value) || value <= 0)) {
+    process.stderr.write('bench:startup: --events, --sizes and --runs take positive whole numbers\n');
+    return 2;
+  }
+  const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  let shared;
+  try {
+    shared = sharedPaths(repoRoot);
+  } catch (error) {
+    if (!(error instanceof MissingSharedError)) throw error;
+    process.stderr.write(`bench:startup: ${error.message}\n`);
+    return 1;
+  }
+  const corpus = await loadCorpus(shared, join(resultsDir, 'corpus'), events);
+  const profiler = new CorpusProfiler();
+  for (const line of corpus.lines) profiler.add(JSON.parse(line));
+  const profile = profiler.profile();
+
+  const work = mkdtempSync(join(tmpdir(), 'tripline-startup-'));
+  try {
+    const emptyPack = join(work, 'empty-pack');
+    mkdirSync(emptyPack);
+    const packs = sizes.map((size) => {
+      const pack = buildRulePack({
+        builtinDir: join(repoRoot, 'rules'),
+        conformanceDir: shared.conformanceValid,
+        profile,
+        total: size,
+      });
+      const directory = join(work, `pack-${size}`);
+      mkdirSync(directory);
+      for (const file of pack.files) writeFileSync(join(directory, file.name), file.text);
+      log(`pack of ${size}: ${pack.definitions.length} rules in ${pack.files.length} files (${directory})`);
+      return { size, directory, rules: pack.definitions.length };
+    });
+
+    const floor: number[] = [];
+    const results: SizeResult[] = packs.map((pack) => ({ rules: pack.rules, fresh: [], restart: [] }));
+    let run = 0;
+    const freshDirectory = () => {
+      run += 1;
+      const directory = join(work, `db-${run}`);
+      mkdirSync(directory);
+      return directory;
+    };
+    // Runs alternate between the floor and each size, so that a busy moment spreads over all of them.
+    for (let round = 1; round <= runs; round++) {
+      const empty = await timeStart(freshDirectory(), emptyPack, profileDir);
+      floor.push(empty.seconds);
+      log(`round ${round}: empty pack ${empty.seconds.toFixed(2)} s`);
+      for (const [index, pack] of packs.entries()) {
+        const result = results[index] as SizeResult;
+        const directory = freshDirectory();
+        const fresh = await timeStart(directory, pack.directory, profileDir);
+        const restart = await timeStart(directory, pack.directory, profileDir);
+        // A start that did not store the pack, or a restart that wrote versions again, is not a result.
+        if (fresh.rules !== pack.rules || fresh.versions !== pack.rules)
+          throw new Error(
+            `the server stored ${fresh.rules} rules and ${fresh.versions} versions of a pack of ${pack.rules}`,
+          );
+        if (restart.rules !== fresh.rules || restart.versions !== fresh.versions)
+          throw new Error(
+            `the restart changed the stored pack: ${restart.rules} rules and ${restart.versions} versions, not ${fresh.rules} and ${fresh.versions}`,
+          );
+        result.fresh.push(fresh.seconds);
+        result.restart.push(restart.seconds);
+        log(
+          `round ${round}: ${count(pack.rules)} rules, fresh ${fresh.seconds.toFixed(2)} s, restart ${restart.seconds.toFixed(2)} s`,
+        );
+      }
+    }
+
+    const floorSeconds = median(floor);
+    const cell = (seconds: number) => `${seconds.toFixed(2)} s (${(seconds / floorSeconds).toFixed(1)}×)`;
+    const verdict = (seconds: number) => (seconds < TARGET_SECONDS ? 'pass' : 'FAIL');
+    const rows = results.map((result) => {
+      const fresh = median(result.fresh);
+      const restart = median(result.restart);
+      return [
+        count(result.rules),
+        cell(fresh),
+        cell(restart),
+        `${floorSeconds.toFixed(2)} s`,
+        `< ${TARGET_SECONDS} s`,
+        `${verdict(fresh)}, ${verdict(restart)}`,
+      ];
+    });
+    const load = loadavg()
+      .map((value) => value.toFixed(2))
+      .join(', ');
+    process.stdout.write(
+      `${markdownTable(
+        [
+          'rules in the pack',
+          'fresh database (× floor)',
+          'restart (× floor)',
+          'floor: empty pack',
+          'target',
+          'result',
+        ],
+        rows,
+      )}\n\nmedians of ${runs} runs; load average at the end ${load}\n`,
+    );
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(
+      join(resultsDir, 'startup.json'),
+      `${JSON.stringify({ date: new Date().toISOString(), loadAverage: loadavg(), floor, results }, null, 2)}\n`,
+    );
+    return 0;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();

@@ -1,5 +1,6 @@
 // The rules API over real HTTP on a real SQLite file.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, removeDatabase, startApp, type RunningApp } from './support/app.js';
@@ -581,6 +582,94 @@ describe('a restart', () => {
     } finally {
       await second.close();
       await removeDatabase(second);
+    }
+  });
+});
+
+describe('a built-in pack of its own', () => {
+  it('is stored in one go, and a restart writes only the rule whose file changed', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'tripline-pack-'));
+    const failing = `  - Name: fails
+    ExpectedResult: true
+    Log: { eventName: GetObject }
+`;
+    await writeFile(join(directory, 'a.yml'), rule('Pack.A'));
+    await writeFile(join(directory, 'b.yml'), rule('Pack.B'));
+    await writeFile(join(directory, 'failing.yml'), rule('Pack.Failing', { tests: failing }));
+    // Two rules in one stream, and a RuleID the pack already defines: the later one is skipped.
+    await writeFile(
+      join(directory, 'stream.yml'),
+      `${rule('Pack.C')}---\n${rule('Pack.A', { severity: 'High' })}`,
+    );
+    const env = { TRIPLINE_BUILTIN_RULES: directory };
+    const state = async (base: string) => {
+      const list = await http(base, 'GET', '/v1/rules?limit=10');
+      return list.body.items.map(
+        (item: { ruleId: string; version: number; enabled: boolean; severity: string }) => [
+          item.ruleId,
+          item.version,
+          item.enabled,
+          item.severity,
+        ],
+      );
+    };
+    const first = await startApp({ env });
+    try {
+      expect(await state(first.url)).toEqual([
+        ['Pack.A', 1, true, 'Low'],
+        ['Pack.B', 1, true, 'Low'],
+        ['Pack.C', 1, true, 'Low'],
+        ['Pack.Failing', 1, false, 'Low'],
+      ]);
+      const failingRule = await http(first.url, 'GET', '/v1/rules/Pack.Failing');
+      expect([failingRule.body.origin, failingRule.body.tests]).toEqual([
+        'builtin',
+        { passed: 0, failed: 1 },
+      ]);
+      const audit = await http(first.url, 'GET', '/v1/audit?targetId=Pack.B');
+      expect(audit.body.items).toMatchObject([
+        { action: 'rule.create', keyId: 'system', details: { version: 1, origin: 'builtin', enabled: true } },
+      ]);
+      // A user's choice to disable a pack rule outlives the pack's next version of it.
+      expect((await http(first.url, 'PATCH', '/v1/rules/Pack.B', { body: { enabled: false } })).status).toBe(
+        200,
+      );
+    } finally {
+      await first.close();
+    }
+
+    await writeFile(join(directory, 'b.yml'), rule('Pack.B', { severity: 'High' }));
+    const second = await startApp({ databaseUrl: first.databaseUrl, env });
+    try {
+      expect(await state(second.url)).toEqual([
+        ['Pack.A', 1, true, 'Low'],
+        ['Pack.B', 2, false, 'High'],
+        ['Pack.C', 1, true, 'Low'],
+        ['Pack.Failing', 1, false, 'Low'],
+      ]);
+      const versions = await http(second.url, 'GET', '/v1/rules/Pack.B/versions');
+      expect(
+        versions.body.items.map((v: { version: number; origin: string }) => [v.version, v.origin]),
+      ).toEqual([
+        [1, 'builtin'],
+        [2, 'builtin'],
+      ]);
+      expect((await http(second.url, 'GET', '/v1/rules/Pack.A/versions')).body.items).toHaveLength(1);
+      const audit = await http(second.url, 'GET', '/v1/audit?targetType=rule&limit=50');
+      expect(
+        audit.body.items.map((item: { action: string; targetId: string }) => [item.action, item.targetId]),
+      ).toEqual([
+        ['rule.update', 'Pack.B'],
+        ['rule.disable', 'Pack.B'],
+        ['rule.create', 'Pack.C'],
+        ['rule.create', 'Pack.Failing'],
+        ['rule.create', 'Pack.B'],
+        ['rule.create', 'Pack.A'],
+      ]);
+    } finally {
+      await second.close();
+      await removeDatabase(second);
+      await rm(directory, { recursive: true, force: true });
     }
   });
 });

@@ -65,9 +65,13 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
     return this.active.versions.get(ruleId);
   }
 
-  /** Rebuilds from the database; concurrent calls run one after another, the last one wins. */
-  refresh(): Promise<void> {
-    const next = this.pending.then(() => this.rebuild());
+  /**
+   * Rebuilds from the database; concurrent calls run one after another, the last one wins. `compiled`
+   * holds versions the caller has just compiled, by rule_versions.id: they are not read from their source
+   * again.
+   */
+  refresh(compiled?: ReadonlyMap<number, CompiledRule>): Promise<void> {
+    const next = this.pending.then(() => this.rebuild(compiled));
     this.pending = next.catch((error: unknown) => {
       this.logger.error(
         `rebuilding the rule set failed: ${error instanceof Error ? error.message : String(error)}`,
@@ -99,7 +103,7 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async rebuild(): Promise<void> {
+  private async rebuild(known: ReadonlyMap<number, CompiledRule> | undefined): Promise<void> {
     // The stamp is read first: a change made between the two reads is seen again at the next look.
     const { stamp, sources } = await this.ruleStore.read(async (rules) => ({
       stamp: await rules.rulesStamp(),
@@ -111,6 +115,7 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
     for (const source of sources) {
       const compiled =
         this.compiledByVersionId.get(source.versionId) ??
+        known?.get(source.versionId) ??
         this.compile(source.format, source.source, source.ruleId);
       if (!compiled) continue;
       compiledByVersionId.set(source.versionId, compiled);

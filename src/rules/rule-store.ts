@@ -40,6 +40,24 @@ export interface ActiveRuleSource {
   format: string;
 }
 
+/** A rule pointed at a new current version, with its state after it. */
+export type CurrentVersionChange = Pick<
+  RuleEntity,
+  'ruleId' | 'currentVersion' | 'currentVersionId' | 'enabled' | 'updatedAt'
+>;
+
+/** What installing the built-in pack needs to know of a stored rule; read for the whole pack at once. */
+export interface PackRuleState {
+  /** The rule row, deleted or not. */
+  rule: RuleEntity;
+  /** Its current version: what an identical pack rule is compared with. */
+  current: Pick<RuleVersionEntity, 'id' | 'version' | 'contentHash' | 'metadata'>;
+  /** The highest version number it ever had. */
+  lastVersion: number;
+  /** Versions a user made (through the API or an import): the pack never replaces them. */
+  userVersions: number;
+}
+
 export interface RuleTransaction {
   /** Makes changes to these rules one at a time, also across instances, until the transaction ends. */
   lockRules(ruleIds: readonly string[]): Promise<void>;
@@ -58,6 +76,14 @@ export interface RuleTransaction {
   insertRule(rule: NewRule): Promise<RuleEntity>;
   /** Writes the changes made to a rule row read in this transaction. */
   saveRule(rule: RuleEntity): Promise<void>;
+  /** The stored state of each of these rules that exists, by RuleID, in a few reads whatever their number. */
+  packStates(ruleIds: readonly string[]): Promise<Map<string, PackRuleState>>;
+  /** Stores versions in a few statements; returns them with their ids, in the order given. */
+  insertVersions(versions: readonly NewRuleVersion[]): Promise<RuleVersionEntity[]>;
+  /** Creates rule rows in a few statements. */
+  insertRules(rules: readonly NewRule[]): Promise<void>;
+  /** Points existing rules at a new current version, with their state after it. */
+  setCurrentVersions(changes: readonly CurrentVersionChange[]): Promise<void>;
   /** The current sources of enabled, live rules, ordered by RuleID. */
   enabledCurrentSources(): Promise<ActiveRuleSource[]>;
   /**
@@ -68,4 +94,6 @@ export interface RuleTransaction {
   rulesStamp(): Promise<string>;
   /** Records a change in the audit trail, in this transaction. */
   recordAudit(actor: Actor, entry: AuditEntry): Promise<void>;
+  /** Records many changes by one actor in the audit trail, in a few statements. */
+  recordAudits(actor: Actor, entries: readonly AuditEntry[]): Promise<void>;
 }

@@ -250,4 +250,83 @@ describe('RulesService', () => {
       createdByKey: 'system',
     });
   });
+  it('installs a whole built-in pack in one unit of work, and again writes only what changed', async () => {
+    const check = async (text: string) => {
+      const [checked] = (await checkRuleSources(text, { ignoreExtraKeys: false })).rules;
+      if (!checked) throw new Error('the built-in rule does not load');
+      return checked;
+    };
+    const pack = [
+      await check(rule('Test.A')),
+      await check(rule('Test.B')),
+      await check(rule('Test.Failing', { tests: FAILING_TESTS })),
+    ];
+    const first = await rules.installBuiltinPack(pack);
+    expect([...first.outcomes]).toEqual([
+      ['Test.A', 'created'],
+      ['Test.B', 'created'],
+      ['Test.Failing', 'created'],
+    ]);
+    expect(store.versions.map((v) => [v.ruleId, v.version, v.origin, v.testsFailed])).toEqual([
+      ['Test.A', 1, 'builtin', 0],
+      ['Test.B', 1, 'builtin', 0],
+      ['Test.Failing', 1, 'builtin', 1],
+    ]);
+    expect(store.rules.map((stored) => [stored.ruleId, stored.enabled])).toEqual([
+      ['Test.A', true],
+      ['Test.B', true],
+      ['Test.Failing', false],
+    ]);
+    expect(store.audit.map(({ actor, entry }) => [actor.keyId, entry.action, entry.targetId])).toEqual([
+      ['system', 'rule.create', 'Test.A'],
+      ['system', 'rule.create', 'Test.B'],
+      ['system', 'rule.create', 'Test.Failing'],
+    ]);
+    // The active set is the caller's to rebuild, with the rules the pack compiled.
+    expect(running()).toEqual([]);
+    await active.refresh(first.compiled);
+    expect(running()).toEqual(['Test.A', 'Test.B']);
+    expect(active.activeVersion('Test.A')?.compiled).toBe(pack[0]?.compiled);
+
+    await rules.delete('Test.B', ACTOR);
+    await rules.upsert(rule('Test.Failing'), UPLOAD);
+    const again = await rules.installBuiltinPack([
+      await check(rule('Test.A', { severity: 'High' })),
+      await check(rule('Test.B', { severity: 'High' })),
+      await check(rule('Test.Failing', { severity: 'High' })),
+      await check(rule('Test.New')),
+    ]);
+    expect([...again.outcomes]).toEqual([
+      ['Test.A', 'updated'],
+      ['Test.B', 'kept-deleted'],
+      ['Test.Failing', 'kept-user-version'],
+      ['Test.New', 'created'],
+    ]);
+    expect(store.versions.slice(3).map((v) => [v.ruleId, v.version, v.origin])).toEqual([
+      ['Test.Failing', 2, 'api'],
+      ['Test.A', 2, 'builtin'],
+      ['Test.New', 1, 'builtin'],
+    ]);
+    expect(store.audit.slice(-2).map(({ entry }) => [entry.action, entry.targetId, entry.details])).toEqual([
+      ['rule.update', 'Test.A', { version: 2, origin: 'builtin', enabled: true }],
+      ['rule.create', 'Test.New', { version: 1, origin: 'builtin', enabled: true }],
+    ]);
+
+    const versionsBefore = store.versions.length;
+    const auditBefore = store.audit.length;
+    const unchanged = await rules.installBuiltinPack([await check(rule('Test.A', { severity: 'High' }))]);
+    expect([...unchanged.outcomes]).toEqual([['Test.A', 'unchanged']]);
+    expect([store.versions.length, store.audit.length]).toEqual([versionsBefore, auditBefore]);
+    // An unchanged rule's compiled form is offered for its current version all the same.
+    expect([...unchanged.compiled.keys()]).toEqual([
+      store.versions.find((v) => v.ruleId === 'Test.A' && v.version === 2)?.id,
+    ]);
+  });
+
+  it('refuses a built-in pack that defines a RuleID twice, storing nothing', async () => {
+    const [checked] = (await checkRuleSources(rule('Test.A'), { ignoreExtraKeys: false })).rules;
+    if (!checked) throw new Error('the built-in rule does not load');
+    await expect(rules.installBuiltinPack([checked, checked])).rejects.toThrow('defines a RuleID twice');
+    expect(store.rules).toEqual([]);
+  });
 });

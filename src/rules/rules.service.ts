@@ -2,8 +2,9 @@
 // this service keeps every version and tells the active rule set when something changed.
 import { Inject, Injectable } from '@nestjs/common';
 import { parseDocument } from 'yaml';
-import { SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
+import { SYSTEM_ACTOR, type Actor, type AuditEntry } from '../audit/audit.service.js';
 import { InvalidParametersError, NotFoundError, UnprocessableError } from '../common/errors.js';
+import type { CompiledRule } from '../engine/compile.js';
 import { prepareEvent } from '../engine/events.js';
 import { readStoredRule } from '../engine/formats/registry.js';
 import { isRuleIdShaped } from '../engine/panther/rule-file.js';
@@ -13,7 +14,15 @@ import type { RuleDefinition } from '../engine/rule.js';
 import { isPlainObject } from '../engine/values.js';
 import type { RuleEntity, RuleOrigin, RuleVersionEntity } from '../storage/entities.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
-import { RULE_STORE, type RuleStore, type RuleTransaction, type StoredRule } from './rule-store.js';
+import {
+  RULE_STORE,
+  type CurrentVersionChange,
+  type NewRule,
+  type PackRuleState,
+  type RuleStore,
+  type RuleTransaction,
+  type StoredRule,
+} from './rule-store.js';
 import { InvalidRuleError, RuleTestsFailedError } from './rule-errors.js';
 import {
   checkRuleSources,
@@ -81,6 +90,19 @@ export interface ImportReport {
   unchanged: number;
   rules: ImportReportItem[];
   warnings: DiagnosticView[];
+}
+
+/** What the built-in pack did with one of its rules. */
+export type BuiltinOutcome = 'created' | 'updated' | 'unchanged' | 'kept-user-version' | 'kept-deleted';
+
+export interface BuiltinPackInstall {
+  /** What became of each rule, by RuleID. */
+  outcomes: Map<string, BuiltinOutcome>;
+  /**
+   * The pack's compiled rules, by the id of the stored version each one is (a created, updated or
+   * unchanged rule): the active set need not read them back from their source.
+   */
+  compiled: Map<number, CompiledRule>;
 }
 
 export interface EventTestResult {
@@ -368,32 +390,86 @@ export class RulesService {
   }
 
   /**
-   * The built-in pack: never overwrites a version a user made, never revives a rule a user deleted. A
-   * pack of many rules passes `refresh: false` and refreshes the active set once at the end: a rebuild
-   * per rule makes start-up quadratic in the pack's size.
+   * The built-in pack, in one transaction: never overwrites a version a user made, never revives a rule a
+   * user deleted, and writes nothing for a rule identical to its current version. The stored state of the
+   * whole pack is read, and its new versions written, in a few statements whatever its size: a
+   * transaction per rule made a start with thousands of rules take a minute. RuleIDs must be unique. The
+   * active set is not rebuilt: the caller does it once, with `compiled`.
    */
-  async installBuiltin(
-    rule: CheckedRule,
-    options: { refresh: boolean } = { refresh: true },
-  ): Promise<'created' | 'updated' | 'unchanged' | 'kept-user-version' | 'kept-deleted'> {
-    const outcome = await this.ruleStore.write(async (rules) => {
-      const existing = await rules.findRule(rule.definition.ruleId);
-      if (existing?.deletedAt) return 'kept-deleted' as const;
-      if (existing) {
-        const userVersions = await rules.countVersions(existing.ruleId, 'api');
-        const imported = await rules.countVersions(existing.ruleId, 'import');
-        if (userVersions + imported > 0) return 'kept-user-version' as const;
+  async installBuiltinPack(pack: readonly CheckedRule[]): Promise<BuiltinPackInstall> {
+    const ruleIds = pack.map((rule) => rule.definition.ruleId);
+    if (new Set(ruleIds).size !== ruleIds.length) throw new Error('a built-in pack defines a RuleID twice');
+    return this.ruleStore.write(async (rules) => {
+      await rules.lockRules(ruleIds);
+      const states = await rules.packStates(ruleIds);
+      const outcomes = new Map<string, BuiltinOutcome>();
+      const compiled = new Map<number, CompiledRule>();
+      const changes: { checked: CheckedRule; state: PackRuleState | undefined }[] = [];
+      for (const checked of pack) {
+        const ruleId = checked.definition.ruleId;
+        const state = states.get(ruleId);
+        if (state?.rule.deletedAt) outcomes.set(ruleId, 'kept-deleted');
+        else if (state && state.userVersions > 0) outcomes.set(ruleId, 'kept-user-version');
+        else if (state?.current.contentHash === checked.contentHash) {
+          outcomes.set(ruleId, 'unchanged');
+          compiled.set(state.current.id, checked.compiled);
+        } else {
+          outcomes.set(ruleId, state ? 'updated' : 'created');
+          changes.push({ checked, state });
+        }
       }
-      const stored = await this.storeVersion(rules, rule, {
-        origin: 'builtin',
-        format: 'yaml',
-        ignoreExtraKeys: false,
-        storeDisabled: true,
-        actor: SYSTEM_ACTOR,
-      });
-      return stored.action;
+      if (changes.length === 0) return { outcomes, compiled };
+
+      const now = new Date();
+      const versions = await rules.insertVersions(
+        changes.map(({ checked, state }) => {
+          const passed = checked.tests.filter((test) => test.passed).length;
+          return {
+            ruleId: checked.definition.ruleId,
+            version: (state?.lastVersion ?? 0) + 1,
+            sourceText: checked.sourceText,
+            format: formatOf(checked.definition),
+            sourceFormat: 'yaml' as const,
+            contentHash: checked.contentHash,
+            metadata: metadataOf(checked.definition),
+            origin: 'builtin' as const,
+            createdByKey: SYSTEM_ACTOR.keyId,
+            testsPassed: passed,
+            testsFailed: checked.tests.length - passed,
+            createdAt: now,
+          };
+        }),
+      );
+      const created: NewRule[] = [];
+      const updated: CurrentVersionChange[] = [];
+      const audit: AuditEntry[] = [];
+      for (const [index, { checked, state }] of changes.entries()) {
+        const version = versions[index] as RuleVersionEntity;
+        const ruleId = checked.definition.ruleId;
+        const enabled = enabledAfter(checked, state?.rule ?? null, state?.current ?? null);
+        const current = { currentVersion: version.version, currentVersionId: version.id, enabled };
+        if (state) updated.push({ ruleId, ...current, updatedAt: now });
+        else created.push({ ruleId, ...current, createdAt: now, updatedAt: now, deletedAt: null });
+        compiled.set(version.id, checked.compiled);
+        audit.push({
+          action: state ? 'rule.update' : 'rule.create',
+          targetType: 'rule',
+          targetId: ruleId,
+          details: { version: version.version, origin: 'builtin', enabled },
+        });
+      }
+      await rules.insertRules(created);
+      await rules.setCurrentVersions(updated);
+      await rules.recordAudits(SYSTEM_ACTOR, audit);
+      return { outcomes, compiled };
     });
-    if (options.refresh && (outcome === 'created' || outcome === 'updated')) await this.activeRules.refresh();
+  }
+
+  /** One rule as the built-in pack installs it; the active set is rebuilt when it changed. */
+  async installBuiltin(rule: CheckedRule): Promise<BuiltinOutcome> {
+    const installed = await this.installBuiltinPack([rule]);
+    const outcome = installed.outcomes.get(rule.definition.ruleId) as BuiltinOutcome;
+    if (outcome === 'created' || outcome === 'updated') await this.activeRules.refresh(installed.compiled);
     return outcome;
   }
 
@@ -521,8 +597,8 @@ export class RulesService {
  */
 function enabledAfter(
   checked: CheckedRule,
-  existing: RuleEntity | null,
-  current: RuleVersionEntity | null,
+  existing: Pick<RuleEntity, 'enabled'> | null,
+  current: Pick<RuleVersionEntity, 'metadata'> | null,
 ): boolean {
   if (!testsPassed(checked)) return false;
   if (!existing || !current) return checked.definition.enabled;

@@ -8,7 +8,7 @@ import type { EntityManager } from 'typeorm';
 import type { AuditEventRecord, AuditStore, AuditTrailReader } from '../audit/audit-store.js';
 import type { Actor, AuditEntry, AuditFilters } from '../audit/audit.service.js';
 import { AuditEventEntity } from './entities.js';
-import { dialectOf, sqlTime } from './sql.js';
+import { chunksFor, dialectOf, query, sqlTime, valuesList } from './sql.js';
 
 export async function insertAuditEvent(
   manager: EntityManager,
@@ -26,6 +26,39 @@ export async function insertAuditEvent(
   });
   await manager.save(event);
 }
+
+/** Many changes by one actor, in as few statements as the database's parameter limit allows. */
+export async function insertAuditEvents(
+  manager: EntityManager,
+  actor: Actor,
+  entries: readonly AuditEntry[],
+): Promise<void> {
+  const at = sqlTime(dialectOf(manager), Date.now());
+  for (const chunk of chunksFor(entries, AUDIT_COLUMNS.length))
+    await query(
+      manager,
+      `INSERT INTO "audit_events" (${AUDIT_COLUMNS.join(', ')}) VALUES ${valuesList(chunk.length, AUDIT_COLUMNS.length)}`,
+      chunk.flatMap((entry) => [
+        at,
+        actor.keyId,
+        entry.action,
+        entry.targetType,
+        entry.targetId,
+        entry.details === undefined ? null : JSON.stringify(entry.details),
+        actor.requestId,
+      ]),
+    );
+}
+
+const AUDIT_COLUMNS = [
+  '"at"',
+  '"key_id"',
+  '"action"',
+  '"target_type"',
+  '"target_id"',
+  '"details"',
+  '"request_id"',
+];
 
 export const openAuditStore = (database: Database): AuditStore =>
   new DatabaseStore(database, AuditRepository);

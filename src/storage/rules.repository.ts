@@ -2,22 +2,62 @@
 // for (rules/rule-store.ts). Each unit of work gets a RulesRepository on its transaction's EntityManager.
 import { Database } from './database.service.js';
 import { DatabaseStore } from './database-store.js';
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import type { Actor, AuditEntry } from '../audit/audit.service.js';
 import type {
   ActiveRuleSource,
+  CurrentVersionChange,
   NewRule,
   NewRuleVersion,
+  PackRuleState,
   RuleStore,
   RuleTransaction,
   StoredRule,
 } from '../rules/rule-store.js';
-import { insertAuditEvent } from './audit.repository.js';
+import { insertAuditEvent, insertAuditEvents } from './audit.repository.js';
 import { RuleEntity, RuleVersionEntity, type RuleOrigin } from './entities.js';
-import { dialectOf, lockNames } from './sql.js';
+import {
+  chunksFor,
+  dialectOf,
+  lockNames,
+  query,
+  readCount,
+  sqlTime,
+  valuesList,
+  type SqlDialect,
+} from './sql.js';
 
 /** Changes to one rule (a version, its state) are made one at a time, also across instances. */
 const RULE_LOCKS = 'rule';
+/** The columns the pack's bulk writes fill (the others take their defaults). */
+const VERSION_COLUMNS = [
+  '"rule_id"',
+  '"version"',
+  '"source_text"',
+  '"format"',
+  '"source_format"',
+  '"content_hash"',
+  '"metadata"',
+  '"origin"',
+  '"created_by_key"',
+  '"tests_passed"',
+  '"tests_failed"',
+  '"created_at"',
+];
+const RULE_COLUMNS = [
+  '"rule_id"',
+  '"current_version"',
+  '"current_version_id"',
+  '"enabled"',
+  '"created_at"',
+  '"updated_at"',
+  '"deleted_at"',
+];
+
+/** A boolean as a query parameter: SQLite keeps TypeORM's 1 and 0. */
+function sqlBoolean(dialect: SqlDialect, value: boolean): boolean | number {
+  return dialect === 'postgres' ? value : value ? 1 : 0;
+}
 
 export const openRuleStore = (database: Database): RuleStore => new DatabaseStore(database, RulesRepository);
 
@@ -89,6 +129,107 @@ export class RulesRepository implements RuleTransaction {
     await this.manager.save(rule);
   }
 
+  async packStates(ruleIds: readonly string[]): Promise<Map<string, PackRuleState>> {
+    const states = new Map<string, PackRuleState>();
+    for (const chunk of chunksFor(ruleIds, 1)) {
+      const rules = await this.manager.find(RuleEntity, { where: { ruleId: In(chunk) } });
+      if (rules.length === 0) continue;
+      const current = await this.manager.find(RuleVersionEntity, {
+        select: { id: true, ruleId: true, version: true, contentHash: true, metadata: true },
+        where: { id: In(rules.map((rule) => rule.currentVersionId)) },
+      });
+      const currentById = new Map(current.map((version) => [version.id, version]));
+      const totals = await this.manager
+        .createQueryBuilder(RuleVersionEntity, 'version')
+        .select('version.rule_id', 'rule_id')
+        .addSelect('MAX(version.version)', 'last')
+        .addSelect(`SUM(CASE WHEN version.origin IN ('api', 'import') THEN 1 ELSE 0 END)`, 'user')
+        .where('version.rule_id IN (:...ruleIds)', { ruleIds: rules.map((rule) => rule.ruleId) })
+        .groupBy('version.rule_id')
+        .getRawMany<{ rule_id: string; last: unknown; user: unknown }>();
+      const totalsByRule = new Map(totals.map((row) => [row.rule_id, row]));
+      for (const rule of rules) {
+        const version = currentById.get(rule.currentVersionId);
+        if (!version) throw new Error(`rule ${rule.ruleId} points at a missing version`);
+        const total = totalsByRule.get(rule.ruleId);
+        states.set(rule.ruleId, {
+          rule,
+          current: version,
+          lastVersion: readCount(total?.last ?? 0),
+          userVersions: readCount(total?.user ?? 0),
+        });
+      }
+    }
+    return states;
+  }
+
+  async insertVersions(versions: readonly NewRuleVersion[]): Promise<RuleVersionEntity[]> {
+    const dialect = dialectOf(this.manager);
+    const ids = new Map<string, number>();
+    for (const chunk of chunksFor(versions, VERSION_COLUMNS.length)) {
+      // RETURNING gives the ids on both databases, in no promised order: they are matched by version.
+      const rows = await query<{ id: unknown; rule_id: string; version: unknown }[]>(
+        this.manager,
+        `INSERT INTO "rule_versions" (${VERSION_COLUMNS.join(', ')}) VALUES ${valuesList(chunk.length, VERSION_COLUMNS.length)} RETURNING "id", "rule_id", "version"`,
+        chunk.flatMap((version) => [
+          version.ruleId,
+          version.version,
+          version.sourceText,
+          version.format,
+          version.sourceFormat,
+          version.contentHash,
+          JSON.stringify(version.metadata),
+          version.origin,
+          version.createdByKey,
+          version.testsPassed,
+          version.testsFailed,
+          sqlTime(dialect, version.createdAt.getTime()),
+        ]),
+      );
+      for (const row of rows) ids.set(`${row.rule_id}\u0000${readCount(row.version)}`, readCount(row.id));
+    }
+    return versions.map((version) => {
+      const id = ids.get(`${version.ruleId}\u0000${version.version}`);
+      if (id === undefined) throw new Error(`version ${version.ruleId}@${version.version} was not stored`);
+      return this.manager.create(RuleVersionEntity, { ...version, id });
+    });
+  }
+
+  async insertRules(rules: readonly NewRule[]): Promise<void> {
+    const dialect = dialectOf(this.manager);
+    const time = (date: Date | null) => (date === null ? null : sqlTime(dialect, date.getTime()));
+    for (const chunk of chunksFor(rules, RULE_COLUMNS.length))
+      await query(
+        this.manager,
+        `INSERT INTO "rules" (${RULE_COLUMNS.join(', ')}) VALUES ${valuesList(chunk.length, RULE_COLUMNS.length)}`,
+        chunk.flatMap((rule) => [
+          rule.ruleId,
+          rule.currentVersion,
+          rule.currentVersionId,
+          sqlBoolean(dialect, rule.enabled),
+          time(rule.createdAt),
+          time(rule.updatedAt),
+          time(rule.deletedAt),
+        ]),
+      );
+  }
+
+  async setCurrentVersions(changes: readonly CurrentVersionChange[]): Promise<void> {
+    const dialect = dialectOf(this.manager);
+    for (const change of changes)
+      await query(
+        this.manager,
+        'UPDATE "rules" SET "current_version" = ?, "current_version_id" = ?, "enabled" = ?, "updated_at" = ? WHERE "rule_id" = ?',
+        [
+          change.currentVersion,
+          change.currentVersionId,
+          sqlBoolean(dialect, change.enabled),
+          sqlTime(dialect, change.updatedAt.getTime()),
+          change.ruleId,
+        ],
+      );
+  }
+
   async enabledCurrentSources(): Promise<ActiveRuleSource[]> {
     const rows = await this.manager
       .createQueryBuilder(RuleEntity, 'rule')
@@ -123,5 +264,9 @@ export class RulesRepository implements RuleTransaction {
 
   recordAudit(actor: Actor, entry: AuditEntry): Promise<void> {
     return insertAuditEvent(this.manager, actor, entry);
+  }
+
+  recordAudits(actor: Actor, entries: readonly AuditEntry[]): Promise<void> {
+    return insertAuditEvents(this.manager, actor, entries);
   }
 }

@@ -4,8 +4,10 @@
 import type { Actor, AuditEntry } from '../../src/audit/audit.service.js';
 import type {
   ActiveRuleSource,
+  CurrentVersionChange,
   NewRule,
   NewRuleVersion,
+  PackRuleState,
   RuleStore,
   RuleTransaction,
   StoredRule,
@@ -147,6 +149,40 @@ class InMemoryRuleTransaction implements RuleTransaction {
     return Promise.resolve();
   }
 
+  async packStates(ruleIds: readonly string[]): Promise<Map<string, PackRuleState>> {
+    const states = new Map<string, PackRuleState>();
+    for (const ruleId of ruleIds) {
+      const rule = this.tables.rules.get(ruleId);
+      if (!rule) continue;
+      const versions = this.tables.versions.filter((version) => version.ruleId === ruleId);
+      states.set(ruleId, {
+        rule: structuredClone(rule),
+        current: await this.currentVersionOf(rule),
+        lastVersion: await this.lastVersionNumber(ruleId),
+        userVersions: versions.filter((version) => version.origin !== 'builtin').length,
+      });
+    }
+    return states;
+  }
+
+  async insertVersions(versions: readonly NewRuleVersion[]): Promise<RuleVersionEntity[]> {
+    const stored: RuleVersionEntity[] = [];
+    for (const version of versions) stored.push(await this.insertVersion(version));
+    return stored;
+  }
+
+  async insertRules(rules: readonly NewRule[]): Promise<void> {
+    for (const rule of rules) await this.insertRule(rule);
+  }
+
+  async setCurrentVersions(changes: readonly CurrentVersionChange[]): Promise<void> {
+    for (const change of changes) {
+      const rule = this.tables.rules.get(change.ruleId);
+      if (!rule) throw new Error(`no rule ${change.ruleId}`);
+      await this.saveRule(Object.assign(structuredClone(rule), change));
+    }
+  }
+
   async enabledCurrentSources(): Promise<ActiveRuleSource[]> {
     const sources: ActiveRuleSource[] = [];
     for (const { rule, version } of await this.currentRules()) {
@@ -174,6 +210,10 @@ class InMemoryRuleTransaction implements RuleTransaction {
   recordAudit(actor: Actor, entry: AuditEntry): Promise<void> {
     this.tables.audit.push(structuredClone({ actor, entry }));
     return Promise.resolve();
+  }
+
+  async recordAudits(actor: Actor, entries: readonly AuditEntry[]): Promise<void> {
+    for (const entry of entries) await this.recordAudit(actor, entry);
   }
 }
 

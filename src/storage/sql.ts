@@ -192,6 +192,17 @@ export async function insertReturningIds(
 }
 
 /**
+ * Splits rows so that each statement binds at most MAX_SQL_PARAMETERS values, `reserved` of them taken by
+ * the statement's other parameters (the built-in pack's rows, written once at start-up).
+ */
+export function chunksFor<T>(rows: readonly T[], columns: number, reserved = 0): T[][] {
+  const size = Math.max(1, Math.floor((MAX_SQL_PARAMETERS - reserved) / columns));
+  const chunks: T[][] = [];
+  for (let start = 0; start < rows.length; start += size) chunks.push(rows.slice(start, start + size));
+  return chunks;
+}
+
+/**
  * Names one transaction locks one by one; past this, it locks their whole family at once. PostgreSQL
  * keeps every lock in one shared table (by default 64 per connection, all connections pooled), so a
  * transaction that locked one name per dedup group could fail for any number of groups past that.

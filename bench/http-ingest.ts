@@ -108,7 +108,7 @@ async function listRules(server: ChildServer): Promise<RuleSummary[]> {
  * Every rule of the pack must run on the server as it runs in the engine: a rule the pack marks
  * `Enabled: false` (some conformance fixtures do) is enabled through the API, not by editing its text.
  */
-async function enableAll(server: ChildServer, ruleIds: readonly string[]): Promise<string[]> {
+export async function enableAll(server: ChildServer, ruleIds: readonly string[]): Promise<string[]> {
   const loaded = new Map((await listRules(server)).map((rule) => [rule.ruleId, rule.enabled]));
   const missing = ruleIds.filter((ruleId) => !loaded.has(ruleId));
   if (missing.length > 0)
@@ -129,7 +129,11 @@ async function enableAll(server: ChildServer, ruleIds: readonly string[]): Promi
   return disabled;
 }
 
-async function hitsByRule(server: ChildServer, since: Date, until: Date): Promise<Map<string, number>> {
+export async function hitsByRule(
+  server: ChildServer,
+  since: Date,
+  until: Date,
+): Promise<Map<string, number>> {
   const path = `/v1/stats?interval=day&since=${since.toISOString()}&until=${until.toISOString()}`;
   const answer = await requestJson(server.port, 'GET', path, AUTHORIZATION);
   if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);

@@ -8,7 +8,11 @@ import type { GroupableHit } from './alert-grouping.js';
 export const INGEST_STORE = Symbol('INGEST_STORE');
 
 export interface IngestStore {
-  /** Runs `work` in one transaction: all of it is committed, or none of it. */
+  /**
+   * Runs `work` in one transaction: all of it is committed, or none of it. Other batches' work may share
+   * that transaction, and `work` may run more than once (again alone, when work it was grouped with
+   * failed), so it must keep nothing from a run but its result.
+   */
   write<T>(work: (batches: IngestTransaction) => Promise<T>): Promise<T>;
 }
 

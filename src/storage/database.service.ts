@@ -13,6 +13,7 @@ import { DomainError } from '../common/errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { storageFaultOf, StorageFaultError, type StorageFault } from './database-faults.js';
+import { GroupCommit, type GroupCommitCounts, type RepeatableUnitOfWork } from './group-commit.js';
 import { dialectOf, type SqlDialect } from './sql.js';
 import { SqliteTransactions } from './sqlite-transactions.js';
 
@@ -45,6 +46,13 @@ export class Database {
   /** SQLite: the file's folder, and the space free there when the disk was last found full. */
   private readonly sqliteDirectory: string | undefined;
   private freeBytesWhenFull = 0;
+  /** SQLite: writes that opt in share transactions and COMMITs (group-commit.ts). */
+  private readonly groupCommit = new GroupCommit({
+    transaction: (work) => this.transaction(work),
+    serialize: (job) => void this.enqueue(job, false),
+    committed: () => this.recovered(),
+    failed: (error) => this.translated(error),
+  });
 
   constructor(
     readonly dataSource: DataSource,
@@ -64,6 +72,20 @@ export class Database {
   /** Runs `work` in one transaction: all of it is committed, or none of it. */
   write<T>(work: UnitOfWork<T>): Promise<T> {
     return this.enqueue(() => this.transaction(work), true);
+  }
+
+  /**
+   * As `write`, but on SQLite `work` may share its transaction and COMMIT with other grouped writes that
+   * arrive meanwhile; it returns, as `write` does, only once committed. `work` must be safe to run again:
+   * if its group fails, each member runs once more alone. On PostgreSQL, writes run side by side already.
+   */
+  writeGrouped<T>(work: RepeatableUnitOfWork<T>): Promise<T> {
+    return this.sqlite ? this.groupCommit.add(work) : this.write(work);
+  }
+
+  /** How many grouped writes were committed, in how many transactions. */
+  get groupCommitCounts(): Readonly<GroupCommitCounts> {
+    return this.groupCommit.counts;
   }
 
   /** Runs reads; on SQLite they wait for the write in progress, so they never see half of it. */

@@ -1,7 +1,7 @@
 // Ingest's writes in the database: the IngestStore the ingest service asks for (ingest/ingest-store.ts).
-// Each unit of work gets an IngestRepository on its transaction's EntityManager.
+// Each unit of work gets an IngestRepository on its transaction's EntityManager; concurrent batches may
+// share one transaction and its COMMIT, so a unit of work may run twice (see IngestStore.write).
 import { Database } from './database.service.js';
-import { DatabaseStore } from './database-store.js';
 import type { EntityManager } from 'typeorm';
 import type {
   BatchRecord,
@@ -19,8 +19,10 @@ import { lockNames } from './sql.js';
 /** A key is used by one request at a time, also across instances. */
 const IDEMPOTENCY_LOCKS = 'idempotency';
 
-export const openIngestStore = (database: Database): IngestStore =>
-  new DatabaseStore(database, IngestRepository);
+/** Batches are grouped: many small ones share one synced COMMIT (storage/group-commit.ts). */
+export const openIngestStore = (database: Database): IngestStore => ({
+  write: (work) => database.writeGrouped((manager) => work(new IngestRepository(manager))),
+});
 
 /** Ingest's SQL, in the transaction of one unit of work. */
 export class IngestRepository implements IngestTransaction {

@@ -1,0 +1,225 @@
+// Group commit on a real SQLite file, through the ingest service and its database store: batches sent
+// together share transactions, each still gets its own answer, retry dedup and Idempotency-Keys stay
+// exact inside a group, and one failing member leaves the others committed and itself not at all.
+// What each test claims is checked against what a second connection reads.
+import { Logger } from '@nestjs/common';
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SYSTEM_ACTOR } from '../audit/audit.service.js';
+import { ConflictError } from '../common/errors.js';
+import { loadConfig } from '../config/config.js';
+import { IngestService, type IngestRequest } from '../ingest/ingest.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
+import { RulesService } from '../rules/rules.service.js';
+import { Database } from './database.service.js';
+import { openIngestStore } from './ingest.repository.js';
+import { openRuleStore } from './rules.repository.js';
+import { openDataSource } from './storage.module.js';
+
+const DELETE_TRAIL = `AnalysisType: rule
+RuleID: Test.DeleteTrail
+LogTypes: [AWS.CloudTrail]
+Severity: High
+Condition: eventName eq "DeleteTrail"
+Tests:
+  - Name: delete
+    ExpectedResult: true
+    Log: { eventSource: cloudtrail.amazonaws.com, eventName: DeleteTrail, userIdentity: { type: Root } }
+`;
+
+/** A CloudTrail call; DeleteTrail is a hit. */
+const call = (eventID: string, eventName = 'DeleteTrail') => ({
+  eventVersion: '1.08',
+  eventTime: '2026-11-30T10:00:00Z',
+  eventSource: 'cloudtrail.amazonaws.com',
+  eventName,
+  eventID,
+  userIdentity: { type: 'Root', accountId: '111122223333' },
+  recipientAccountId: '111122223333',
+});
+
+function request(events: unknown[], idempotencyKey?: string): IngestRequest {
+  return {
+    body: Readable.from([Buffer.from(events.map((event) => JSON.stringify(event)).join('\n'))]),
+    contentType: 'application/x-ndjson',
+    contentEncoding: undefined,
+    logType: undefined,
+    idempotencyKey,
+  };
+}
+
+describe('group commit on SQLite: concurrent ingest writes share COMMITs, each answered as its own', () => {
+  let directory: string;
+  let file: string;
+  let database: Database;
+  let ingest: IngestService;
+
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+
+  beforeEach(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'tripline-group-'));
+    file = join(directory, 'tripline.sqlite');
+    const config = loadConfig({ DATABASE_URL: `sqlite:${file}` });
+    database = new Database(await openDataSource(config), config);
+    const ruleStore = openRuleStore(database);
+    const active = new ActiveRuleSet(ruleStore, config);
+    await new RulesService(ruleStore, active).upsert(DELETE_TRAIL, {
+      format: 'yaml',
+      ignoreExtraKeys: false,
+      storeDisabled: false,
+      origin: 'api',
+      actor: SYSTEM_ACTOR,
+    });
+    const metrics = new MetricsService(() => ({ total: 1, idle: 1, waiting: 0 }));
+    ingest = new IngestService(config, openIngestStore(database), active, metrics);
+  });
+
+  afterEach(async () => {
+    if (database.dataSource.isInitialized) await database.dataSource.destroy();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  /** The raw better-sqlite3 handle the service writes through. */
+  const connection = () =>
+    (database.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database })
+      .databaseConnection;
+
+  /** What a separate connection sees: only what was committed. */
+  function committed<Row>(sql: string): Row[] {
+    const reader = new BetterSqlite3(file, { readonly: true });
+    try {
+      return reader.prepare(sql).all() as Row[];
+    } finally {
+      reader.close();
+    }
+  }
+
+  /** COMMITs issued on the service's connection while `work` runs. */
+  async function countingCommits<T>(work: () => Promise<T>): Promise<{ result: T; commits: number }> {
+    const exec = vi.spyOn(connection(), 'exec');
+    try {
+      const result = await work();
+      return { result, commits: exec.mock.calls.filter(([sql]) => sql === 'COMMIT').length };
+    } finally {
+      exec.mockRestore();
+    }
+  }
+
+  it('commits N concurrent batches in fewer transactions than batches, each with its own batch, counts and hits', async () => {
+    const sizes = [1, 2, 3, 4, 5, 6, 7, 8];
+    const { result: answers, commits } = await countingCommits(() =>
+      Promise.all(
+        sizes.map((size, batch) =>
+          ingest.ingest(
+            request(
+              Array.from({ length: size }, (_, index) =>
+                call(`b${batch}-e${index}`, index === 0 ? 'DeleteTrail' : 'ListTrails'),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+    expect(commits).toBeGreaterThan(0);
+    expect(commits).toBeLessThan(sizes.length);
+    expect(database.groupCommitCounts.members).toBe(sizes.length);
+    answers.forEach((answer, batch) => {
+      expect(answer).toMatchObject({
+        received: sizes[batch],
+        accepted: sizes[batch],
+        hits: 1,
+        replayed: false,
+      });
+    });
+    expect(new Set(answers.map((answer) => answer.batchId)).size).toBe(sizes.length);
+    // Each answer's batch id is the row holding its own counts, and its hit is its own event.
+    const batches = committed<{ id: number; received: number; hits: number }>(
+      'SELECT "id", "received", "hits" FROM "ingest_batches"',
+    );
+    const hits = committed<{ batch_id: number; event_id: string }>(
+      'SELECT "batch_id", "event_id" FROM "hits"',
+    );
+    answers.forEach((answer, batch) => {
+      expect(batches.find((row) => row.id === answer.batchId)).toEqual({
+        id: answer.batchId,
+        received: sizes[batch],
+        hits: 1,
+      });
+      expect(hits.filter((hit) => hit.batch_id === answer.batchId).map((hit) => hit.event_id)).toEqual([
+        `b${batch}-e0`,
+      ]);
+    });
+  });
+
+  it('stores an event two batches of one group both carry once: the other batch counts it a duplicate', async () => {
+    const { result: answers, commits } = await countingCommits(() =>
+      Promise.all([ingest.ingest(request([call('same')])), ingest.ingest(request([call('same')]))]),
+    );
+    expect(commits).toBe(1);
+    expect(answers.map((answer) => [answer.hits, answer.duplicateHits])).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+    expect(committed('SELECT "id" FROM "hits"')).toHaveLength(1);
+  });
+
+  it('answers the second request of a group with an Idempotency-Key the first used with the first answer', async () => {
+    const events = [call('once')];
+    const { result: answers, commits } = await countingCommits(() =>
+      Promise.all([ingest.ingest(request(events, 'key-1')), ingest.ingest(request(events, 'key-1'))]),
+    );
+    expect(commits).toBe(1);
+    expect(answers[0].replayed).toBe(false);
+    expect(answers[1]).toEqual({ ...answers[0], replayed: true });
+    expect(committed('SELECT "id" FROM "ingest_batches"')).toHaveLength(1);
+    expect(committed('SELECT "id" FROM "hits"')).toHaveLength(1);
+  });
+
+  it('commits the other members of a group when one fails, and nothing of the one that failed', async () => {
+    const insert = (marker: number) =>
+      database.writeGrouped(async (manager) => {
+        await manager.query(
+          `INSERT INTO "ingest_batches" ("received_at", "received", "accepted", "rejected", "hits", "alerts_opened", "idempotency_key") VALUES ('2026-01-01 00:00:00.000', ?, 0, 0, 0, 0, NULL)`,
+          [marker],
+        );
+        if (marker === 2) throw new Error('member 2 fails after its insert');
+        return marker;
+      });
+    const outcomes = await Promise.allSettled([insert(1), insert(2), insert(3)]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({
+      message: 'member 2 fails after its insert',
+    });
+    expect(database.groupCommitCounts).toMatchObject({ retriedGroups: 1, members: 2 });
+    expect(
+      committed<{ received: number }>('SELECT "received" FROM "ingest_batches" ORDER BY "received"').map(
+        (row) => row.received,
+      ),
+    ).toEqual([1, 3]);
+    expect(connection().inTransaction).toBe(false);
+  });
+
+  it('answers a reused Idempotency-Key in a group with 409 and still stores the group’s other batches', async () => {
+    await ingest.ingest(request([call('first')], 'key-2'));
+    const outcomes = await Promise.allSettled([
+      ingest.ingest(request([call('a')])),
+      ingest.ingest(request([call('different')], 'key-2')),
+      ingest.ingest(request([call('b')])),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect(database.groupCommitCounts.retriedGroups).toBe(1);
+    expect(
+      committed<{ event_id: string }>('SELECT "event_id" FROM "hits" ORDER BY "event_id"').map(
+        (row) => row.event_id,
+      ),
+    ).toEqual(['a', 'b', 'first']);
+  });
+});

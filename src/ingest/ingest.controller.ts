@@ -15,6 +15,7 @@ import { IsOptional, Matches } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { InvalidParametersError } from '../common/errors.js';
+import { createValidationPipe } from '../common/validation.js';
 import { ApiProblems } from '../common/openapi.js';
 import { IngestService, type IngestAnswer } from './ingest.service.js';
 import { INGEST_EXAMPLE } from './ingest-examples.js';
@@ -23,6 +24,9 @@ import { INGEST_EXAMPLE } from './ingest-examples.js';
 export const STREAMED_BODY_ROUTES: ReadonlySet<string> = new Set(['/v1/events']);
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** For a query string the fast path below does not take: checked as every other operation's. */
+const queryValidation = createValidationPipe();
 
 export class IngestQuery {
   @ApiPropertyOptional({
@@ -77,6 +81,18 @@ class IngestAnswerDto {
   warnings: IngestWarningDto[];
 }
 
+/**
+ * The query as the global ValidationPipe would give it: no parameter, or a well-formed logType alone,
+ * is taken as it is; anything else goes through the same pipe for the same answers and messages.
+ */
+async function ingestQuery(query: Record<string, unknown>): Promise<IngestQuery> {
+  const keys = Object.keys(query);
+  if (keys.length === 0) return {};
+  const logType = query.logType;
+  if (keys.length === 1 && typeof logType === 'string' && LOG_TYPE_PATTERN.test(logType)) return { logType };
+  return (await queryValidation.transform(query, { type: 'query', metatype: IngestQuery })) as IngestQuery;
+}
+
 @ApiTags('events')
 @Controller({ path: 'events', version: '1' })
 export class IngestController {
@@ -116,7 +132,9 @@ export class IngestController {
   @ApiProblems(400, 409, 413, 415)
   async ingest(
     @Req() request: FastifyRequest,
-    @Query() query: IngestQuery,
+    // Typed as a plain record so that the global ValidationPipe passes it through: class-validator took
+    // about 8% of a 10-event request's time for the empty query nearly every batch sends.
+    @Query() rawQuery: Record<string, unknown>,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IngestAnswer> {
@@ -125,6 +143,7 @@ export class IngestController {
         { parameter: 'Idempotency-Key', message: 'must be 1 to 200 visible ASCII characters' },
       ]);
     }
+    const query = await ingestQuery(rawQuery);
     const body = request.body instanceof Readable ? request.body : Readable.from([]);
     const { replayed, ...answer } = await this.ingestService.ingest({
       body,

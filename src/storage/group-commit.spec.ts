@@ -57,16 +57,21 @@ describe('group commit on SQLite: concurrent ingest writes share COMMITs, each a
   let directory: string;
   let file: string;
   let database: Database;
+  let opened = false;
   let ingest: IngestService;
 
   beforeAll(() => {
     Logger.overrideLogger(false);
   });
 
-  beforeEach(async () => {
-    directory = mkdtempSync(join(tmpdir(), 'tripline-group-'));
-    file = join(directory, 'tripline.sqlite');
-    const config = loadConfig({ DATABASE_URL: `sqlite:${file}` });
+  /** Opens the service on the test's file; `busyTimeoutMs` is how long a write waits for another process. */
+  async function open(busyTimeoutMs = 60_000): Promise<void> {
+    if (opened && database.dataSource.isInitialized) await database.dataSource.destroy();
+    opened = true;
+    const config = loadConfig({
+      DATABASE_URL: `sqlite:${file}`,
+      SQLITE_BUSY_TIMEOUT_MS: String(busyTimeoutMs),
+    });
     database = new Database(await openDataSource(config), config);
     const ruleStore = openRuleStore(database);
     const active = new ActiveRuleSet(ruleStore, config);
@@ -79,6 +84,13 @@ describe('group commit on SQLite: concurrent ingest writes share COMMITs, each a
     });
     const metrics = new MetricsService(() => ({ total: 1, idle: 1, waiting: 0 }));
     ingest = new IngestService(config, openIngestStore(database), active, metrics);
+  }
+
+  beforeEach(async () => {
+    opened = false;
+    directory = mkdtempSync(join(tmpdir(), 'tripline-group-'));
+    file = join(directory, 'tripline.sqlite');
+    await open();
   });
 
   afterEach(async () => {
@@ -182,28 +194,68 @@ describe('group commit on SQLite: concurrent ingest writes share COMMITs, each a
     expect(committed('SELECT "id" FROM "hits"')).toHaveLength(1);
   });
 
+  /** A grouped unit of work that writes a batch row holding `marker` and about `bytes` of padding. */
+  const insert = (marker: number, bytes = 0, fails = false) =>
+    database.writeGrouped(async (manager) => {
+      await manager.query(
+        `INSERT INTO "ingest_batches" ("received_at", "received", "accepted", "rejected", "hits", "alerts_opened", "idempotency_key") VALUES ('2026-01-01 00:00:00.000', ?, 0, 0, 0, 0, ?)`,
+        [marker, bytes > 0 ? 'x'.repeat(bytes) : null],
+      );
+      if (fails) throw new Error(`member ${marker} fails after its insert`);
+      return marker;
+    });
+
+  const committedMarkers = () =>
+    committed<{ received: number }>('SELECT "received" FROM "ingest_batches" ORDER BY "received"').map(
+      (row) => row.received,
+    );
+
   it('commits the other members of a group when one fails, and nothing of the one that failed', async () => {
-    const insert = (marker: number) =>
-      database.writeGrouped(async (manager) => {
-        await manager.query(
-          `INSERT INTO "ingest_batches" ("received_at", "received", "accepted", "rejected", "hits", "alerts_opened", "idempotency_key") VALUES ('2026-01-01 00:00:00.000', ?, 0, 0, 0, 0, NULL)`,
-          [marker],
-        );
-        if (marker === 2) throw new Error('member 2 fails after its insert');
-        return marker;
-      });
-    const outcomes = await Promise.allSettled([insert(1), insert(2), insert(3)]);
+    const outcomes = await Promise.allSettled([insert(1), insert(2, 0, true), insert(3)]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({
       message: 'member 2 fails after its insert',
     });
     expect(database.groupCommitCounts).toMatchObject({ retriedGroups: 1, members: 2 });
-    expect(
-      committed<{ received: number }>('SELECT "received" FROM "ingest_batches" ORDER BY "received"').map(
-        (row) => row.received,
-      ),
-    ).toEqual([1, 3]);
+    expect(committedMarkers()).toEqual([1, 3]);
     expect(connection().inTransaction).toBe(false);
+  });
+
+  it('on a file too full for the whole group, commits the members that fit alone and refuses the rest with 507', async () => {
+    await insert(1);
+    const pages = connection().pragma('page_count', { simple: true }) as number;
+    connection().pragma(`max_page_count = ${pages + 3}`);
+    const outcomes = await Promise.allSettled([1, 2, 3, 4, 5, 6].map((index) => insert(1 + index, 3000)));
+    expect(database.groupCommitCounts.retriedGroups).toBe(1);
+    const stored = outcomes.flatMap((outcome, index) => (outcome.status === 'fulfilled' ? [2 + index] : []));
+    const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(stored.length).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const outcome of refused)
+      expect(outcome.reason).toMatchObject({ status: 507, code: 'storage_full' });
+    // Exactly what was acknowledged is there.
+    expect(committedMarkers()).toEqual([1, ...stored]);
+    expect(connection().inTransaction).toBe(false);
+  });
+
+  it('refuses a whole group with 503 database_busy, without running its members again, when another process keeps the write lock', async () => {
+    await open(100);
+    const other = new BetterSqlite3(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const outcomes = await Promise.allSettled([insert(1), insert(2), insert(3)]);
+      for (const outcome of outcomes)
+        expect((outcome as PromiseRejectedResult).reason).toMatchObject({
+          status: 503,
+          code: 'database_busy',
+        });
+      expect(database.groupCommitCounts).toEqual({ commits: 0, members: 0, retriedGroups: 0 });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(await insert(4)).toBe(4);
+    expect(committedMarkers()).toEqual([4]);
   });
 
   it('answers a reused Idempotency-Key in a group with 409 and still stores the group’s other batches', async () => {

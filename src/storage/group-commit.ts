@@ -85,13 +85,21 @@ export class GroupCommit {
       return;
     }
     let results: unknown[];
+    const attempt = { begun: false };
     try {
       results = await this.driver.transaction(async (manager) => {
+        attempt.begun = true;
         const each: unknown[] = [];
         for (const member of group) each.push(await member.work(manager));
         return each;
       });
-    } catch {
+    } catch (error) {
+      if (!attempt.begun) {
+        // No member ran (the write lock was not granted): trying each alone would only repeat the wait.
+        const failure = this.driver.failed(error);
+        for (const member of group) member.reject(failure);
+        return;
+      }
       // Which member failed, and whether the others' work stands without it, is not known here: the
       // transaction is gone, and each member is tried on its own.
       this.tally.retriedGroups += 1;

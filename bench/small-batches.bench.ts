@@ -296,7 +296,10 @@ async function main(): Promise<number> {
         [row('bare node:http floor', floorRequests, floorRuns), row('service', serverRequests, serverRuns)],
       ),
       '',
-      `ratio ${ratio.toFixed(2)} (target ≥ ${TARGET.toFixed(2)}): ${ratio >= TARGET ? 'PASS' : 'FAIL'}`,
+      `ratio ${ratio.toFixed(2)} (target ≥ ${TARGET.toFixed(2)}): ${ratio >= TARGET ? 'PASS' : 'FAIL'}; each run's service / the floor just before it: ${serverRuns
+        .map((run, index) => (floorRuns[index] as LoadRun).seconds / run.seconds)
+        .map((each) => each.toFixed(2))
+        .join(', ')}`,
       problems.length === 0
         ? 'Checks: every request 200, every event accepted, hits per rule = engine, every batch in the database after stop'
         : `MISMATCH:\n  ${problems.join('\n  ')}`,

@@ -219,6 +219,9 @@ export class IngestService {
               ]),
             )
             .digest('hex');
+    // Decided before the unit of work, which may run twice (IngestStore.write) and so keeps no state.
+    const pruneKeys = request.idempotencyKey !== undefined && receivedAt.getTime() - this.lastPrune > 60_000;
+    if (pruneKeys) this.lastPrune = receivedAt.getTime();
     let perRule: WriteOutcome['perRule'] | undefined;
     const answer = await this.ingestStore.write(async (batches) => {
       if (request.idempotencyKey !== undefined) {
@@ -260,7 +263,7 @@ export class IngestService {
         warnings: batch.warnings(),
       };
       if (request.idempotencyKey !== undefined)
-        await this.remember(batches, request.idempotencyKey, requestHash, result, receivedAt);
+        await this.remember(batches, request.idempotencyKey, requestHash, result, receivedAt, pruneKeys);
       return { ...result, replayed: false };
     });
     if (!answer.replayed) {
@@ -280,13 +283,11 @@ export class IngestService {
     requestHash: string,
     response: IngestAnswer,
     now: Date,
+    pruneKeys: boolean,
   ): Promise<void> {
     await batches.rememberIdempotencyKey({ key, requestHash, response: { ...response }, createdAt: now });
     // Forget old keys now and then, in the same transaction, rather than with a timer.
-    if (now.getTime() - this.lastPrune > 60_000) {
-      this.lastPrune = now.getTime();
-      await batches.forgetIdempotencyKeysBefore(new Date(now.getTime() - IDEMPOTENCY_TTL_MS));
-    }
+    if (pruneKeys) await batches.forgetIdempotencyKeysBefore(new Date(now.getTime() - IDEMPOTENCY_TTL_MS));
   }
 }
 

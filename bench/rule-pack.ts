@@ -54,6 +54,8 @@ export function buildRulePack(options: {
   conformanceDir: string;
   profile: CorpusProfile;
   total: number;
+  /** How the generated rules are drawn (generateRules' options); the default: its own. */
+  generator?: Parameters<typeof generateRules>[3];
 }): RulePack {
   const definitions: RuleDefinition[] = [];
   const files: RuleFile[] = [];
@@ -85,7 +87,12 @@ export function buildRulePack(options: {
       take(rules, { name: `conformance-${name}`, text }, 'conformance');
   }
 
-  const generated = generateRules(options.profile, Math.max(0, options.total - definitions.length));
+  const generated = generateRules(
+    options.profile,
+    Math.max(0, options.total - definitions.length),
+    undefined,
+    options.generator,
+  );
   for (const rule of generated) {
     const name = `${rule.description.ruleId}.yml`;
     const loaded = load(rule.yaml, name, false);

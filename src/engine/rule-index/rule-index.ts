@@ -44,6 +44,15 @@ class FieldRequirements {
   /** Substring requirements that lists and objects pass untested. */
   private listsAndObjects?: number[];
   private foldsCase = false;
+  /** Whether a test here is more than one map lookup (prefixes, substrings, networks, folded values). */
+  private textTests = false;
+  /**
+   * What the text tests found for values met before: most fields that rules test as text (user agents,
+   * names) take few distinct values, each far cheaper to look up than to scan again.
+   */
+  private remembered: Map<string, readonly (readonly number[])[]> | undefined = new Map();
+  private rememberedLookups = 0;
+  private rememberedHits = 0;
 
   constructor(readonly key: string) {}
 
@@ -58,6 +67,8 @@ class FieldRequirements {
       (this.present ??= []).push(id);
       return true;
     }
+    this.textTests = true;
+    this.remembered?.clear();
     if ('networks' in requirement) {
       const tree = (this.networks ??= new NetworkTree());
       return requirement.networks.every((network) => tree.add(network, id));
@@ -108,19 +119,51 @@ class FieldRequirements {
     }
     const exact = this.equals?.get(value);
     if (exact) found(exact);
-    this.prefixes?.match(value, found);
-    this.suffixes?.match(value, found);
-    this.substrings?.match(value, found);
-    this.networks?.match(value, found);
-    if (!this.foldsCase) return;
-    const lower = value.toLowerCase();
-    const folded = this.lowerEquals?.get(lower);
-    if (folded) found(folded);
-    this.lowerPrefixes?.match(lower, found);
-    this.lowerSuffixes?.match(lower, found);
-    this.lowerSubstrings?.match(lower, found);
+    if (!this.textTests) return;
+    if (this.remembered) {
+      const known = this.remembered.get(value);
+      this.keepRemembering(known !== undefined);
+      if (known) {
+        for (const ids of known) found(ids);
+        return;
+      }
+    }
+    const met: (readonly number[])[] = [];
+    const collect: Found = (ids) => met.push(ids);
+    this.prefixes?.match(value, collect);
+    this.suffixes?.match(value, collect);
+    this.substrings?.match(value, collect);
+    this.networks?.match(value, collect);
+    if (this.foldsCase) {
+      const lower = value.toLowerCase();
+      const folded = this.lowerEquals?.get(lower);
+      if (folded) collect(folded);
+      this.lowerPrefixes?.match(lower, collect);
+      this.lowerSuffixes?.match(lower, collect);
+      this.lowerSubstrings?.match(lower, collect);
+    }
+    for (const ids of met) found(ids);
+    if (this.remembered) {
+      if (this.remembered.size >= REMEMBERED_VALUES) this.remembered.clear();
+      this.remembered.set(value, met);
+    }
+  }
+
+  /**
+   * After every REMEMBERED_VALUES lookups, remembering stops for good if fewer than half of them were
+   * values met before: a field with a value per event (an address, a request id) would only pay for it.
+   */
+  private keepRemembering(hit: boolean): void {
+    if (hit) this.rememberedHits += 1;
+    if (++this.rememberedLookups < REMEMBERED_VALUES) return;
+    if (this.rememberedHits * 2 < this.rememberedLookups) this.remembered = undefined;
+    this.rememberedLookups = 0;
+    this.rememberedHits = 0;
   }
 }
+
+/** Values whose text tests are remembered per field; the memory is emptied when it is full. */
+const REMEMBERED_VALUES = 4096;
 
 /**
  * The fields requirements read, as a tree of keys, so that a value is read once for all the fields

@@ -92,10 +92,37 @@ export function dataSourceOptions(
     prepareDatabase: (connection: SqliteConnection) => {
       connection.pragma('foreign_keys = ON');
       connection.pragma(`busy_timeout = ${SQLITE_STATEMENT_BUSY_MS}`);
-      // 64 MiB of page cache (the default is 2 MiB): index pages of busy queries stay in memory.
-      connection.pragma('cache_size = -65536');
+      connection.pragma(SQLITE_CACHE_SIZE);
       // Every commit is synced to disk: a 2xx answer means the data survives a power cut too.
       connection.pragma('synchronous = FULL');
+    },
+  };
+}
+
+/** 64 MiB of page cache (the default is 2 MiB): index pages of busy queries stay in memory. */
+const SQLITE_CACHE_SIZE = 'cache_size = -65536';
+
+/**
+ * The data source reads use beside the writer's on an SQLite file (sqlite-readers.ts): the same file and
+ * entities, refused every change (`query_only`), opened only once migrations made the file and set WAL
+ * (a lasting property of the file), which is what lets it read while the writer writes.
+ */
+export function sqliteReaderOptions(config: AppConfig): DataSourceOptions {
+  const database = config.database;
+  if (database.kind !== 'sqlite' || database.path === ':memory:')
+    throw new Error('a separate reader needs an SQLite file');
+  applyColumnTypes(database.kind, ENTITIES);
+  return {
+    type: 'better-sqlite3',
+    database: database.path,
+    fileMustExist: true,
+    entities: ENTITIES,
+    synchronize: false,
+    timeout: SQLITE_STATEMENT_BUSY_MS,
+    prepareDatabase: (connection: SqliteConnection) => {
+      connection.pragma('query_only = ON');
+      connection.pragma(`busy_timeout = ${SQLITE_STATEMENT_BUSY_MS}`);
+      connection.pragma(SQLITE_CACHE_SIZE);
     },
   };
 }

@@ -1,10 +1,12 @@
 // Transactions on the configured database, and the one promise every write keeps: when `write` returns,
-// its work is committed; when it throws, none of it is. SQLite through better-sqlite3 is one connection,
-// so there units of work run one at a time (sqlite-transactions.ts). PostgreSQL has a pool: units of work
-// run side by side, and what must not interleave takes an advisory lock (storage/sql.ts, lockNames).
+// its work is committed; when it throws, none of it is. SQLite through better-sqlite3 writes on one
+// connection, so there units of work run one at a time (sqlite-transactions.ts); reads of an SQLite file
+// have a connection of their own and never wait for them (sqlite-readers.ts). PostgreSQL has a pool:
+// units of work run side by side, and what must not interleave takes an advisory lock (storage/sql.ts,
+// lockNames).
 // A database fault (a full disk, a server that stopped or froze, a lock not granted in time) becomes a
 // 5xx with Retry-After (database-faults.ts), and readiness reports it until a write commits again.
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,6 +17,7 @@ import type { AppConfig } from '../config/config.js';
 import { storageFaultOf, StorageFaultError, type StorageFault } from './database-faults.js';
 import { GroupCommit, type GroupCommitCounts, type RepeatableUnitOfWork } from './group-commit.js';
 import { dialectOf, type SqlDialect } from './sql.js';
+import { SQLITE_READER, type SqliteReader } from './sqlite-readers.js';
 import { SqliteTransactions } from './sqlite-transactions.js';
 
 /**
@@ -57,6 +60,8 @@ export class Database {
   constructor(
     readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
+    /** An SQLite file's connection for reads; null on PostgreSQL, and in memory, where reads queue with writes. */
+    @Optional() @Inject(SQLITE_READER) private readonly reader: SqliteReader | null = null,
   ) {
     this.dialect = dialectOf(dataSource.manager);
     this.sqlite =
@@ -88,8 +93,15 @@ export class Database {
     return this.groupCommit.counts;
   }
 
-  /** Runs reads; on SQLite they wait for the write in progress, so they never see half of it. */
+  /**
+   * Runs reads; they never see half of a write. On an SQLite file they read the last committed snapshot
+   * on their own connection, beside the write in progress; in memory they wait for it in the queue.
+   */
   read<T>(work: UnitOfWork<T>): Promise<T> {
+    if (this.reader)
+      return this.reader.read(work).catch((error: unknown) => {
+        throw this.translated(error);
+      });
     return this.enqueue(() => work(this.dataSource.manager), false);
   }
 

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { dataSourceOptions } from './data-source.js';
 import { Database } from './database.service.js';
+import { sqliteReaderProvider } from './sqlite-readers.js';
 
 /**
  * Brings the schema up to date, on a connection of its own without the statement timeouts that bound
@@ -72,7 +73,7 @@ function describeUrl(options: DataSourceOptions): string {
       },
     }),
   ],
-  providers: [Database],
+  providers: [sqliteReaderProvider, Database],
   exports: [Database],
 })
 export class StorageModule {}

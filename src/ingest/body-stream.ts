@@ -2,6 +2,7 @@
 // way, and both the bytes sent and the bytes they expand to are capped (a gzip bomb stops at the cap).
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { DomainError } from '../common/errors.js';
 
@@ -87,6 +88,10 @@ export class RequestBody {
         }
         const text = decoder.decode(chunk, { stream: true });
         if (text) yield text;
+        // Chunks already received are read without a turn of the event loop, so a whole batch would be
+        // decoded and evaluated (and the next request's after it) before any other request is read: a
+        // turn between chunks lets a read of hits through beside ingest.
+        await nextTurn();
       }
     } catch (error) {
       if (error instanceof DomainError) throw error;

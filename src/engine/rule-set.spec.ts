@@ -225,8 +225,12 @@ describe('RuleSet', () => {
     ];
     expect(candidates({ ...BASE, eventName: 'ListBuckets' }).sort()).toEqual([...always].sort());
     expect(candidates({ ...BASE, eventName: 'DeleteTrail', userAgent: 'Kali' }).sort()).toEqual(
-      // Condition.Prefix: its `errorCode exists` is not counted beside the prefix, and the detection decides.
-      [...always, 'Condition.In', 'Condition.Or', 'Condition.Prefix', 'Panther.IContains'].sort(),
+      // Only a rule's least shared requirement is counted when it is shared by few rules: Condition.Prefix
+      // (not its `errorCode exists`) and Panther.IsIn.All (not its Root) are left to their detection.
+      [
+        ...always,
+        ...['Condition.In', 'Condition.Or', 'Condition.Prefix', 'Panther.IContains', 'Panther.IsIn.All'],
+      ].sort(),
     );
     expect(
       candidates({ ...BASE, eventName: 'DeleteTrail', errorCode: 'x', userIdentity: { type: 'Root' } }),

@@ -121,22 +121,35 @@ describe('network tree', () => {
 
 describe('RuleIndex', () => {
   it('counts a requirement met by several of its patterns once', () => {
-    const rules = ['one', 'two'];
-    const index = new RuleIndex(rules, (rule) =>
-      rule === 'one'
-        ? {
-            requirements: [
-              { key: 'a', text: 'substring', patterns: ['x', 'xx'], ignoreCase: false },
-              { key: 'b', values: new Set(['y']) },
-            ],
-            keysIgnoreCase: false,
-          }
-        : { requirements: [{ key: 'a', present: true }], keysIgnoreCase: false },
-    );
-    expect(index.candidates({ a: 'xxx' })).toEqual(['two']);
-    expect(index.candidates({ a: 'xxx', b: 'y' })).toEqual(['one', 'two']);
+    // Seventeen rules share both requirements, so both are counted for each (neither alone narrows).
+    const rules = Array.from({ length: 17 }, (_, index) => `rule ${index}`);
+    const index = new RuleIndex(rules, () => ({
+      requirements: [
+        { key: 'a', text: 'substring', patterns: ['x', 'xx'], ignoreCase: false },
+        { key: 'b', values: new Set(['y']) },
+      ],
+      keysIgnoreCase: false,
+    }));
+    expect(index.candidates({ a: 'xxx' })).toEqual([]);
+    expect(index.candidates({ a: 'xxx', b: 'y' })).toEqual(rules);
     expect(index.candidates({ b: 'y' })).toEqual([]);
-    expect(index.summary()).toEqual({ rules: 2, indexed: 2, keys: ['a', 'b'] });
+    expect(index.summary()).toEqual({ rules: 17, indexed: 17, keys: ['a', 'b'] });
+  });
+
+  it('counts only the least shared requirement of a rule when few rules share it', () => {
+    const index = new RuleIndex(['common', 'rare'], (rule) => ({
+      requirements:
+        rule === 'common'
+          ? [{ key: 'source', values: new Set(['s3']) }]
+          : [
+              { key: 'source', values: new Set(['s3']) },
+              { key: 'name', values: new Set(['DeleteBucket']) },
+            ],
+      keysIgnoreCase: false,
+    }));
+    expect(index.candidates({ source: 's3', name: 'GetObject' })).toEqual(['common']);
+    // `rare` is filed under its name alone: the detection checks the source.
+    expect(index.candidates({ source: 'ec2', name: 'DeleteBucket' })).toEqual(['rare']);
   });
 
   it('leaves a requirement it cannot file to the detection, never losing the rule', () => {

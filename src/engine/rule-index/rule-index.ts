@@ -265,15 +265,66 @@ class KeyTree {
 const LOOKED_UP_KEYS = 8;
 
 /**
- * The requirements worth counting: presence says little when a rule also requires values (eventTime is
- * in every event, errorCode in one of twenty), and every requirement counted costs each event that
- * meets it; the detection still checks all of them.
+ * Where a requirement is filed, one entry per value or pattern (for a network or presence requirement,
+ * one for its field): how many requirements share an entry is how long the list an event meeting it
+ * walks.
  */
-function filed(requirements: readonly Requirement[]): readonly Requirement[] {
+function entriesOf(requirement: Requirement, ignoreCase: boolean): string[] {
+  if ('anyOf' in requirement) return requirement.anyOf.flatMap((member) => entriesOf(member, ignoreCase));
+  const place = `${ignoreCase ? 'i' : 'e'}\u0000${(requirement.path ?? [requirement.key]).join('\u0000')}`;
+  if ('values' in requirement) return [...requirement.values].map((value) => `${place}\u0000=${value}`);
+  if ('text' in requirement)
+    return requirement.patterns.map((pattern) => `${place}\u0000${requirement.text}\u0000${pattern}`);
+  return [`${place}\u0000${'networks' in requirement ? 'networks' : 'present'}`];
+}
+
+/** Past this many requirements sharing its busiest entry, a rule's requirement is joined by another. */
+const CROWDED_ENTRY = 16;
+/** At most this many requirements of a rule are counted. */
+const COUNTED_PER_RULE = 3;
+
+/**
+ * The requirements of a rule worth counting. Every requirement counted costs each event that meets it a
+ * step, and `eventSource` = ec2 or `userIdentity.type` = IAMUser is met by most events and shared by
+ * hundreds of rules; the detection checks every requirement anyway. So a rule is filed under its least
+ * shared requirement, joined by the next least shared while the last one's busiest entry is crowded
+ * (two crowded requirements both met are rarer than either). Presence counts only when a rule requires
+ * nothing else: eventTime is in every event.
+ */
+function worthCounting(
+  requirements: readonly Requirement[],
+  sharing: (requirement: Requirement) => number,
+): Requirement[] {
   const onlyPresence = (requirement: Requirement) =>
     ('anyOf' in requirement ? requirement.anyOf : [requirement]).every((member) => 'present' in member);
   const strong = requirements.filter((requirement) => !onlyPresence(requirement));
-  return (strong.length > 0 ? strong : requirements).slice(0, 0xffff);
+  const ranked = (strong.length > 0 ? strong : requirements)
+    .map((requirement) => ({ requirement, shared: sharing(requirement) }))
+    .sort((a, b) => a.shared - b.shared);
+  const counted: Requirement[] = [];
+  for (const { requirement, shared } of ranked) {
+    counted.push(requirement);
+    if (shared <= CROWDED_ENTRY || counted.length >= COUNTED_PER_RULE) break;
+  }
+  return counted;
+}
+
+/** Sorts rule positions in place: by insertion when few (as nearly always), natively when many. */
+function sortPositions(positions: number[]): void {
+  if (positions.length > 64) {
+    const sorted = Int32Array.from(positions).sort();
+    for (let index = 0; index < sorted.length; index++) positions[index] = sorted[index] as number;
+    return;
+  }
+  for (let index = 1; index < positions.length; index++) {
+    const position = positions[index] as number;
+    let at = index - 1;
+    while (at >= 0 && (positions[at] as number) > position) {
+      positions[at + 1] = positions[at] as number;
+      at -= 1;
+    }
+    positions[at + 1] = position;
+  }
 }
 
 function push(map: Map<string, number[]>, value: string, id: number): void {
@@ -321,9 +372,17 @@ export class RuleIndex<Rule> {
       node.foldedField ??= new FieldRequirements(requirement.key);
       return node.foldedField.add(requirement, id);
     };
-    all.forEach((rule, position) => {
-      const { requirements, keysIgnoreCase } = factsOf(rule);
-      for (const requirement of filed(requirements)) {
+    const facts = all.map(factsOf);
+    const shares = new Map<string, number>();
+    for (const { requirements, keysIgnoreCase } of facts)
+      for (const requirement of requirements)
+        for (const entry of entriesOf(requirement, keysIgnoreCase))
+          shares.set(entry, (shares.get(entry) ?? 0) + 1);
+    all.forEach((_rule, position) => {
+      const { requirements, keysIgnoreCase } = facts[position] as IndexedRuleFacts;
+      const sharing = (requirement: Requirement) =>
+        Math.max(...entriesOf(requirement, keysIgnoreCase).map((entry) => shares.get(entry) ?? 0));
+      for (const requirement of worthCounting(requirements, sharing)) {
         const id = this.ruleOf.length;
         const members = 'anyOf' in requirement ? requirement.anyOf : [requirement];
         // A member that cannot be filed would go unseen: the requirement is then left out altogether.
@@ -356,7 +415,7 @@ export class RuleIndex<Rule> {
     this.keys.visit(event, this.onFound, this.epoch, false);
     const found = this.found;
     if (found.length === 0) return this.unindexedRules;
-    found.sort((a, b) => a - b);
+    sortPositions(found);
     return this.merged(found);
   }
 

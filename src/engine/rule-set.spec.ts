@@ -221,7 +221,8 @@ describe('RuleSet', () => {
     // Met by every event here: eventVersion is there, the address is in 198.51.100.0/24, the user is ann.
     const always = [
       ...['Panther.LogType', 'Derived.Udm', 'Derived.Any', 'Number.Name'],
-      ...['Condition.Ordered', 'Panther.CIDR', 'Panther.IStartsWith.Nested'],
+      // Rules that require no more than presence are evaluated on every event.
+      ...['Condition.Ordered', 'Panther.Exists.Deep', 'Panther.CIDR', 'Panther.IStartsWith.Nested'],
     ];
     expect(candidates({ ...BASE, eventName: 'ListBuckets' }).sort()).toEqual([...always].sort());
     expect(candidates({ ...BASE, eventName: 'DeleteTrail', userAgent: 'Kali' }).sort()).toEqual(

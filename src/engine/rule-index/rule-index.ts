@@ -280,6 +280,8 @@ function entriesOf(requirement: Requirement, ignoreCase: boolean): string[] {
 
 /** Past this many requirements sharing its busiest entry, a rule's requirement is joined by another. */
 const CROWDED_ENTRY = 16;
+/** A requirement joins only if shared by at most this many times as many rules as the one before it. */
+const JOINED_AT_MOST = 2;
 /** At most this many requirements of a rule are counted. */
 const COUNTED_PER_RULE = 3;
 
@@ -288,8 +290,9 @@ const COUNTED_PER_RULE = 3;
  * step, and `eventSource` = ec2 or `userIdentity.type` = IAMUser is met by most events and shared by
  * hundreds of rules; the detection checks every requirement anyway. So a rule is filed under its least
  * shared requirement, joined by the next least shared while the last one's busiest entry is crowded
- * (two crowded requirements both met are rarer than either). Presence counts only when a rule requires
- * nothing else: eventTime is in every event.
+ * (two crowded requirements both met are rarer than either) and the next is not far more crowded still.
+ * Presence is never counted: eventTime is in every event, and a rule that requires only that a field
+ * be there is cheaper to evaluate on each event than to count, sort and merge on each.
  */
 function worthCounting(
   requirements: readonly Requirement[],
@@ -297,13 +300,17 @@ function worthCounting(
 ): Requirement[] {
   const onlyPresence = (requirement: Requirement) =>
     ('anyOf' in requirement ? requirement.anyOf : [requirement]).every((member) => 'present' in member);
-  const strong = requirements.filter((requirement) => !onlyPresence(requirement));
-  const ranked = (strong.length > 0 ? strong : requirements)
+  const ranked = requirements
+    .filter((requirement) => !onlyPresence(requirement))
     .map((requirement) => ({ requirement, shared: sharing(requirement) }))
     .sort((a, b) => a.shared - b.shared);
   const counted: Requirement[] = [];
+  let last = 0;
   for (const { requirement, shared } of ranked) {
+    // A far more crowded requirement would cost the events that meet it more than it saves.
+    if (counted.length > 0 && shared > JOINED_AT_MOST * last) break;
     counted.push(requirement);
+    last = shared;
     if (shared <= CROWDED_ENTRY || counted.length >= COUNTED_PER_RULE) break;
   }
   return counted;

@@ -6,6 +6,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync } fro
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { CorpusProfiler, type CorpusProfile } from './generated-rules.js';
 
 export interface SharedPaths {
   root: string;
@@ -91,4 +92,34 @@ export async function loadCorpus(shared: SharedPaths, cacheDir: string, events: 
     );
   const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
   return { file, lines, bytes, expected, built };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The corpus's API calls (for the generated rules) and the days its events fall in, a day's margin each
+ * side (for GET /v1/stats and the hit queries).
+ */
+export function profileCorpus(lines: readonly string[]): {
+  profile: CorpusProfile;
+  since: Date;
+  until: Date;
+} {
+  const profiler = new CorpusProfiler();
+  let earliest = Number.POSITIVE_INFINITY;
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const line of lines) {
+    const event = JSON.parse(line) as Record<string, unknown>;
+    profiler.add(event);
+    const time = Date.parse(typeof event.eventTime === 'string' ? event.eventTime : '');
+    if (!Number.isNaN(time)) {
+      earliest = Math.min(earliest, time);
+      latest = Math.max(latest, time);
+    }
+  }
+  return {
+    profile: profiler.profile(),
+    since: new Date(Math.floor(earliest / DAY_MS) * DAY_MS - DAY_MS),
+    until: new Date(Math.ceil(latest / DAY_MS) * DAY_MS + DAY_MS),
+  };
 }

@@ -15,8 +15,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { loadCorpus, MissingSharedError, sharedPaths } from './corpus.js';
-import { CorpusProfiler } from './generated-rules.js';
+import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
 import { measureServerIngest, type ServerRun } from './http-ingest.js';
 import type { ChildServer } from './http-load.js';
 import { ndjsonBatches } from './http-load.js';
@@ -33,7 +32,6 @@ const counterModule = join(here, 'statement-counter.js');
 const RULES_IN_SET = 100;
 const BATCH_SIZE = 1000;
 const TARGET_RATIO = 0.9;
-const DAY_MS = 86_400_000;
 const POSTGRES_ADMIN_URL =
   process.env.TRIPLINE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -185,26 +183,11 @@ async function main(): Promise<number> {
   }
 
   const corpus = await loadCorpus(shared, join(resultsDir, 'corpus'), events);
-  const profiler = new CorpusProfiler();
-  let earliest = Number.POSITIVE_INFINITY;
-  let latest = Number.NEGATIVE_INFINITY;
-  for (const line of corpus.lines) {
-    const event = JSON.parse(line) as Record<string, unknown>;
-    profiler.add(event);
-    const time = Date.parse(typeof event.eventTime === 'string' ? event.eventTime : '');
-    if (!Number.isNaN(time)) {
-      earliest = Math.min(earliest, time);
-      latest = Math.max(latest, time);
-    }
-  }
-  const span = {
-    since: new Date(Math.floor(earliest / DAY_MS) * DAY_MS - DAY_MS),
-    until: new Date(Math.ceil(latest / DAY_MS) * DAY_MS + DAY_MS),
-  };
+  const { profile, ...span } = profileCorpus(corpus.lines);
   const pack = buildRulePack({
     builtinDir: join(repoRoot, 'rules'),
     conformanceDir: shared.conformanceValid,
-    profile: profiler.profile(),
+    profile,
     total: RULES_IN_SET,
   });
   const work = mkdtempSync(join(tmpdir(), 'tripline-bench-pg-'));

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { RuleSet } from '../src/engine/rule-set.js';
 import { measureBareSqliteInsert } from './bare-sqlite-insert.js';
-import { loadCorpus, MissingSharedError, sharedPaths, type Corpus } from './corpus.js';
+import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths, type Corpus } from './corpus.js';
 import {
   collectEngineHits,
   collectPlainHits,
@@ -30,7 +30,6 @@ import {
   measureEngineThroughput,
 } from './engine-throughput.js';
 import { measureEngineScaling, SCALING_SIZES, scalingTable } from './engine-scaling.js';
-import { CorpusProfiler } from './generated-rules.js';
 import { storedRows, STORM_RULE_ID, STORM_RULE_YAML, stormHits } from './hit-storm.js';
 import { measureBareHttp, measureServerIngest } from './http-ingest.js';
 import { ndjsonBatches } from './http-load.js';
@@ -55,7 +54,6 @@ const ENGINE_RUNS = 3;
 const TARGETS = { engine: 0.7, http: 0.6, storm: 0.5, memoryMb: 400, queryP95Ms: 50 };
 /** Part 2's target with a large set (`--rules 1000` and more): issue "Speed at scale". */
 const HTTP_TARGET_AT_THOUSAND_RULES = 0.4;
-const DAY_MS = 86_400_000;
 
 const started = Date.now();
 const log = (message: string) =>
@@ -121,27 +119,6 @@ function describeMachine() {
     node: process.version,
     os: `${process.platform} ${release()}`,
     sqlite: sqliteVersion,
-  };
-}
-
-/** The corpus's API calls (for the generated rules) and the days its events fall in (for GET /v1/stats). */
-function profileCorpus(lines: readonly string[]) {
-  const profiler = new CorpusProfiler();
-  let earliest = Number.POSITIVE_INFINITY;
-  let latest = Number.NEGATIVE_INFINITY;
-  for (const line of lines) {
-    const event = JSON.parse(line) as Record<string, unknown>;
-    profiler.add(event);
-    const time = Date.parse(typeof event.eventTime === 'string' ? event.eventTime : '');
-    if (!Number.isNaN(time)) {
-      earliest = Math.min(earliest, time);
-      latest = Math.max(latest, time);
-    }
-  }
-  return {
-    profile: profiler.profile(),
-    since: new Date(Math.floor(earliest / DAY_MS) * DAY_MS - DAY_MS),
-    until: new Date(Math.ceil(latest / DAY_MS) * DAY_MS + DAY_MS),
   };
 }
 

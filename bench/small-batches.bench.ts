@@ -17,9 +17,8 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { RuleSet } from '../src/engine/rule-set.js';
-import { loadCorpus, MissingSharedError, sharedPaths } from './corpus.js';
+import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
 import { collectEngineHits } from './engine-throughput.js';
-import { CorpusProfiler } from './generated-rules.js';
 import { BENCH_ADMIN_KEY, enableAll, hitsByRule } from './http-ingest.js';
 import { ndjsonBatches, startChild, stopChild } from './http-load.js';
 import { count, markdownTable } from './report.js';
@@ -34,7 +33,6 @@ const clientScript = join(here, 'small-batches-client.js');
 
 const TARGET = 0.7;
 const RULES_IN_SET = 100;
-const DAY_MS = 86_400_000;
 const HEADERS = {
   authorization: `Bearer ${BENCH_ADMIN_KEY}`,
   'content-type': 'application/x-ndjson',
@@ -165,24 +163,11 @@ async function main(): Promise<number> {
     return 1;
   }
   const corpus = await loadCorpus(shared, join(repoRoot, 'bench', 'results', 'corpus'), options.events);
-  const profiler = new CorpusProfiler();
-  let earliest = Number.POSITIVE_INFINITY;
-  let latest = Number.NEGATIVE_INFINITY;
-  for (const line of corpus.lines) {
-    const event = JSON.parse(line) as Record<string, unknown>;
-    profiler.add(event);
-    const time = Date.parse(typeof event.eventTime === 'string' ? event.eventTime : '');
-    if (!Number.isNaN(time)) {
-      earliest = Math.min(earliest, time);
-      latest = Math.max(latest, time);
-    }
-  }
-  const since = new Date(Math.floor(earliest / DAY_MS) * DAY_MS - DAY_MS);
-  const until = new Date(Math.ceil(latest / DAY_MS) * DAY_MS + DAY_MS);
+  const { profile, since, until } = profileCorpus(corpus.lines);
   const pack = buildRulePack({
     builtinDir: join(repoRoot, 'rules'),
     conformanceDir: shared.conformanceValid,
-    profile: profiler.profile(),
+    profile,
     total: RULES_IN_SET,
   });
   const engineHits = collectEngineHits(corpus.lines, RuleSet.compile(pack.definitions)).byRule;

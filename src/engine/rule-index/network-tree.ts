@@ -11,7 +11,7 @@ interface TreeNode {
 }
 
 /** The address's bytes (4 or 16); undefined for what is not an address this parser reads. */
-export function addressBytes(text: string): Uint8Array | undefined {
+function addressBytes(text: string): Uint8Array | undefined {
   const version = ipVersion(text);
   if (version === 4) return ipv4Bytes(text);
   if (version === 6) return ipv6Bytes(text);
@@ -88,17 +88,12 @@ export class NetworkTree {
     return true;
   }
 
-  get size(): number {
-    return this.all.length;
-  }
-
   /** Calls `found` with the ids of every network holding the address `text` (a string, not yet checked). */
   match(text: string, found: (ids: readonly number[]) => void): void {
     // Most values are dotted IPv4 addresses: read those without the general checker.
-    const bytes = plainIpv4Bytes(text) ?? (ipVersion(text) === 0 ? undefined : addressBytes(text));
-    if (bytes === undefined && ipVersion(text) === 0) return;
+    const bytes = plainIpv4Bytes(text) ?? addressBytes(text);
     if (!bytes) {
-      found(this.all);
+      if (ipVersion(text) !== 0) found(this.all);
       return;
     }
     let node: TreeNode | undefined = this.roots[bytes.length as 4 | 16];

@@ -1,11 +1,11 @@
 // The rule index: which rules of a log type an event can match, found from the event's values rather
 // than by asking every rule. Each rule states requirements (formats/rule-format.ts): values, text,
-// networks, presence, or one of several. Every requirement of every rule is filed under the field it
-// reads, in the structure its test needs (a map of values, tables of prefixes and suffixes, one
-// Aho–Corasick automaton of substrings, a tree of networks), so that each field is read, and folded to
-// lower case, once per event. A rule is a candidate when all of its requirements are met (counted per
-// event), or when it has none. The cost of an event then follows what it can match, not the number of
-// rules.
+// networks, presence, or one of several. A rule's least shared requirements (worthCounting) are filed
+// under the field they read, in the structure each test needs (a map of values, tries of prefixes and
+// suffixes, sampled windows for substrings, a tree of networks), so that each field is read, and folded
+// to lower case, once per event. A rule is a candidate when all of its counted requirements are met
+// (counted per event), or when none is counted. The cost of an event then follows what it can match,
+// not the number of rules.
 import { foldKey, ownKeyIgnoringCase, type FoldedKey } from '../paths.js';
 import type { KeyRequirement, Requirement } from '../formats/rule-format.js';
 import { getOwn, hasOwn, isPlainObject } from '../values.js';

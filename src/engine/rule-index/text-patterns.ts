@@ -12,7 +12,6 @@ interface AffixNode {
  */
 export class AffixTable {
   private readonly root: AffixNode = {};
-  private count = 0;
 
   constructor(private readonly end: 'start' | 'end') {}
 
@@ -29,11 +28,6 @@ export class AffixTable {
       node = child;
     }
     (node.ids ??= []).push(id);
-    this.count += 1;
-  }
-
-  get size(): number {
-    return this.count;
   }
 
   match(text: string, found: (ids: readonly number[]) => void): void {
@@ -60,12 +54,10 @@ export class SubstringMatcher {
   private readonly groups = new Map<number, SampledWindows>();
   private readonly short: { pattern: string; id: number }[] = [];
   private automaton: ShortPatternAutomaton | undefined;
-  private count = 0;
   /** Ids of the empty pattern, which every string contains. */
   private readonly everywhere: number[] = [];
 
   add(pattern: string, id: number): void {
-    this.count += 1;
     this.automaton = undefined;
     if (pattern === '') this.everywhere.push(id);
     else if (pattern.length < QGRAM) this.short.push({ pattern, id });
@@ -78,10 +70,6 @@ export class SubstringMatcher {
       }
       group.add(pattern, id);
     }
-  }
-
-  get size(): number {
-    return this.count;
   }
 
   match(text: string, found: (ids: readonly number[]) => void): void {

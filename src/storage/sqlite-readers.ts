@@ -53,7 +53,17 @@ export class SqliteReader implements OnApplicationShutdown {
       throw error;
     } finally {
       // COMMIT of a transaction that only read ends it; SQLite may have ended it already after an error.
-      if (connection.inTransaction) connection.exec('COMMIT');
+      // Should COMMIT fail, ROLLBACK ends it instead: the connection must never stay in a transaction
+      // (every later read's BEGIN would fail), and the read's own answer or error stands.
+      // (Read afresh each time: SQLite may end a transaction by itself.)
+      const open = () => connection.inTransaction;
+      if (open()) {
+        try {
+          connection.exec('COMMIT');
+        } catch {
+          if (open()) connection.exec('ROLLBACK');
+        }
+      }
     }
   }
 

@@ -6,7 +6,7 @@ import { InMemoryRuleStore } from '../../test/support/in-memory-rule-store.js';
 import { refusal } from '../../test/support/refusal.js';
 import type { Actor } from '../audit/audit.service.js';
 import { loadConfig } from '../config/config.js';
-import { checkRuleSources } from './rule-source.js';
+import { checkRuleSources, type CheckedRule } from './rule-source.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
 import { RulesService, type UploadOptions } from './rules.service.js';
 
@@ -239,11 +239,13 @@ describe('RulesService', () => {
       await checkRuleSources(rule('Test.A', { severity: 'High' }), { ignoreExtraKeys: false })
     ).rules;
     if (!builtin) throw new Error('the built-in rule does not load');
-    expect(await rules.installBuiltin(builtin)).toBe('kept-user-version');
+    const installBuiltin = async (checked: CheckedRule) =>
+      (await rules.installBuiltinPack([checked])).outcomes.get(checked.definition.ruleId);
+    expect(await installBuiltin(builtin)).toBe('kept-user-version');
     const [fresh] = (await checkRuleSources(rule('Test.Builtin'), { ignoreExtraKeys: false })).rules;
     if (!fresh) throw new Error('the built-in rule does not load');
-    expect(await rules.installBuiltin(fresh)).toBe('created');
-    expect(await rules.installBuiltin(fresh)).toBe('unchanged');
+    expect(await installBuiltin(fresh)).toBe('created');
+    expect(await installBuiltin(fresh)).toBe('unchanged');
     expect(store.versions.at(-1)).toMatchObject({
       ruleId: 'Test.Builtin',
       origin: 'builtin',

@@ -465,14 +465,6 @@ export class RulesService {
     });
   }
 
-  /** One rule as the built-in pack installs it; the active set is rebuilt when it changed. */
-  async installBuiltin(rule: CheckedRule): Promise<BuiltinOutcome> {
-    const installed = await this.installBuiltinPack([rule]);
-    const outcome = installed.outcomes.get(rule.definition.ruleId) as BuiltinOutcome;
-    if (outcome === 'created' || outcome === 'updated') await this.activeRules.refresh(installed.compiled);
-    return outcome;
-  }
-
   private definitionOf(version: RuleVersionEntity): RuleDefinition {
     const definition = readStoredRule(version.format, version.sourceText);
     if (!definition) throw new Error(`stored version ${version.ruleId}@${version.version} no longer loads`);

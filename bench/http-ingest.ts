@@ -41,7 +41,8 @@ export async function measureBareHttp(
   }
 }
 
-function numberField(value: unknown, key: string): number {
+/** A number the server's answer must hold at `key`; anything else is an error of the run. */
+export function numberField(value: unknown, key: string): number {
   const field =
     typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
   if (typeof field !== 'number') throw new Error(`expected a number at ${key} in ${JSON.stringify(value)}`);

@@ -19,7 +19,7 @@ import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './co
 import { measureServerIngest, type ServerRun } from './http-ingest.js';
 import type { ChildServer } from './http-load.js';
 import { ndjsonBatches } from './http-load.js';
-import { count, markdownTable } from './report.js';
+import { count, markdownTable, median } from './report.js';
 import { buildRulePack } from './rule-pack.js';
 import type { StatementSnapshot } from './statement-counter.js';
 
@@ -140,14 +140,6 @@ async function postgresAlerts(url: string): Promise<AlertSummary> {
     const row = result.rows[0];
     return { alerts: Number(row?.alerts), alertHits: Number(row?.hits) };
   });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 async function main(): Promise<number> {

@@ -17,9 +17,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { loadCorpus, MissingSharedError, sharedPaths } from './corpus.js';
-import { CorpusProfiler } from './generated-rules.js';
-import { BENCH_ADMIN_KEY } from './http-ingest.js';
+import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
+import { BENCH_ADMIN_KEY, enableAll } from './http-ingest.js';
 import { ndjsonBatches, requestJson, sendBatches, startChild, stopChild } from './http-load.js';
 import { count, markdownTable } from './report.js';
 import { buildRulePack } from './rule-pack.js';
@@ -146,6 +145,7 @@ async function measure(
   database: DatabaseKind,
   work: string,
   rulesDir: string,
+  ruleIds: readonly string[],
   bodies: readonly Buffer[],
   queries: readonly Query[],
 ): Promise<DatabaseRun> {
@@ -166,6 +166,8 @@ async function measure(
       { cwd: serverDir },
     );
     try {
+      // The pack's rules that say `Enabled: false` run too, as in `npm run bench`.
+      await enableAll(server, ruleIds);
       log(`${database}: ingest with ${CONCURRENCY} requests in flight, GET /v1/hits sampled meanwhile`);
       let ingesting = true;
       const ingest = sendBatches(server.port, '/v1/events', bodies, NDJSON_HEADERS, CONCURRENCY).finally(
@@ -256,12 +258,10 @@ async function main(): Promise<number> {
   }
   const corpus = await loadCorpus(shared, join(resultsDir, 'corpus'), EVENTS);
   log(`corpus: ${count(EVENTS)} events (${corpus.file})`);
-  const profiler = new CorpusProfiler();
-  for (const line of corpus.lines) profiler.add(JSON.parse(line));
   const pack = buildRulePack({
     builtinDir: join(repoRoot, 'rules'),
     conformanceDir: shared.conformanceValid,
-    profile: profiler.profile(),
+    profile: profileCorpus(corpus.lines).profile,
     total: RULES_IN_SET,
   });
   const ruleWithHits = pack.generated[0]?.description.ruleId;
@@ -278,7 +278,17 @@ async function main(): Promise<number> {
     for (const file of pack.files) writeFileSync(join(rulesDir, file.name), file.text);
     const bodies = ndjsonBatches(corpus.lines, BATCH_SIZE);
     const runs: DatabaseRun[] = [];
-    for (const database of DATABASES) runs.push(await measure(database, work, rulesDir, bodies, queries));
+    for (const database of DATABASES)
+      runs.push(
+        await measure(
+          database,
+          work,
+          rulesDir,
+          pack.definitions.map((rule) => rule.ruleId),
+          bodies,
+          queries,
+        ),
+      );
     const cpu = cpus();
     process.stdout.write(
       `\n${new Date().toISOString()}: ${cpu[0]?.model.trim() ?? 'unknown'}, ${cpu.length} cores, Node ${process.version}; ` +

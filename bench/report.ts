@@ -21,6 +21,15 @@ export interface Check {
 
 export const count = (value: number): string => Math.round(value).toLocaleString('en-US');
 
+/** The middle value; with an even number of values, the mean of the two middle ones. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 /** A part whose figure is a rate and whose target is a share of its floor's rate. */
 export function ratioPart(figures: {
   part: string;

@@ -4,9 +4,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadCorpus, MissingSharedError, sharedPaths } from './corpus.js';
+import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
 import { measureEngineScaling, SCALING_SIZES, scalingTable } from './engine-scaling.js';
-import { CorpusProfiler } from './generated-rules.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..', '..');
@@ -35,9 +34,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const corpus = await loadCorpus(shared, join(repoRoot, 'bench', 'results', 'corpus'), events);
-  const profiler = new CorpusProfiler();
-  for (const line of corpus.lines) profiler.add(JSON.parse(line));
-  const rows = measureEngineScaling(corpus.lines, profiler.profile(), log, sizes);
+  const rows = measureEngineScaling(corpus.lines, profileCorpus(corpus.lines).profile, log, sizes);
   process.stdout.write(`${scalingTable(rows)}\n`);
   return rows.every((row) => row.differences === 0) ? 0 : 1;
 }

@@ -19,7 +19,7 @@ import Database from 'better-sqlite3';
 import { RuleSet } from '../src/engine/rule-set.js';
 import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
 import { collectEngineHits } from './engine-throughput.js';
-import { BENCH_ADMIN_KEY, enableAll, hitsByRule } from './http-ingest.js';
+import { BENCH_ADMIN_KEY, enableAll, hitsByRule, numberField } from './http-ingest.js';
 import { ndjsonBatches, startChild, stopChild } from './http-load.js';
 import { count, markdownTable } from './report.js';
 import { buildRulePack } from './rule-pack.js';
@@ -102,13 +102,6 @@ async function loadFromClients(
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
-}
-
-function numberField(value: unknown, key: string): number {
-  const field =
-    typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-  if (typeof field !== 'number') throw new Error(`expected a number at ${key} in ${JSON.stringify(value)}`);
-  return field;
 }
 
 const sum = (answers: readonly unknown[], key: string) =>

@@ -13,11 +13,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadCorpus, MissingSharedError, sharedPaths } from './corpus.js';
-import { CorpusProfiler } from './generated-rules.js';
+import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
 import { BENCH_ADMIN_KEY } from './http-ingest.js';
 import { startChild, stopChild } from './http-load.js';
-import { count, markdownTable } from './report.js';
+import { count, markdownTable, median } from './report.js';
 import { buildRulePack } from './rule-pack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -99,14 +98,6 @@ async function timeStart(
 const describe = (start: StartFigure) =>
   `${start.seconds.toFixed(2)} s (CPU ${start.cpuSeconds.toFixed(2)} s)`;
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
 interface SizeResult {
   rules: number;
   fresh: StartFigure[];
@@ -140,9 +131,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const corpus = await loadCorpus(shared, join(resultsDir, 'corpus'), events);
-  const profiler = new CorpusProfiler();
-  for (const line of corpus.lines) profiler.add(JSON.parse(line));
-  const profile = profiler.profile();
+  const { profile } = profileCorpus(corpus.lines);
 
   const work = mkdtempSync(join(tmpdir(), 'tripline-startup-'));
   try {

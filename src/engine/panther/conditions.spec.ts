@@ -211,6 +211,34 @@ describe('Panther scalar conditions', () => {
     ]);
   });
 
+  it('numeric strings in every form Number() reads compare as numbers, and times as text', () => {
+    check('IsGreaterThan', { value: 10 }, [
+      [' 12 ', true],
+      ['\t11\n', true],
+      ['0x1F', true],
+      ['0o17', true],
+      ['0b1011', true],
+      ['1e3', true],
+      ['+20.5', true],
+      ['Infinity', true],
+      ['-Infinity', false],
+      ['-.5', false],
+      ['\u00a012', true],
+      ['12abc', false],
+      ['   ', false],
+    ]);
+    // A time is not a number: it compares with a string bound as text, and with a number bound not at all.
+    check('IsLessThan', { value: '2001-01-01' }, [
+      ['2000-12-31T23:59:59Z', true],
+      ['2024-05-01T12:00:00Z', false],
+    ]);
+    check('IsLessThan', { value: 3000 }, [['2024-05-01T12:00:00Z', false]]);
+    check('IsGreaterThan', { value: '2' }, [
+      ['10', true],
+      ['1e1', true],
+    ]);
+  });
+
   it('numeric comparisons order booleans as Python does, as the ints 0 and 1', () => {
     check('IsGreaterThanOrEquals', { value: 0 }, [
       [false, true],

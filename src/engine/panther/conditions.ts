@@ -80,13 +80,30 @@ function affix(kind: 'start' | 'end', ignoreCase: boolean): ConditionSpec['build
  * raises). Anything else (None, lists, dicts) cannot be ordered, so no comparison holds.
  */
 function compare(test: (order: number) => boolean): ConditionSpec['build'] {
-  return (value) => (actual) => {
-    const order = compareValues(actual, value);
-    return order !== undefined && test(order);
+  return (value) => {
+    const orderOf = ordering(value);
+    return (actual) => {
+      const order = orderOf(actual);
+      return order !== undefined && test(order);
+    };
   };
 }
 
-export function compareValues(actual: unknown, expected: unknown): number | undefined {
+/** compareValues against one fixed value, whose number (if it is one) is read once, not per event. */
+function ordering(expected: unknown): (actual: unknown) => number | undefined {
+  if (typeof expected === 'boolean') return (actual) => compareValues(actual, expected);
+  const b = toNumber(expected);
+  return (actual) => {
+    if (typeof actual === 'boolean') return compareValues(actual, expected);
+    const a = toNumber(actual);
+    if (a !== undefined && b !== undefined) return a - b;
+    if (typeof actual === 'string' && typeof expected === 'string')
+      return actual < expected ? -1 : actual > expected ? 1 : 0;
+    return undefined;
+  };
+}
+
+function compareValues(actual: unknown, expected: unknown): number | undefined {
   if (typeof actual === 'boolean' || typeof expected === 'boolean') {
     const a = pythonInt(actual);
     const b = pythonInt(expected);
@@ -108,12 +125,31 @@ function pythonInt(value: unknown): number | undefined {
 
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isNaN(value) ? undefined : value;
-  if (typeof value === 'string' && value.trim() !== '') {
+  if (typeof value === 'string' && mayBeNumber(value) && value.trim() !== '') {
     const parsed = Number(value);
     return Number.isNaN(parsed) ? undefined : parsed;
   }
   return undefined;
 }
+
+/**
+ * Whether Number() could read a number from the text: false at the first ASCII character no number,
+ * hexadecimal, octal or binary literal, Infinity or white space can hold. Number() on text is a call
+ * into the runtime, and the strings compared are mostly times, names and addresses (a time's `T` or
+ * `:` rules it out); anything beyond ASCII is left to Number().
+ */
+function mayBeNumber(text: string): boolean {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 0x80 || NUMBER_CHARACTERS[code] === 1) continue;
+    return false;
+  }
+  return true;
+}
+
+const NUMBER_CHARACTERS = new Uint8Array(0x80);
+for (const character of '0123456789abcdefABCDEFxXoO.+-Infity \t\n\v\f\r')
+  NUMBER_CHARACTERS[character.charCodeAt(0)] = 1;
 
 /**
  * Python's `not value`, which Panther's generated code tests: None, False, 0, "", [] and {} are empty (a

@@ -117,9 +117,12 @@ class FieldRequirements {
       if (this.listsAndObjects && typeof value === 'object' && value !== null) found(this.listsAndObjects);
       return;
     }
-    const exact = this.equals?.get(value);
-    if (exact) found(exact);
-    if (!this.textTests) return;
+    if (!this.textTests) {
+      const exact = this.equals?.get(value);
+      if (exact) found(exact);
+      return;
+    }
+    // What a value met is remembered whole, equality included: one lookup of the value, not two.
     if (this.remembered) {
       const known = this.remembered.get(value);
       this.keepRemembering(known !== undefined);
@@ -130,6 +133,8 @@ class FieldRequirements {
     }
     const met: (readonly number[])[] = [];
     const collect: Found = (ids) => met.push(ids);
+    const exact = this.equals?.get(value);
+    if (exact) collect(exact);
     this.prefixes?.match(value, collect);
     this.suffixes?.match(value, collect);
     this.substrings?.match(value, collect);

@@ -125,13 +125,13 @@ describe('RuleIndex', () => {
     const rules = Array.from({ length: 17 }, (_, index) => `rule ${index}`);
     const index = new RuleIndex(rules, () => ({
       requirements: [
-        { key: 'a', text: 'substring', patterns: ['x', 'xx'], ignoreCase: false },
+        { key: 'a', text: 'substring', patterns: ['xxxxxxxx', 'xxxxxxxxx'], ignoreCase: false },
         { key: 'b', values: new Set(['y']) },
       ],
       keysIgnoreCase: false,
     }));
-    expect(index.candidates({ a: 'xxx' })).toEqual([]);
-    expect(index.candidates({ a: 'xxx', b: 'y' })).toEqual(rules);
+    expect(index.candidates({ a: 'xxxxxxxxxx' })).toEqual([]);
+    expect(index.candidates({ a: 'xxxxxxxxxx', b: 'y' })).toEqual(rules);
     expect(index.candidates({ b: 'y' })).toEqual([]);
     expect(index.summary()).toEqual({ rules: 17, indexed: 17, keys: ['a', 'b'] });
   });
@@ -150,6 +150,27 @@ describe('RuleIndex', () => {
     expect(index.candidates({ source: 's3', name: 'GetObject' })).toEqual(['common']);
     // `rare` is filed under its name alone: the detection checks the source.
     expect(index.candidates({ source: 'ec2', name: 'DeleteBucket' })).toEqual(['rare']);
+  });
+
+  it('prefers a named value to a short prefix or a wide network, even one shared by fewer rules', () => {
+    // Three rules name the same call; each alone has its address test, which a short prefix or a /8
+    // network makes far less selective than the call's name.
+    const index = new RuleIndex(['by prefix', 'by network', 'long prefix'], (rule) => ({
+      requirements: [
+        { key: 'name', values: new Set(['DeleteTrail']) },
+        rule === 'by prefix'
+          ? { key: 'ip', text: 'prefix', patterns: ['10.'], ignoreCase: false }
+          : rule === 'by network'
+            ? { key: 'ip', networks: ['10.0.0.0/8'] }
+            : { key: 'ip', text: 'prefix', patterns: ['10.20.30.'], ignoreCase: false },
+      ],
+      keysIgnoreCase: false,
+    }));
+    expect(index.candidates({ name: 'GetObject', ip: '10.1.2.3' })).toEqual([]);
+    expect(index.candidates({ name: 'DeleteTrail', ip: '192.0.2.1' })).toEqual(['by prefix', 'by network']);
+    // A prefix of 8 characters or more counts as much as a value: shared by fewer rules than the name,
+    // it is chosen.
+    expect(index.candidates({ name: 'GetObject', ip: '10.20.30.40' })).toEqual(['long prefix']);
   });
 
   it('leaves a requirement it cannot file to the detection, never losing the rule', () => {

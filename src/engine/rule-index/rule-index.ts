@@ -283,6 +283,36 @@ function entriesOf(requirement: Requirement, ignoreCase: boolean): string[] {
   return [`${place}\u0000${'networks' in requirement ? 'networks' : 'present'}`];
 }
 
+/**
+ * How many values of a field a requirement's widest entry stands for, against one for a value named in
+ * full: a short prefix or substring (`192.`, `10.`) or a wide network is met by far more events than a
+ * name is, whatever the number of rules sharing it. Each character of a pattern shorter than
+ * SELECTIVE_PATTERN doubles it, as does each 4 bits a network leaves open.
+ */
+function breadthOf(requirement: Requirement): number {
+  if ('anyOf' in requirement) return Math.max(1, ...requirement.anyOf.map(breadthOf));
+  if ('text' in requirement) {
+    if (requirement.text === 'equals') return 1;
+    const shortest = Math.min(...requirement.patterns.map((pattern) => pattern.length));
+    return 2 ** Math.max(0, SELECTIVE_PATTERN - shortest);
+  }
+  if ('networks' in requirement)
+    return Math.max(1, ...requirement.networks.map((network) => 2 ** (openBits(network) / 4)));
+  return 1;
+}
+
+/** Patterns this long or longer are taken to be as selective as a value named in full. */
+const SELECTIVE_PATTERN = 8;
+
+/** The bits a network in CIDR notation leaves open (0 for an address alone). */
+function openBits(network: string): number {
+  const slash = network.indexOf('/');
+  const bits = network.includes(':') ? 128 : 32;
+  if (slash < 0) return 0;
+  const prefix = Number(network.slice(slash + 1));
+  return Number.isInteger(prefix) && prefix >= 0 && prefix <= bits ? bits - prefix : 0;
+}
+
 /** Past this many requirements sharing its busiest entry, a rule's requirement is joined by another. */
 const CROWDED_ENTRY = 16;
 /** A requirement joins only if shared by at most this many times as many rules as the one before it. */
@@ -393,6 +423,7 @@ export class RuleIndex<Rule> {
     all.forEach((_rule, position) => {
       const { requirements, keysIgnoreCase } = facts[position] as IndexedRuleFacts;
       const sharing = (requirement: Requirement) =>
+        breadthOf(requirement) *
         Math.max(...entriesOf(requirement, keysIgnoreCase).map((entry) => shares.get(entry) ?? 0));
       for (const requirement of worthCounting(requirements, sharing)) {
         const id = this.ruleOf.length;

@@ -142,6 +142,15 @@ export async function hitsByRule(
   return new Map(totals.map((total) => [total.ruleId, total.hits]));
 }
 
+/**
+ * With TRIPLINE_BENCH_SERVER_PROFILE=DIR, each server the benchmark starts writes a V8 CPU profile
+ * there when it stops (NODE_OPTIONS may not carry --cpu-prof).
+ */
+function serverProfileOptions(): string[] {
+  const directory = process.env.TRIPLINE_BENCH_SERVER_PROFILE;
+  return directory ? ['--cpu-prof', `--cpu-prof-dir=${directory}`, '--cpu-prof-interval=500'] : [];
+}
+
 export async function measureServerIngest(options: ServerOptions): Promise<ServerRun> {
   const databaseFile = join(options.workDir, 'tripline.sqlite');
   const server = await startChild(
@@ -155,7 +164,7 @@ export async function measureServerIngest(options: ServerOptions): Promise<Serve
       ...options.env,
     },
     '/readyz',
-    { cwd: options.workDir },
+    { cwd: options.workDir, nodeOptions: serverProfileOptions() },
   );
   try {
     const enabledByBenchmark = await enableAll(server, options.ruleIds);

@@ -4,13 +4,15 @@
 //
 //   npm run bench:reads -- [--events 200000] [--concurrency 4] [--databases sqlite,postgres]
 //                          [--postgres postgres://postgres@127.0.0.1:5432/test] [--server dist/…/main.js]
+//                          [--cpu-prof DIR]
 //
 // The server is the compiled one (dist/bench-build/src/main.js, or --server) with the 100 rules of
 // `npm run bench` as its built-in pack. One client sends the corpus as NDJSON batches of 1,000 events,
 // `--concurrency` requests in flight on keep-alive connections, while another loop in this process sends
 // GET requests one after another (newest page, one rule, one severity, in turn) until the last batch is
 // answered; then the same queries again with nothing else running. On PostgreSQL each run gets a new
-// database, created through the `--postgres` database and dropped at the end.
+// database, created through the `--postgres` database and dropped at the end. --cpu-prof DIR writes a V8
+// CPU profile of each server to DIR (node --cpu-prof in the server's child).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -45,6 +47,7 @@ const { values } = parseArgs({
     databases: { type: 'string', default: 'sqlite,postgres' },
     postgres: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     server: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const EVENTS = Number(values.events);
@@ -55,6 +58,7 @@ const DATABASES = values.databases.split(',').map((kind) => {
   return kind;
 });
 const serverMain = resolve(values.server ?? join(here, '..', 'src', 'main.js'));
+const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
 
 const started = Date.now();
 const log = (message: string) =>
@@ -163,7 +167,13 @@ async function measure(
         LOG_LEVEL: 'warn',
       },
       '/readyz',
-      { cwd: serverDir },
+      {
+        cwd: serverDir,
+        nodeOptions:
+          profileDir === undefined
+            ? []
+            : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=250'],
+      },
     );
     try {
       // The pack's rules that say `Enabled: false` run too, as in `npm run bench`.

@@ -2,6 +2,9 @@
 // node:http floor in the same run.
 //
 //   npm run bench:small-batches -- [--events 30000] [--batch 10] [--in-flight 32] [--clients 4] [--runs 3]
+//                                  [--cpu-prof DIR]
+//
+// --cpu-prof DIR writes a V8 CPU profile of each server run to DIR (node --cpu-prof in the server's child).
 //
 // The load comes from several client threads (worker_threads, `--in-flight` requests shared between
 // them), each reporting how busy its event loop was: a client busy near all the time would bound the
@@ -118,6 +121,8 @@ interface Options {
   inFlight: number;
   clients: number;
   runs: number;
+  /** Where the server's CPU profiles go, if anywhere. */
+  profileDir: string | undefined;
 }
 
 function parseOptions(): Options {
@@ -128,6 +133,7 @@ function parseOptions(): Options {
       'in-flight': { type: 'string', default: '32' },
       clients: { type: 'string', default: '4' },
       runs: { type: 'string', default: '3' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const positive = (name: string, text: string) => {
@@ -142,6 +148,7 @@ function parseOptions(): Options {
     inFlight: positive('in-flight', values['in-flight']),
     clients: positive('clients', values.clients),
     runs: positive('runs', values.runs),
+    profileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
   };
 }
 
@@ -206,7 +213,13 @@ async function main(): Promise<number> {
           LOG_LEVEL: 'warn',
         },
         '/readyz',
-        { cwd: serverDir },
+        {
+          cwd: serverDir,
+          nodeOptions:
+            options.profileDir === undefined
+              ? []
+              : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, '--cpu-prof-interval=250'],
+        },
       );
       let stored: Map<string, number>;
       let load: LoadRun;

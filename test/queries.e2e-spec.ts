@@ -149,6 +149,23 @@ describe('query API', () => {
     );
   });
 
+  it('gives each hit of a page as GET /v1/hits/:id gives it, in JSON as JSON.stringify writes it', async () => {
+    const page = await http(base, 'GET', '/v1/hits?limit=5');
+    expect(page.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    // The page is written from the stored JSON text (HitsService.listJson): the same text JSON.stringify
+    // gives for the parsed page, key order included.
+    expect(page.text).toBe(JSON.stringify(page.body));
+    expect(page.body.items).toHaveLength(5);
+    for (const item of page.body.items) {
+      const { rule, ...detail } = (await http(base, 'GET', `/v1/hits/${item.id}`)).body;
+      expect(rule).toBeDefined();
+      expect(JSON.stringify(item)).toBe(JSON.stringify(detail));
+    }
+    const last = await http(base, 'GET', `/v1/hits?limit=1000&cursor=${page.body.nextCursor}`);
+    expect(last.text).toBe(JSON.stringify(last.body));
+    expect(last.body.nextCursor).toBeNull();
+  });
+
   it('returns exactly the hits each filter matches', async () => {
     await expectIds('ruleId=Q.Login', (hit) => hit.ruleId === 'Q.Login');
     await expectIds('severity=High', (hit) => hit.severity === 'High');

@@ -55,3 +55,26 @@ export function hitView(row: HitRow): HitView {
     event: readJsonObject(row.event),
   };
 }
+
+/**
+ * JSON.stringify(hitView(row)), without parsing the stored JSON only to write it out again: on SQLite the
+ * output fields and the event are the text JSON.stringify gave when the hit was stored, and go into the
+ * answer as they are (PostgreSQL's jsonb comes back parsed, and is written out). The page of 100 hits
+ * that GET /v1/hits answers holds their events, a few hundred kB: parsing and writing them again was
+ * most of a read's time.
+ */
+export function hitJson(row: HitRow): string {
+  const text = JSON.stringify;
+  return (
+    `{"id":${text(row.id)},"ruleId":${text(row.rule_id)},"ruleVersion":${text(row.rule_version)}` +
+    `,"severity":${text(row.severity)},"title":${text(row.title)},"dedupKey":${text(row.dedup_key)}` +
+    `,"alertId":${text(row.alert_id)},"logType":${text(row.log_type)}` +
+    `,"eventTime":${text(isoTime(row.event_time))},"receivedAt":${text(isoTime(row.received_at))}` +
+    `,"outputFields":${storedJson(row.output_fields)},"event":${storedJson(row.event)}}`
+  );
+}
+
+/** A stored JSON object as JSON text: SQLite's text as it is, PostgreSQL's parsed jsonb written out. */
+function storedJson(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Access } from '../auth/access.js';
 import { ApiProblems } from '../common/openapi.js';
@@ -14,7 +14,7 @@ import {
 import { MAX_ID, positiveId, type RawQuery } from '../common/query-params.js';
 import { DEFAULT_HIT_PAGE, MAX_HIT_PAGE, parseHitFilters } from './hit-filters.js';
 import type { HitView } from './hit-views.js';
-import { HitsService, type HitPage } from './hits.service.js';
+import { HitsService } from './hits.service.js';
 
 export class HitDto {
   @ApiProperty({ example: 42 }) id: number;
@@ -93,8 +93,10 @@ export class HitsController {
   )
   @ApiOkResponse({ type: HitPageDto })
   @ApiProblems(400)
-  list(@Query() query: RawQuery): Promise<HitPage> {
-    return this.hits.list(parseHitFilters(query));
+  // A HitPage already written as JSON (HitsService.listJson): Fastify sends JSON text as it is.
+  @Header('content-type', 'application/json; charset=utf-8')
+  list(@Query() query: RawQuery): Promise<string> {
+    return this.hits.listJson(parseHitFilters(query));
   }
 
   @Get(':id')

@@ -6,7 +6,7 @@ import { encodeCursor } from '../common/query-params.js';
 import { readTime } from '../storage/sql.js';
 import type { HitFilters } from './hit-filters.js';
 import { HIT_STORE, type HitStore } from './hit-store.js';
-import { hitView, type HitRow, type HitView } from './hit-views.js';
+import { hitJson, hitView, type HitRow, type HitView } from './hit-views.js';
 
 export interface HitPage {
   items: HitView[];
@@ -22,6 +22,17 @@ export class HitsService {
   constructor(@Inject(HIT_STORE) private readonly store: HitStore) {}
 
   async list(filters: HitFilters): Promise<HitPage> {
+    const { rows, nextCursor } = await this.page(filters);
+    return { items: rows.map(hitView), nextCursor };
+  }
+
+  /** `list` as the JSON text of its HitPage, written without parsing the hits' stored JSON (hitJson). */
+  async listJson(filters: HitFilters): Promise<string> {
+    const { rows, nextCursor } = await this.page(filters);
+    return `{"items":[${rows.map(hitJson).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+  }
+
+  private async page(filters: HitFilters): Promise<{ rows: HitRow[]; nextCursor: string | null }> {
     const severities = filters.severities ?? [undefined];
     const rows = await this.store.read(async (hits) => {
       const found: HitRow[] = [];
@@ -35,7 +46,7 @@ export class HitsService {
       rows.length > filters.limit && last
         ? encodeCursor({ time: readTime(last.event_time), id: last.id })
         : null;
-    return { items: page.map(hitView), nextCursor };
+    return { rows: page, nextCursor };
   }
 
   /** One hit with its event, and the exact rule version that made it (even if the rule changed since). */

@@ -93,7 +93,8 @@ export function dataSourceOptions(
       connection.pragma('foreign_keys = ON');
       connection.pragma(`busy_timeout = ${SQLITE_STATEMENT_BUSY_MS}`);
       connection.pragma(SQLITE_CACHE_SIZE);
-      // Every commit is synced to disk: a 2xx answer means the data survives a power cut too.
+      // Every commit is synced to disk: a 2xx answer means the data survives a power cut too. (The
+      // writes of requests on a WAL file are synced by sqlite-transactions.ts instead, off the event loop.)
       connection.pragma('synchronous = FULL');
     },
   };

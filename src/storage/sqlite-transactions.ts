@@ -8,8 +8,16 @@
 // - BEGIN IMMEDIATE takes the write lock first. A deferred transaction that has read cannot wait for the
 //   lock later (SQLite answers SQLITE_BUSY at once); this one waits, without blocking the event loop:
 //   SQLite's own busy handler sleeps on the main thread, so the wait is done here with timers.
+// - A commit is synced to disk before `run` returns, but not by SQLite: with synchronous=FULL its COMMIT
+//   blocks the event loop for the whole fsync (milliseconds, tens on a busy disk), and every request
+//   waits with it. On a WAL file the connection runs with synchronous=NORMAL (SQLite keeps the file
+//   consistent, a COMMIT only writes the WAL) and `run` then fdatasyncs the WAL on libuv's thread pool:
+//   the same frames reach the disk before the unit of work returns, while the event loop goes on.
+//   Other requests may read a commit during its sync; what a 2xx promises (survives a power cut) holds.
 import { Logger } from '@nestjs/common';
 import type { Database as SqliteConnection } from 'better-sqlite3';
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
@@ -22,8 +30,13 @@ interface RunnerTransactionState {
 /** How long one statement may wait for a lock inside SQLite (its busy handler blocks the event loop). */
 export const SQLITE_STATEMENT_BUSY_MS = 100;
 
+/** How a commit reaches the disk: SQLite syncs it in COMMIT, or `run` syncs the WAL file after it. */
+type Durability =
+  { syncedBy: 'sqlite' } | { syncedBy: 'wal-sync'; walFile: string; directorySynced: boolean };
+
 export class SqliteTransactions {
   private readonly logger = new Logger('Storage');
+  private durability: Durability | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -45,19 +58,59 @@ export class SqliteTransactions {
     // The driver's one query runner: every statement of the app goes through it.
     const runner: QueryRunner = this.dataSource.createQueryRunner();
     const state = runner as unknown as RunnerTransactionState;
+    const durability = (this.durability ??= this.chooseDurability());
     this.leaveTransaction('a transaction was found open before a new unit of work');
     await this.begin(waitForLockMs);
     state.isTransactionActive = true;
     state.transactionDepth = 1;
+    let result: T;
     try {
-      const result = await work(runner.manager);
+      result = await work(runner.manager);
       this.connection.exec('COMMIT');
-      return result;
     } finally {
       state.isTransactionActive = false;
       state.transactionDepth = 0;
       // After an error, or a COMMIT that failed: whatever SQLite did by itself, end it here.
       this.leaveTransaction();
+    }
+    if (durability.syncedBy === 'wal-sync') await this.syncWal(durability);
+    return result;
+  }
+
+  /**
+   * A file in WAL mode gets synchronous=NORMAL and the WAL synced by `run`; anything else (a database in
+   * memory, a file SQLite would not put in WAL mode) keeps SQLite's own sync in COMMIT (synchronous=FULL).
+   */
+  private chooseDurability(): Durability {
+    const connection = this.connection;
+    const journal = connection.pragma('journal_mode', { simple: true });
+    if (connection.memory || journal !== 'wal') {
+      connection.pragma('synchronous = FULL');
+      return { syncedBy: 'sqlite' };
+    }
+    connection.pragma('synchronous = NORMAL');
+    return { syncedBy: 'wal-sync', walFile: `${connection.name}-wal`, directorySynced: false };
+  }
+
+  /**
+   * fdatasync of the WAL file, which holds every frame committed so far (a checkpoint that moved them into
+   * the database file synced that file first). The WAL's own name in its folder is synced once too. A sync
+   * that fails leaves the commit in place but not known to be on disk: the caller gets an error that
+   * says so (not a storage fault, whose answer says nothing was stored).
+   */
+  private async syncWal(durability: Extract<Durability, { syncedBy: 'wal-sync' }>): Promise<void> {
+    try {
+      await syncFile(durability.walFile, 'data');
+      if (!durability.directorySynced) {
+        await syncFile(dirname(durability.walFile), 'all');
+        durability.directorySynced = true;
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.error(
+        `the WAL could not be synced to disk (${reason}): the last commit may not survive a power cut`,
+      );
+      throw new Error('a commit could not be synced to disk', { cause: error });
     }
   }
 
@@ -101,5 +154,15 @@ export class SqliteTransactions {
   /** The connection's own word on it, read afresh each time: SQLite may end a transaction by itself. */
   private inTransaction(): boolean {
     return this.connection.inTransaction;
+  }
+}
+
+/** fdatasync(2) or fsync(2) of a file or a folder, on libuv's thread pool. */
+async function syncFile(path: string, what: 'data' | 'all'): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await (what === 'data' ? handle.datasync() : handle.sync());
+  } finally {
+    await handle.close();
   }
 }

@@ -1,0 +1,115 @@
+// A write on an SQLite file returns only once its commit is on disk, synced off the event loop: the
+// connection commits with synchronous=NORMAL (WAL) and the WAL file is fdatasynced before the unit of
+// work returns. The file system calls are watched (and held, or failed, on demand) through node:fs/promises;
+// the database is real.
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EntityManager } from 'typeorm';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../config/config.js';
+import { Database } from './database.service.js';
+import { openDataSource } from './storage.module.js';
+
+/** What the code under test asked of the file system, and a hook to hold or fail a sync. */
+const fileSystem = vi.hoisted(() => ({
+  calls: [] as string[],
+  beforeSync: undefined as undefined | ((path: string) => Promise<void>),
+}));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  const open = async (...args: Parameters<typeof actual.open>): Promise<FileHandle> => {
+    const handle = await actual.open(...args);
+    const path = String(args[0]);
+    const watched = (name: 'datasync' | 'sync') => async () => {
+      fileSystem.calls.push(`${name} ${path}`);
+      await fileSystem.beforeSync?.(path);
+      return handle[name]();
+    };
+    return Object.assign(Object.create(handle) as FileHandle, {
+      datasync: watched('datasync'),
+      sync: watched('sync'),
+      close: () => handle.close(),
+    });
+  };
+  return { ...actual, open, default: { ...actual, open } };
+});
+
+const insertBatch = (manager: EntityManager) =>
+  manager.query(
+    `INSERT INTO "ingest_batches" ("received_at", "received", "accepted", "rejected", "hits", "alerts_opened") VALUES ('2026-01-01 00:00:00.000', 1, 1, 0, 0, 0)`,
+  );
+
+const connectionOf = (database: Database) =>
+  (database.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database })
+    .databaseConnection;
+
+describe('SQLite writes: a commit is synced before the unit of work returns', () => {
+  let directory: string;
+  let database: Database | undefined;
+
+  async function open(path: string): Promise<Database> {
+    const config = loadConfig({ DATABASE_URL: `sqlite:${path}` });
+    database = new Database(await openDataSource(config), config);
+    return database;
+  }
+
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'tripline-sync-'));
+    fileSystem.calls.length = 0;
+    fileSystem.beforeSync = undefined;
+  });
+
+  afterEach(async () => {
+    if (database?.dataSource.isInitialized) await database.dataSource.destroy();
+    database = undefined;
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('on a WAL file, commits with synchronous=NORMAL and fdatasyncs the WAL (its folder once) before returning', async () => {
+    const file = join(directory, 'tripline.sqlite');
+    const db = await open(file);
+    let sync: () => void = () => undefined;
+    fileSystem.beforeSync = (path) =>
+      path === `${file}-wal` ? new Promise<void>((resolve) => (sync = resolve)) : Promise.resolve();
+    let returned = false;
+    const write = db.write(insertBatch).then(() => (returned = true));
+    await vi.waitFor(() => expect(fileSystem.calls).toContain(`datasync ${file}-wal`));
+    // Committed (another connection sees it), but the write has not returned: its sync is still held.
+    const other = new BetterSqlite3(file, { readonly: true });
+    try {
+      expect(other.prepare('SELECT COUNT(*) AS n FROM "ingest_batches"').get()).toEqual({ n: 1 });
+    } finally {
+      other.close();
+    }
+    expect(returned).toBe(false);
+    sync();
+    await write;
+    expect(fileSystem.calls).toEqual([`datasync ${file}-wal`, `sync ${directory}`]);
+    expect(connectionOf(db).pragma('synchronous', { simple: true })).toBe(1);
+
+    fileSystem.beforeSync = undefined;
+    await db.write(insertBatch);
+    expect(fileSystem.calls).toEqual([`datasync ${file}-wal`, `sync ${directory}`, `datasync ${file}-wal`]);
+  });
+
+  it('a sync that fails fails the write, which does not claim that nothing was stored', async () => {
+    const file = join(directory, 'tripline.sqlite');
+    const db = await open(file);
+    fileSystem.beforeSync = () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    await expect(db.write(insertBatch)).rejects.toThrow('a commit could not be synced to disk');
+    fileSystem.beforeSync = undefined;
+    await db.write(insertBatch);
+  });
+
+  it('in memory, SQLite keeps syncing in COMMIT itself (synchronous=FULL), and nothing else is synced', async () => {
+    const db = await open(':memory:');
+    // The migrations ran on a connection of their own (another database, in memory): a table of its own.
+    await db.write((manager) => manager.query('CREATE TABLE "written" ("x" integer)'));
+    expect(connectionOf(db).pragma('synchronous', { simple: true })).toBe(2);
+    expect(fileSystem.calls).toEqual([]);
+  });
+});

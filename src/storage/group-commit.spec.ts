@@ -210,6 +210,24 @@ describe('group commit on SQLite: concurrent ingest writes share COMMITs, each a
       (row) => row.received,
     );
 
+  it('lets the event loop take a turn between the members of a group, so that other requests are not held for all of it', async () => {
+    const order: string[] = [];
+    const member = (marker: number) =>
+      database.writeGrouped(async (manager) => {
+        order.push(`member ${marker}`);
+        // What another request would do meanwhile, e.g. a read of hits arriving on its socket.
+        if (marker === 1) setImmediate(() => order.push('a turn of the event loop'));
+        await manager.query(
+          `INSERT INTO "ingest_batches" ("received_at", "received", "accepted", "rejected", "hits", "alerts_opened") VALUES ('2026-01-01 00:00:00.000', ?, 0, 0, 0, 0)`,
+          [marker],
+        );
+      });
+    const { commits } = await countingCommits(() => Promise.all([member(1), member(2)]));
+    expect(commits).toBe(1);
+    expect(order).toEqual(['member 1', 'a turn of the event loop', 'member 2']);
+    expect(committedMarkers()).toEqual([1, 2]);
+  });
+
   it('commits the other members of a group when one fails, and nothing of the one that failed', async () => {
     const outcomes = await Promise.allSettled([insert(1), insert(2, 0, true), insert(3)]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);

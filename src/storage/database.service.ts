@@ -6,7 +6,7 @@
 // lockNames).
 // A database fault (a full disk, a server that stopped or froze, a lock not granted in time) becomes a
 // 5xx with Retry-After (database-faults.ts), and readiness reports it until a write commits again.
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -39,7 +39,7 @@ export type UnitOfWork<T> = (manager: EntityManager) => Promise<T>;
 export type Readiness = { ready: true } | { ready: false; code: string; detail: string };
 
 @Injectable()
-export class Database {
+export class Database implements OnApplicationShutdown {
   readonly dialect: SqlDialect;
   private readonly logger = new Logger('Storage');
   private readonly sqlite: SqliteTransactions | undefined;
@@ -86,6 +86,11 @@ export class Database {
    */
   writeGrouped<T>(work: RepeatableUnitOfWork<T>): Promise<T> {
     return this.sqlite ? this.groupCommit.add(work) : this.write(work);
+  }
+
+  /** Ends SQLite's WAL checkpoint thread once requests are over (sqlite-checkpointer.ts). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.sqlite?.close();
   }
 
   /** How many grouped writes were committed, in how many transactions. */

@@ -3,7 +3,7 @@
 // work returns. The file system calls are watched (and held, or failed, on demand) through node:fs/promises;
 // the database is real.
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,30 @@ describe('SQLite writes: a commit is synced before the unit of work returns', ()
     fileSystem.beforeSync = undefined;
     await db.write(insertBatch);
     expect(fileSystem.calls).toEqual([`datasync ${file}-wal`, `sync ${directory}`, `datasync ${file}-wal`]);
+  });
+
+  it('copies the WAL into the database file on a thread of its own; COMMIT leaves it to that thread', async () => {
+    const file = join(directory, 'tripline.sqlite');
+    const db = await open(file);
+    const padding = 'x'.repeat(64 * 1024);
+    const insertPadded = (manager: EntityManager) =>
+      manager.query(
+        `INSERT INTO "ingest_batches" ("received_at", "received", "accepted", "rejected", "hits", "alerts_opened", "idempotency_key") VALUES ('2026-01-01 00:00:00.000', 1, 1, 0, 0, 0, ?)`,
+        [padding],
+      );
+    const before = statSync(file).size;
+    for (let row = 0; row < 32; row++) await db.write(insertPadded);
+    // SQLite's own checkpoint would run in the COMMIT that crosses 1,000 pages; it is a backstop now.
+    expect(connectionOf(db).pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+    // A commit after the checkpoint interval asks the thread for one; it copies the WAL in.
+    await vi.waitFor(
+      async () => {
+        await db.write(insertPadded);
+        expect(statSync(file).size).toBeGreaterThan(before + 2 * 1024 * 1024);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    await db.onApplicationShutdown();
   });
 
   it('a sync that fails fails the write, which does not claim that nothing was stored', async () => {

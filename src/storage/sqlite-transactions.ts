@@ -20,6 +20,7 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 /** TypeORM's record of its runner's transaction, set to match the transaction opened here. */
 interface RunnerTransactionState {
@@ -32,7 +33,8 @@ export const SQLITE_STATEMENT_BUSY_MS = 100;
 
 /** How a commit reaches the disk: SQLite syncs it in COMMIT, or `run` syncs the WAL file after it. */
 type Durability =
-  { syncedBy: 'sqlite' } | { syncedBy: 'wal-sync'; walFile: string; directorySynced: boolean };
+  | { syncedBy: 'sqlite' }
+  | { syncedBy: 'wal-sync'; walFile: string; directorySynced: boolean; checkpointer: SqliteCheckpointer };
 
 export class SqliteTransactions {
   private readonly logger = new Logger('Storage');
@@ -73,8 +75,16 @@ export class SqliteTransactions {
       // After an error, or a COMMIT that failed: whatever SQLite did by itself, end it here.
       this.leaveTransaction();
     }
-    if (durability.syncedBy === 'wal-sync') await this.syncWal(durability);
+    if (durability.syncedBy === 'wal-sync') {
+      await this.syncWal(durability);
+      durability.checkpointer.committed();
+    }
     return result;
+  }
+
+  /** Ends the checkpoint thread, if there is one (at shutdown: the writer's own checkpoints go on). */
+  async close(): Promise<void> {
+    if (this.durability?.syncedBy === 'wal-sync') await this.durability.checkpointer.close();
   }
 
   /**
@@ -89,7 +99,12 @@ export class SqliteTransactions {
       return { syncedBy: 'sqlite' };
     }
     connection.pragma('synchronous = NORMAL');
-    return { syncedBy: 'wal-sync', walFile: `${connection.name}-wal`, directorySynced: false };
+    return {
+      syncedBy: 'wal-sync',
+      walFile: `${connection.name}-wal`,
+      directorySynced: false,
+      checkpointer: new SqliteCheckpointer(connection.name, connection),
+    };
   }
 
   /**

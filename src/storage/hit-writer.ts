@@ -134,11 +134,13 @@ export async function writeBatch(
 
   const opened = touched.filter((alert) => alert.openedNow);
   const alertsOpened = opened.length;
-  await query(manager, 'UPDATE "ingest_batches" SET "hits" = ?, "alerts_opened" = ? WHERE "id" = ?', [
-    storedIds.size,
-    alertsOpened,
-    batchId,
-  ]);
+  // The row was written with 0 and 0: most small batches have no hit, and need no second statement.
+  if (storedIds.size > 0 || alertsOpened > 0)
+    await query(manager, 'UPDATE "ingest_batches" SET "hits" = ?, "alerts_opened" = ? WHERE "id" = ?', [
+      storedIds.size,
+      alertsOpened,
+      batchId,
+    ]);
   return {
     batchId,
     hitsStored: storedIds.size,

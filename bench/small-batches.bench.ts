@@ -2,9 +2,10 @@
 // node:http floor in the same run.
 //
 //   npm run bench:small-batches -- [--events 30000] [--batch 10] [--in-flight 32] [--clients 4] [--runs 3]
-//                                  [--cpu-prof DIR]
+//                                  [--cpu-prof DIR] [--server PATH/main.js]
 //
-// --cpu-prof DIR writes a V8 CPU profile of each server run to DIR (node --cpu-prof in the server's child).
+// --cpu-prof DIR writes a V8 CPU profile of each server run to DIR (node --cpu-prof in the server's child);
+// --server runs another build of the server (e.g. an older commit's dist/src/main.js) instead of this one.
 //
 // The load comes from several client threads (worker_threads, `--in-flight` requests shared between
 // them), each reporting how busy its event loop was: a client busy near all the time would bound the
@@ -30,7 +31,7 @@ import type { ClientReport, ClientTask } from './small-batches-client.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..', '..');
-const serverMain = join(here, '..', 'src', 'main.js');
+const defaultServerMain = join(here, '..', 'src', 'main.js');
 const bareServer = join(here, 'bare-http-server.js');
 const clientScript = join(here, 'small-batches-client.js');
 
@@ -123,6 +124,7 @@ interface Options {
   runs: number;
   /** Where the server's CPU profiles go, if anywhere. */
   profileDir: string | undefined;
+  serverMain: string;
 }
 
 function parseOptions(): Options {
@@ -134,6 +136,7 @@ function parseOptions(): Options {
       clients: { type: 'string', default: '4' },
       runs: { type: 'string', default: '3' },
       'cpu-prof': { type: 'string' },
+      server: { type: 'string' },
     },
   });
   const positive = (name: string, text: string) => {
@@ -149,6 +152,7 @@ function parseOptions(): Options {
     clients: positive('clients', values.clients),
     runs: positive('runs', values.runs),
     profileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
+    serverMain: resolve(values.server ?? defaultServerMain),
   };
 }
 
@@ -204,7 +208,7 @@ async function main(): Promise<number> {
       mkdirSync(serverDir);
       const databaseFile = join(serverDir, 'tripline.sqlite');
       const server = await startChild(
-        serverMain,
+        options.serverMain,
         {
           DATABASE_URL: `sqlite:${databaseFile}`,
           TRIPLINE_ADMIN_KEY: BENCH_ADMIN_KEY,

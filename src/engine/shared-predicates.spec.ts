@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { forOneEvent, sharedPredicate } from './shared-predicates.js';
 import { RuleSet } from './rule-set.js';
@@ -27,6 +29,24 @@ describe('shared predicates', () => {
     expect(runs).toBe(4);
     forOneEvent(event, () => first(event));
     expect(runs).toBe(5);
+  });
+
+  it('are let go with the last rule that uses them, so replaced rule sets give their memory back', async () => {
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    let builds = 0;
+    const build = () => {
+      builds += 1;
+      return () => true;
+    };
+    let held: unknown = sharedPredicate('spec\u0000weakly held', build);
+    expect(sharedPredicate('spec\u0000weakly held', build)).toBe(held);
+    held = undefined;
+    // A weak reference read in this turn keeps its target until the turn ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    sharedPredicate('spec\u0000weakly held', build);
+    expect([held, builds]).toEqual([undefined, 2]);
   });
 
   it('leave list comprehensions their own answer per element', () => {

@@ -14,13 +14,18 @@ import type { EventPredicate } from './formats/rule-format.js';
 let currentEvent: unknown;
 let currentNumber = 0;
 let eventsSeen = 0;
-const compiled = new Map<string, EventPredicate>();
-/** Rule sets are rebuilt on every change: past this many tests, the old ones are let go. */
-const MAX_SHARED_TESTS = 100_000;
+/**
+ * The tests compiled so far, held weakly: a test lives as long as a compiled rule uses it, so the memory
+ * of rule sets replaced on every change is given back with them, and what a set takes is its own.
+ */
+const compiled = new Map<string, WeakRef<EventPredicate>>();
+const forgetCollected = new FinalizationRegistry<string>((text) => {
+  if (compiled.get(text)?.deref() === undefined) compiled.delete(text);
+});
 
 /** The test compiled for `text` (what it tests, written out), made by `build` the first time. */
 export function sharedPredicate(text: string, build: () => EventPredicate): EventPredicate {
-  const known = compiled.get(text);
+  const known = compiled.get(text)?.deref();
   if (known) return known;
   const test = build();
   let keptFor = 0;
@@ -32,8 +37,8 @@ export function sharedPredicate(text: string, build: () => EventPredicate): Even
     keptFor = currentNumber;
     return kept;
   };
-  if (compiled.size >= MAX_SHARED_TESTS) compiled.clear();
-  compiled.set(text, shared);
+  compiled.set(text, new WeakRef(shared));
+  forgetCollected.register(shared, text);
   return shared;
 }
 

@@ -13,6 +13,7 @@ import { prepareEvent } from '../engine/events.js';
 import type { BackendWork, RuleErrorReport } from '../engine/rule-set.js';
 import type { JsonObject } from '../engine/values.js';
 import { eventIdOf } from '../engine/logtypes/index.js';
+import { isoTimestampMs } from '../engine/logtypes/time.js';
 import { MetricsService, type EventCounts } from '../metrics/metrics.service.js';
 import { ActiveRuleSet, type RuleSetSnapshot } from '../rules/active-rule-set.service.js';
 import { RequestBody } from './body-stream.js';
@@ -335,7 +336,7 @@ class BatchEvaluation {
     }
     // The log type given, else the one the event names or its shape shows.
     const { event, logType: eventLogType } = prepared;
-    const parsedTime = Date.parse(prepared.eventTime);
+    const parsedTime = isoTimestampMs(prepared.eventTime);
     const eventTime = Number.isNaN(parsedTime) ? this.receivedAt.getTime() : parsedTime;
     if (eventTime < EARLIEST_EVENT_TIME || eventTime >= LATEST_EVENT_TIME) {
       this.rejected.push({

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EPOCH_SECONDS_BELOW, formatTimestamp, isoTimestamp, parseTimestamp } from './time.js';
+import {
+  EPOCH_SECONDS_BELOW,
+  formatTimestamp,
+  isoTimestamp,
+  isoTimestampMs,
+  parseTimestamp,
+} from './time.js';
 
 const MARCH_1_2023 = Date.UTC(2023, 2, 1);
 
@@ -186,6 +192,23 @@ describe('formatTimestamp', () => {
     expect(() => formatTimestamp(Number.NaN)).toThrow(RangeError);
     expect(() => formatTimestamp(Number.POSITIVE_INFINITY)).toThrow(RangeError);
     expect(() => formatTimestamp(9e15)).toThrow(RangeError);
+  });
+});
+
+describe('isoTimestampMs', () => {
+  it('reads every p_event_time as Date.parse does, canonical or not', () => {
+    for (const text of [
+      '2023-03-01T00:00:00.000Z',
+      '2023-03-01T00:00:00.120Z',
+      '0050-06-15T12:00:00.000Z',
+      '9999-12-31T23:59:59.999Z',
+      '+010000-01-01T00:00:00.000Z',
+      '-000001-01-01T00:00:00.000Z',
+      '2016-02-29T23:59:59.000Z',
+      'not a time',
+      '2023-02-29T00:00:00.000Z',
+    ])
+      expect(isoTimestampMs(text), text).toBe(Date.parse(text));
   });
 });
 

@@ -51,6 +51,14 @@ export function isoTimestamp(value: unknown): string | undefined {
   return ms === undefined ? undefined : formatTimestamp(ms);
 }
 
+/**
+ * The epoch milliseconds of a p_event_time (what isoTimestamp writes), NaN when it is not a time: the
+ * canonical shape without Date.parse, which costs ingest more per event than reading the digits.
+ */
+export function isoTimestampMs(text: string): number {
+  return parseCanonical(text) ?? Date.parse(text);
+}
+
 /** ISO 8601 in UTC with milliseconds, e.g. `2023-03-01T00:00:00.000Z`. Throws RangeError outside Date's range. */
 export function formatTimestamp(ms: number): string {
   if (checkRange(ms) === undefined)

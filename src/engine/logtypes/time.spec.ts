@@ -210,6 +210,19 @@ describe('isoTimestampMs', () => {
     ])
       expect(isoTimestampMs(text), text).toBe(Date.parse(text));
   });
+
+  it('reads the digits of seeded random instants from year 0 to 9999 exactly as Date.parse does', () => {
+    let seed = 424242;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const earliest = Date.parse('0000-01-01T00:00:00.000Z');
+    const latest = Date.parse('9999-12-31T23:59:59.999Z');
+    for (let index = 0; index < 5000; index += 1) {
+      const text = new Date(earliest + Math.floor(next() * (latest - earliest))).toISOString();
+      expect(isoTimestampMs(text), text).toBe(Date.parse(text));
+      const whole = `${text.slice(0, 19)}Z`;
+      expect(isoTimestampMs(whole), whole).toBe(Date.parse(whole));
+    }
+  });
 });
 
 describe('isoTimestamp', () => {

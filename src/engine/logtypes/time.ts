@@ -103,7 +103,21 @@ function parseCanonical(text: string): number | undefined {
   if (year < 0 || millis < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month))
     return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
-  return utcMs(year, month, day, hour, minute, second, millis);
+  return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
+}
+
+/**
+ * Days from 1970-01-01 to a valid proleptic Gregorian date (month 1 to 12), by arithmetic on 400-year
+ * eras of 146,097 days, with the year taken to start in March so that February's length comes last:
+ * what Date.UTC computes, without its call (which also reads years under 100 as 19xx).
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const marchYear = month <= 2 ? year - 1 : year;
+  const era = Math.floor(marchYear / 400);
+  const yearOfEra = marchYear - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /** The decimal number in text[start, start + count), or -1 when a character there is not a digit. */

@@ -56,8 +56,6 @@ export interface MatchExpressionDetection extends Detection {
 export interface ConditionLinesDetection extends Detection {
   readonly language: 'condition';
   readonly lines: string[];
-  /** Where each line is written, for errors. */
-  readonly positions: { line?: number; column?: number }[];
   readonly nodes: ConditionNode[];
 }
 

@@ -16,6 +16,7 @@ import {
   type RuleTest,
   type Severity,
 } from '../rule.js';
+import { readPlainYaml, RULE_YAML_OPTIONS } from '../plain-yaml.js';
 import { joinPath, SourceMap } from '../source-map.js';
 import { isPlainObject, jsonDepth, setOwn, type JsonObject } from '../values.js';
 import {
@@ -115,8 +116,10 @@ export function loadRuleSource(text: string, options: LoadOptions = {}): LoadRes
     const problem = jsonSyntaxError(text, options.file);
     if (problem) return { rules: [], diagnostics: [problem] };
   }
+  const plain = readPlainRule(text, options);
+  if (plain) return { rules: [plain], diagnostics: [] };
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const documents = parseAllDocuments(text, { ...RULE_YAML_OPTIONS, lineCounter });
   const rules: RuleDefinition[] = [];
   const diagnostics: Diagnostic[] = [];
   const docs = Array.isArray(documents) ? documents : [];
@@ -201,6 +204,19 @@ export function loadRuleSource(text: string, options: LoadOptions = {}): LoadRes
     });
   }
   return { rules, diagnostics };
+}
+
+/**
+ * The rule of a source in plain YAML (see plain-yaml.ts), when it loads without a single diagnostic;
+ * else undefined, and the source is read again with `yaml`, whose positions every diagnostic names.
+ */
+function readPlainRule(text: string, options: LoadOptions): RuleDefinition | undefined {
+  if (text.length > MAX_RULE_DOCUMENT_CHARS || options.maxDocuments === 0) return undefined;
+  const plain = readPlainYaml(text);
+  if (!plain) return undefined;
+  const checker = new Checker(SourceMap.empty(options.file));
+  const rule = checkRule(plain.value, checker, options, { file: options.file, line: plain.line, text });
+  return rule && checker.diagnostics.length === 0 ? rule : undefined;
 }
 
 function jsonSyntaxError(text: string, file: string | undefined): Diagnostic | undefined {
@@ -415,19 +431,17 @@ function checkConditionLines(raw: unknown, checker: Checker): Detection | undefi
   }
   const paths =
     typeof raw === 'string' ? ['Condition'] : lines.map((_line, index) => joinPath('Condition', index));
-  const positions = paths.map((path) => {
-    const found = checker.sourceMap.get(path);
-    const at = found?.value;
-    return { line: at?.line, column: at === undefined ? undefined : at.column + (found?.quoted ? 1 : 0) };
-  });
   let nodes: ConditionNode[];
   try {
     nodes = parseConditionLines(lines);
   } catch (error) {
     if (!(error instanceof ConditionSyntaxError)) throw error;
-    const at = positions[error.lineIndex];
-    const path = paths[error.lineIndex] ?? 'Condition';
-    const column = at?.column === undefined ? undefined : at.column + error.column - 1;
+    const written = paths[error.lineIndex];
+    // Where the line is written; past the opening quote, columns inside it count as the line's own.
+    const found = written === undefined ? undefined : checker.sourceMap.get(written);
+    const at = found?.value;
+    const path = written ?? 'Condition';
+    const column = at === undefined ? undefined : at.column + (found?.quoted ? 1 : 0) + error.column - 1;
     checker.report(
       'error',
       path,
@@ -438,7 +452,7 @@ function checkConditionLines(raw: unknown, checker: Checker): Detection | undefi
     );
     return undefined;
   }
-  const detection: ConditionLinesDetection = { language: 'condition', lines, positions, nodes };
+  const detection: ConditionLinesDetection = { language: 'condition', lines, nodes };
   return detection;
 }
 

@@ -587,7 +587,7 @@ describe('a restart', () => {
 });
 
 describe('a built-in pack of its own', () => {
-  it('is stored in one go, and a restart writes only the rule whose file changed', async () => {
+  it('is stored in one go, and a restart writes and tests only the rules whose files changed', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'tripline-pack-'));
     const failing = `  - Name: fails
     ExpectedResult: true
@@ -639,14 +639,22 @@ describe('a built-in pack of its own', () => {
     }
 
     await writeFile(join(directory, 'b.yml'), rule('Pack.B', { severity: 'High' }));
+    // A changed file is tested again: its new version fails, so it is stored disabled.
+    await writeFile(join(directory, 'a.yml'), rule('Pack.A', { tests: failing }));
     const second = await startApp({ databaseUrl: first.databaseUrl, env });
     try {
       expect(await state(second.url)).toEqual([
-        ['Pack.A', 1, true, 'Low'],
+        ['Pack.A', 2, false, 'Low'],
         ['Pack.B', 2, false, 'High'],
         ['Pack.C', 1, true, 'Low'],
         ['Pack.Failing', 1, false, 'Low'],
       ]);
+      const tests = async (ruleId: string) =>
+        (await http(second.url, 'GET', `/v1/rules/${ruleId}`)).body.tests as unknown;
+      expect(await tests('Pack.A')).toEqual({ passed: 0, failed: 1 });
+      expect(await tests('Pack.B')).toEqual({ passed: 2, failed: 0 });
+      // An unchanged file keeps what its stored version's tests gave.
+      expect(await tests('Pack.Failing')).toEqual({ passed: 0, failed: 1 });
       const versions = await http(second.url, 'GET', '/v1/rules/Pack.B/versions');
       expect(
         versions.body.items.map((v: { version: number; origin: string }) => [v.version, v.origin]),
@@ -654,12 +662,13 @@ describe('a built-in pack of its own', () => {
         [1, 'builtin'],
         [2, 'builtin'],
       ]);
-      expect((await http(second.url, 'GET', '/v1/rules/Pack.A/versions')).body.items).toHaveLength(1);
+      expect((await http(second.url, 'GET', '/v1/rules/Pack.C/versions')).body.items).toHaveLength(1);
       const audit = await http(second.url, 'GET', '/v1/audit?targetType=rule&limit=50');
       expect(
         audit.body.items.map((item: { action: string; targetId: string }) => [item.action, item.targetId]),
       ).toEqual([
         ['rule.update', 'Pack.B'],
+        ['rule.update', 'Pack.A'],
         ['rule.disable', 'Pack.B'],
         ['rule.create', 'Pack.C'],
         ['rule.create', 'Pack.Failing'],

@@ -10,12 +10,17 @@ import type { RuleVersionMetadata } from '../storage/entities.js';
 
 export type SourceFormat = 'yaml' | 'json';
 
-export interface CheckedRule {
+/** A rule read from a source and compiled, its own tests not run yet. */
+export interface ReadRule {
   definition: RuleDefinition;
   compiled: CompiledRule;
-  tests: RuleTestResult[];
   sourceText: string;
   contentHash: string;
+}
+
+/** A rule read, compiled and tested. */
+export interface CheckedRule extends ReadRule {
+  tests: RuleTestResult[];
 }
 
 export interface SourceProblems {
@@ -31,26 +36,28 @@ export function testsPassed(rule: CheckedRule): boolean {
   return rule.tests.every((test) => test.passed);
 }
 
+export interface SourceOptions {
+  ignoreExtraKeys: boolean;
+  file?: string;
+  format?: SourceFormat;
+  maxDocuments?: number;
+  /** A stored version's rule format: its source is read with that format's reader. */
+  ruleFormat?: string;
+}
+
 /**
- * Parses every rule of a source; each rule is compiled and tested. Errors name key, line and column.
- * What is stored for a rule is the whole source when it holds one rule, else that rule's document; it
- * must load on its own into the same rule, or it is refused.
+ * Parses every rule of a source, and compiles each (its tests are not run: see checkRuleSources). Errors
+ * name key, line and column. What is stored for a rule is the whole source when it holds one rule, else
+ * that rule's document; it must load on its own into the same rule, or it is refused.
  */
-export async function checkRuleSources(
+export function readRuleSources(
   text: string,
-  options: {
-    ignoreExtraKeys: boolean;
-    file?: string;
-    format?: SourceFormat;
-    maxDocuments?: number;
-    /** A stored version's rule format: its source is read with that format's reader. */
-    ruleFormat?: string;
-  },
-): Promise<{ rules: CheckedRule[]; problems: SourceProblems }> {
+  options: SourceOptions,
+): { rules: ReadRule[]; problems: SourceProblems } {
   const loaded = readRuleSource(text, options, options.ruleFormat);
   const errors = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
   const warnings = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning');
-  const rules: CheckedRule[] = [];
+  const rules: ReadRule[] = [];
   for (const definition of loaded.rules) {
     const whole = loaded.rules.length === 1;
     const sourceText = whole ? text : definition.source.text;
@@ -67,16 +74,29 @@ export async function checkRuleSources(
       });
       continue;
     }
-    const compiled = compileRule(definition);
     rules.push({
       definition,
-      compiled,
-      tests: await testRule(compiled),
+      compiled: compileRule(definition),
       sourceText,
       contentHash: contentHash(sourceText),
     });
   }
   return { rules, problems: { errors, warnings } };
+}
+
+/** Every rule of a source read (readRuleSources), compiled and its own tests run. */
+export async function checkRuleSources(
+  text: string,
+  options: SourceOptions,
+): Promise<{ rules: CheckedRule[]; problems: SourceProblems }> {
+  const { rules, problems } = readRuleSources(text, options);
+  const checked: CheckedRule[] = [];
+  for (const rule of rules) checked.push(await testReadRule(rule));
+  return { rules: checked, problems };
+}
+
+export async function testReadRule(rule: ReadRule): Promise<CheckedRule> {
+  return { ...rule, tests: await testRule(rule.compiled) };
 }
 
 export function metadataOf(definition: RuleDefinition): RuleVersionMetadata {

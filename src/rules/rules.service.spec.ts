@@ -6,9 +6,9 @@ import { InMemoryRuleStore } from '../../test/support/in-memory-rule-store.js';
 import { refusal } from '../../test/support/refusal.js';
 import type { Actor } from '../audit/audit.service.js';
 import { loadConfig } from '../config/config.js';
-import { checkRuleSources, type CheckedRule } from './rule-source.js';
+import { checkRuleSources, readRuleSources, type CheckedRule } from './rule-source.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
-import { RulesService, type UploadOptions } from './rules.service.js';
+import { RulesService, type BuiltinPackInstall, type UploadOptions } from './rules.service.js';
 
 const ACTOR: Actor = { keyId: 'key-1', requestId: 'req-1' };
 const UPLOAD: UploadOptions = {
@@ -253,21 +253,29 @@ describe('RulesService', () => {
     });
   });
   it('installs a whole built-in pack in one unit of work, and again writes only what changed', async () => {
-    const check = async (text: string) => {
-      const [checked] = (await checkRuleSources(text, { ignoreExtraKeys: false })).rules;
-      if (!checked) throw new Error('the built-in rule does not load');
-      return checked;
+    // The pack is read and compiled; installing it runs the tests of the rules it stores.
+    const check = (text: string) => {
+      const [read] = readRuleSources(text, { ignoreExtraKeys: false }).rules;
+      if (!read) throw new Error('the built-in rule does not load');
+      return read;
     };
     const pack = [
-      await check(rule('Test.A')),
-      await check(rule('Test.B')),
-      await check(rule('Test.Failing', { tests: FAILING_TESTS })),
+      check(rule('Test.A')),
+      check(rule('Test.B')),
+      check(rule('Test.Failing', { tests: FAILING_TESTS })),
     ];
     const first = await rules.installBuiltinPack(pack);
     expect([...first.outcomes]).toEqual([
       ['Test.A', 'created'],
       ['Test.B', 'created'],
       ['Test.Failing', 'created'],
+    ]);
+    const failures = (install: BuiltinPackInstall) =>
+      [...install.tests].map(([ruleId, tests]) => [ruleId, tests.filter((test) => !test.passed).length]);
+    expect(failures(first)).toEqual([
+      ['Test.A', 0],
+      ['Test.B', 0],
+      ['Test.Failing', 1],
     ]);
     expect(store.versions.map((v) => [v.ruleId, v.version, v.origin, v.testsFailed])).toEqual([
       ['Test.A', 1, 'builtin', 0],
@@ -293,16 +301,21 @@ describe('RulesService', () => {
     await rules.delete('Test.B', ACTOR);
     await rules.upsert(rule('Test.Failing'), UPLOAD);
     const again = await rules.installBuiltinPack([
-      await check(rule('Test.A', { severity: 'High' })),
-      await check(rule('Test.B', { severity: 'High' })),
-      await check(rule('Test.Failing', { severity: 'High' })),
-      await check(rule('Test.New')),
+      check(rule('Test.A', { severity: 'High' })),
+      check(rule('Test.B', { severity: 'High' })),
+      check(rule('Test.Failing', { severity: 'High' })),
+      check(rule('Test.New')),
     ]);
     expect([...again.outcomes]).toEqual([
       ['Test.A', 'updated'],
       ['Test.B', 'kept-deleted'],
       ['Test.Failing', 'kept-user-version'],
       ['Test.New', 'created'],
+    ]);
+    // Only what gets a new version is tested.
+    expect(failures(again)).toEqual([
+      ['Test.A', 0],
+      ['Test.New', 0],
     ]);
     expect(store.versions.slice(3).map((v) => [v.ruleId, v.version, v.origin])).toEqual([
       ['Test.Failing', 2, 'api'],
@@ -316,9 +329,11 @@ describe('RulesService', () => {
 
     const versionsBefore = store.versions.length;
     const auditBefore = store.audit.length;
-    const unchanged = await rules.installBuiltinPack([await check(rule('Test.A', { severity: 'High' }))]);
+    const unchanged = await rules.installBuiltinPack([check(rule('Test.A', { severity: 'High' }))]);
     expect([...unchanged.outcomes]).toEqual([['Test.A', 'unchanged']]);
     expect([store.versions.length, store.audit.length]).toEqual([versionsBefore, auditBefore]);
+    // Its tests ran when its current version was stored, from the same source: not again.
+    expect(unchanged.tests.size).toBe(0);
     // An unchanged rule's compiled form is offered for its current version all the same.
     expect([...unchanged.compiled.keys()]).toEqual([
       store.versions.find((v) => v.ruleId === 'Test.A' && v.version === 2)?.id,

@@ -10,6 +10,7 @@ import { readStoredRule } from '../engine/formats/registry.js';
 import { isRuleIdShaped } from '../engine/panther/rule-file.js';
 import { rejectDuplicateRuleIds } from '../engine/pack.js';
 import { RuleSet } from '../engine/rule-set.js';
+import type { RuleTestResult } from '../engine/test-runner.js';
 import type { RuleDefinition } from '../engine/rule.js';
 import { isPlainObject } from '../engine/values.js';
 import type { RuleEntity, RuleOrigin, RuleVersionEntity } from '../storage/entities.js';
@@ -28,8 +29,10 @@ import {
   checkRuleSources,
   formatOf,
   metadataOf,
+  testReadRule,
   testsPassed,
   type CheckedRule,
+  type ReadRule,
   type SourceFormat,
 } from './rule-source.js';
 import {
@@ -103,6 +106,8 @@ export interface BuiltinPackInstall {
    * unchanged rule): the active set need not read them back from their source.
    */
   compiled: Map<number, CompiledRule>;
+  /** The tests of each rule stored as a new version; the others were tested when their version was stored. */
+  tests: Map<string, RuleTestResult[]>;
 }
 
 export interface EventTestResult {
@@ -394,9 +399,10 @@ export class RulesService {
    * user deleted, and writes nothing for a rule identical to its current version. The stored state of the
    * whole pack is read, and its new versions written, in a few statements whatever its size: a
    * transaction per rule made a start with thousands of rules take a minute. RuleIDs must be unique. The
-   * active set is not rebuilt: the caller does it once, with `compiled`.
+   * active set is not rebuilt: the caller does it once, with `compiled`. Only a rule that gets a new
+   * version has its tests run: a restart with an unchanged pack tests nothing.
    */
-  async installBuiltinPack(pack: readonly CheckedRule[]): Promise<BuiltinPackInstall> {
+  async installBuiltinPack(pack: readonly ReadRule[]): Promise<BuiltinPackInstall> {
     const ruleIds = pack.map((rule) => rule.definition.ruleId);
     if (new Set(ruleIds).size !== ruleIds.length) throw new Error('a built-in pack defines a RuleID twice');
     return this.ruleStore.write(async (rules) => {
@@ -404,21 +410,25 @@ export class RulesService {
       const states = await rules.packStates(ruleIds);
       const outcomes = new Map<string, BuiltinOutcome>();
       const compiled = new Map<number, CompiledRule>();
+      const tests = new Map<string, RuleTestResult[]>();
       const changes: { checked: CheckedRule; state: PackRuleState | undefined }[] = [];
-      for (const checked of pack) {
-        const ruleId = checked.definition.ruleId;
+      for (const read of pack) {
+        const ruleId = read.definition.ruleId;
         const state = states.get(ruleId);
         if (state?.rule.deletedAt) outcomes.set(ruleId, 'kept-deleted');
         else if (state && state.userVersions > 0) outcomes.set(ruleId, 'kept-user-version');
-        else if (state?.current.contentHash === checked.contentHash) {
+        else if (state?.current.contentHash === read.contentHash) {
+          // The same source as the current version, which was tested when it was stored.
           outcomes.set(ruleId, 'unchanged');
-          compiled.set(state.current.id, checked.compiled);
+          compiled.set(state.current.id, read.compiled);
         } else {
           outcomes.set(ruleId, state ? 'updated' : 'created');
+          const checked = await testReadRule(read);
+          tests.set(ruleId, checked.tests);
           changes.push({ checked, state });
         }
       }
-      if (changes.length === 0) return { outcomes, compiled };
+      if (changes.length === 0) return { outcomes, compiled, tests };
 
       const now = new Date();
       const versions = await rules.insertVersions(
@@ -461,7 +471,7 @@ export class RulesService {
       await rules.insertRules(created);
       await rules.setCurrentVersions(updated);
       await rules.recordAudits(SYSTEM_ACTOR, audit);
-      return { outcomes, compiled };
+      return { outcomes, compiled, tests };
     });
   }
 

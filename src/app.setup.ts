@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppModule } from './app.module.js';
+import { AppModule, type AppStart } from './app.module.js';
 import { ProblemDto, problemResponse } from './common/openapi.js';
 import { answerConnectionError, ProblemFilter } from './common/problem.filter.js';
 import { createValidationPipe } from './common/validation.js';
@@ -35,7 +35,7 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export async function createApp(
   config: AppConfig,
-  options: { logger?: false } = {},
+  options: { logger?: false } & AppStart = {},
 ): Promise<NestFastifyApplication> {
   // JSON lines through pino (logging/json-logger.ts); tests pass `false` for silence. Set before anything
   // logs, the migrations included.
@@ -64,12 +64,16 @@ export async function createApp(
       return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    // Bodies are parsed by registerBodyParsers alone (see common/body-parsers.ts).
-    bodyParser: false,
-    logger,
-    bufferLogs: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, { builtinPackReading: options.builtinPackReading }),
+    adapter,
+    {
+      // Bodies are parsed by registerBodyParsers alone (see common/body-parsers.ts).
+      bodyParser: false,
+      logger,
+      bufferLogs: false,
+    },
+  );
   setupApp(app, config, problems);
   await app.init();
   return app;

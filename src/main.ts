@@ -1,13 +1,10 @@
 // Starts the service: configuration from the environment (a bad value stops here, saying which and why),
-// SQLite by default, migrations and the built-in rule pack at start.
-import { Logger } from '@nestjs/common';
+// SQLite by default, migrations and the built-in rule pack at start. The pack's files are parsed in a
+// worker thread from the start, while the application's modules load: those are imported only after.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp } from './app.setup.js';
-import { ApiKeysService } from './auth/api-keys.service.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
-import { closeOnSignals } from './shutdown/graceful-shutdown.js';
-import { ensureDatabaseLocation } from './storage/data-source.js';
+import { startBuiltinPackReading } from './rules/builtin-pack.reading.js';
 
 /** rules/ at the repository root, found from this file whether it runs from src/ or dist/src/. */
 function defaultRulesDir(): string {
@@ -25,10 +22,17 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`tripline: ${error.message}\n`);
     process.exit(1);
   }
+  const builtinPackReading =
+    config.builtinRulesDir === undefined ? undefined : startBuiltinPackReading(config.builtinRulesDir);
+  const { Logger } = await import('@nestjs/common');
+  const { createApp } = await import('./app.setup.js');
+  const { ApiKeysService } = await import('./auth/api-keys.service.js');
+  const { closeOnSignals } = await import('./shutdown/graceful-shutdown.js');
+  const { ensureDatabaseLocation } = await import('./storage/data-source.js');
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
     ensureDatabaseLocation(config);
-    app = await createApp(config);
+    app = await createApp(config, { builtinPackReading });
     await app.listen(config.port, config.host);
     // Only now that it listens: a start that failed never made a key it could not show.
     await app.get(ApiKeysService).issueFirstKeyIfNone();

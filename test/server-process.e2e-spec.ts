@@ -2,13 +2,13 @@
 // file under ./data of the working directory, and a restart that keeps everything.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { http, POSTGRES_ADMIN_URL as POSTGRES_URL, TEST_ADMIN_KEY } from './support/app.js';
-import { MAIN, run, start, stop } from './support/process.js';
+import { MAIN, run, start, stop, type Server } from './support/process.js';
 import { systemToolSuiteTitle, tmpfsMissing } from './support/system-tools.js';
 
 const READ_ONLY_MOUNT_MISSING = tmpfsMissing();
@@ -55,6 +55,53 @@ describe('the server process', () => {
       ]);
     } finally {
       await stop(second);
+    }
+  });
+
+  it('reads a pack of its own while it loads: what does not load is logged and skipped, a restart tests nothing again', async () => {
+    const directory = join(workDir, 'pack');
+    mkdirSync(directory);
+    const rule = (ruleId: string, expected = true) => `AnalysisType: rule
+RuleID: ${ruleId}
+LogTypes: [AWS.CloudTrail]
+Severity: Low
+Condition: eventName eq "ConsoleLogin"
+Tests:
+  - Name: login
+    ExpectedResult: ${expected}
+    Log: { eventName: ConsoleLogin }
+`;
+    await writeFile(join(directory, 'a.yml'), rule('Own.A'));
+    await writeFile(join(directory, 'b.yml'), rule('Own.A'));
+    await writeFile(join(directory, 'broken.yml'), 'AnalysisType: rule\nRuleID: [Own.Broken\n');
+    await writeFile(join(directory, 'failing.yml'), rule('Own.Failing', false));
+    const env = { TRIPLINE_BUILTIN_RULES: directory, DATABASE_URL: `sqlite:${join(workDir, 'own.sqlite')}` };
+    const messages = (server: Server) =>
+      server
+        .output()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { level: string; context?: string; msg: string })
+        .filter((line) => line.context === 'BuiltinPack')
+        .map((line) => `${line.level} ${line.msg}`);
+    const first = await start(workDir, env);
+    try {
+      expect(messages(first)).toEqual([
+        `error skipped: ${join(directory, 'broken.yml')}:3:1: error: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+        `error skipped: ${join(directory, 'b.yml')}:1: error: RuleID Own.A is already defined at ${join(directory, 'a.yml')}:1 [RuleID]`,
+        'warn Own.Failing: 1 tests fail; stored disabled',
+        `info ${directory}: 2 created`,
+      ]);
+    } finally {
+      expect(await stop(first)).toBe(true);
+    }
+    const second = await start(workDir, env);
+    try {
+      expect(messages(second).slice(2)).toEqual([`info ${directory}: 2 unchanged`]);
+      const failing = await http(second.url, 'GET', '/v1/rules/Own.Failing');
+      expect([failing.body.enabled, failing.body.tests]).toEqual([false, { passed: 0, failed: 1 }]);
+    } finally {
+      expect(await stop(second)).toBe(true);
     }
   });
 

@@ -3,18 +3,16 @@
 // user deleted. The whole pack is checked first, then stored in one transaction, then the active set is
 // built once from the rules just compiled: start-up stays linear in the pack's size. A rule's own tests
 // run only when it is stored as a new version: on a restart, an unchanged file is read and compiled only.
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { readFile } from 'node:fs/promises';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { formatDiagnostic } from '../engine/diagnostics.js';
-import { collectRuleFiles, rejectDuplicateRuleIds } from '../engine/pack.js';
+import { rejectDuplicateRuleIds } from '../engine/pack.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
-import { readRuleSources, type ReadRule } from './rule-source.js';
+import { parsePackFiles } from './builtin-pack.files.js';
+import { BUILTIN_PACK_READING, type BuiltinPackReading } from './builtin-pack.reading.js';
+import { compileParsedRule, type ReadRule } from './rule-source.js';
 import { RulesService } from './rules.service.js';
-
-/** Files read at a time: enough to keep the disk busy, few enough to stay far from the open-file limit. */
-const FILES_READ_TOGETHER = 64;
 
 @Injectable()
 export class BuiltinPackLoader implements OnApplicationBootstrap {
@@ -24,6 +22,8 @@ export class BuiltinPackLoader implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly rules: RulesService,
     private readonly activeRules: ActiveRuleSet,
+    /** The pack's files, parsed in a worker thread since before the application was built (main.ts). */
+    @Optional() @Inject(BUILTIN_PACK_READING) private readonly reading?: BuiltinPackReading,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -48,19 +48,12 @@ export class BuiltinPackLoader implements OnApplicationBootstrap {
 
   /** Every rule of the pack's files, parsed and compiled once; what does not load is logged and skipped. */
   private async checkPack(directory: string): Promise<ReadRule[]> {
-    const files = await collectRuleFiles([directory]);
+    const files =
+      this.reading?.directory === directory ? await this.reading.files : await parsePackFiles(directory);
     const loaded: ReadRule[] = [];
-    for (let start = 0; start < files.length; start += FILES_READ_TOGETHER) {
-      const batch = files.slice(start, start + FILES_READ_TOGETHER);
-      const texts = await Promise.all(batch.map((file) => readFile(file, 'utf8')));
-      for (const [index, file] of batch.entries()) {
-        const { rules, problems } = readRuleSources(texts[index] as string, {
-          ignoreExtraKeys: false,
-          file,
-        });
-        for (const problem of problems.errors) this.logger.error(`skipped: ${formatDiagnostic(problem)}`);
-        loaded.push(...rules);
-      }
+    for (const { rules, problems } of files) {
+      for (const problem of problems.errors) this.logger.error(`skipped: ${formatDiagnostic(problem)}`);
+      loaded.push(...rules.map(compileParsedRule));
     }
     // A RuleID defined twice would get a new version at every start, from each file in turn.
     const unique = rejectDuplicateRuleIds(loaded.map((rule) => rule.definition));

@@ -10,12 +10,16 @@ import type { RuleVersionMetadata } from '../storage/entities.js';
 
 export type SourceFormat = 'yaml' | 'json';
 
-/** A rule read from a source and compiled, its own tests not run yet. */
-export interface ReadRule {
+/** A rule parsed from a source: plain data, which a worker thread can hand over. */
+export interface ParsedRule {
   definition: RuleDefinition;
-  compiled: CompiledRule;
   sourceText: string;
   contentHash: string;
+}
+
+/** A rule read from a source and compiled, its own tests not run yet. */
+export interface ReadRule extends ParsedRule {
+  compiled: CompiledRule;
 }
 
 /** A rule read, compiled and tested. */
@@ -46,18 +50,18 @@ export interface SourceOptions {
 }
 
 /**
- * Parses every rule of a source, and compiles each (its tests are not run: see checkRuleSources). Errors
- * name key, line and column. What is stored for a rule is the whole source when it holds one rule, else
- * that rule's document; it must load on its own into the same rule, or it is refused.
+ * Parses every rule of a source. Errors name key, line and column. What is stored for a rule is the
+ * whole source when it holds one rule, else that rule's document; it must load on its own into the same
+ * rule, or it is refused.
  */
-export function readRuleSources(
+export function parseRuleSources(
   text: string,
   options: SourceOptions,
-): { rules: ReadRule[]; problems: SourceProblems } {
+): { rules: ParsedRule[]; problems: SourceProblems } {
   const loaded = readRuleSource(text, options, options.ruleFormat);
   const errors = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
   const warnings = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning');
-  const rules: ReadRule[] = [];
+  const rules: ParsedRule[] = [];
   for (const definition of loaded.rules) {
     const whole = loaded.rules.length === 1;
     const sourceText = whole ? text : definition.source.text;
@@ -74,14 +78,22 @@ export function readRuleSources(
       });
       continue;
     }
-    rules.push({
-      definition,
-      compiled: compileRule(definition),
-      sourceText,
-      contentHash: contentHash(sourceText),
-    });
+    rules.push({ definition, sourceText, contentHash: contentHash(sourceText) });
   }
   return { rules, problems: { errors, warnings } };
+}
+
+/** Every rule of a source parsed (parseRuleSources) and compiled; its tests are not run. */
+export function readRuleSources(
+  text: string,
+  options: SourceOptions,
+): { rules: ReadRule[]; problems: SourceProblems } {
+  const { rules, problems } = parseRuleSources(text, options);
+  return { rules: rules.map(compileParsedRule), problems };
+}
+
+export function compileParsedRule(rule: ParsedRule): ReadRule {
+  return { ...rule, compiled: compileRule(rule.definition) };
 }
 
 /** Every rule of a source read (readRuleSources), compiled and its own tests run. */

@@ -34,6 +34,20 @@ export function sharedPaths(repoRoot: string): SharedPaths {
   return paths;
 }
 
+/**
+ * sharedPaths for a benchmark's command line: when the shared material is absent it says what is missing,
+ * prefixed with the script's name, and gives undefined (the script then exits 1).
+ */
+export function sharedPathsOrSay(repoRoot: string, script: string): SharedPaths | undefined {
+  try {
+    return sharedPaths(repoRoot);
+  } catch (error) {
+    if (!(error instanceof MissingSharedError)) throw error;
+    process.stderr.write(`${script}: ${error.message}\n`);
+    return undefined;
+  }
+}
+
 export interface CorpusExpectation {
   events: number;
   /** Hits that AWS.CloudTrail.VPCE.ExternalPrincipal must find. */

@@ -17,7 +17,7 @@ import { prepareEvent } from '../src/engine/events.js';
 import { loadRuleSource } from '../src/engine/panther/rule-file.js';
 import type { RuleDefinition } from '../src/engine/rule.js';
 import { RuleSet } from '../src/engine/rule-set.js';
-import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
+import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { WATCHING_RULES } from './engine-scaling.js';
 import { generateRules } from './generated-rules.js';
 import { count, markdownTable } from './report.js';
@@ -86,14 +86,8 @@ async function main(): Promise<number> {
     process.stderr.write('bench:stages: --sizes, --events and --rounds take positive whole numbers\n');
     return 2;
   }
-  let shared;
-  try {
-    shared = sharedPaths(repoRoot);
-  } catch (error) {
-    if (!(error instanceof MissingSharedError)) throw error;
-    process.stderr.write(`bench:stages: ${error.message}\n`);
-    return 1;
-  }
+  const shared = sharedPathsOrSay(repoRoot, 'bench:stages');
+  if (shared === undefined) return 1;
   const corpus = await loadCorpus(shared, join(repoRoot, 'bench', 'results', 'corpus'), 200_000);
   const { profile } = profileCorpus(corpus.lines);
   const lines = corpus.lines.slice(0, events);

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
+import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { measureServerIngest, type ServerRun } from './http-ingest.js';
 import type { ChildServer } from './http-load.js';
 import { ndjsonBatches } from './http-load.js';
@@ -157,14 +157,8 @@ async function main(): Promise<number> {
     process.stderr.write('bench:postgres: --events, --runs and --concurrency take positive whole numbers\n');
     return 2;
   }
-  let shared;
-  try {
-    shared = sharedPaths(repoRoot);
-  } catch (error) {
-    if (!(error instanceof MissingSharedError)) throw error;
-    process.stderr.write(`bench:postgres: ${error.message}\n`);
-    return 1;
-  }
+  const shared = sharedPathsOrSay(repoRoot, 'bench:postgres');
+  if (shared === undefined) return 1;
   try {
     await onPostgres(POSTGRES_ADMIN_URL, (client) => client.query('SELECT 1'));
   } catch (error) {

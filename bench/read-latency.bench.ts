@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
+import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { BENCH_ADMIN_KEY, enableAll } from './http-ingest.js';
 import { ndjsonBatches, requestJson, sendBatches, startChild, stopChild } from './http-load.js';
 import { count, markdownTable } from './report.js';
@@ -258,14 +258,8 @@ function report(runs: readonly DatabaseRun[], queries: readonly Query[]): string
 }
 
 async function main(): Promise<number> {
-  let shared;
-  try {
-    shared = sharedPaths(repoRoot);
-  } catch (error) {
-    if (!(error instanceof MissingSharedError)) throw error;
-    process.stderr.write(`bench:reads: ${error.message}\n`);
-    return 1;
-  }
+  const shared = sharedPathsOrSay(repoRoot, 'bench:reads');
+  if (shared === undefined) return 1;
   const corpus = await loadCorpus(shared, join(resultsDir, 'corpus'), EVENTS);
   log(`corpus: ${count(EVENTS)} events (${corpus.file})`);
   const pack = buildRulePack({

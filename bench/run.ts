@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { RuleSet } from '../src/engine/rule-set.js';
 import { measureBareSqliteInsert } from './bare-sqlite-insert.js';
-import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths, type Corpus } from './corpus.js';
+import { loadCorpus, profileCorpus, sharedPathsOrSay, type Corpus } from './corpus.js';
 import {
   collectEngineHits,
   collectPlainHits,
@@ -391,14 +391,8 @@ async function main(): Promise<number> {
   const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}, SQLite ${machine.sqlite}`;
   process.stdout.write(`Machine: ${machineLine}\n\n`);
 
-  let shared;
-  try {
-    shared = sharedPaths(repoRoot);
-  } catch (error) {
-    if (!(error instanceof MissingSharedError)) throw error;
-    process.stderr.write(`bench: ${error.message}\n`);
-    return 1;
-  }
+  const shared = sharedPathsOrSay(repoRoot, 'bench');
+  if (shared === undefined) return 1;
 
   log(`corpus: ${count(options.events)} CloudTrail events (${shared.corpusTool})`);
   const corpus = await loadCorpus(shared, join(resultsDir, 'corpus'), options.events);

@@ -4,7 +4,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
+import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { measureEngineScaling, SCALING_SIZES, scalingTable } from './engine-scaling.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,14 +25,8 @@ async function main(): Promise<number> {
     process.stderr.write('bench:scaling: --events and --sizes take positive whole numbers\n');
     return 2;
   }
-  let shared;
-  try {
-    shared = sharedPaths(repoRoot);
-  } catch (error) {
-    if (!(error instanceof MissingSharedError)) throw error;
-    process.stderr.write(`bench:scaling: ${error.message}\n`);
-    return 1;
-  }
+  const shared = sharedPathsOrSay(repoRoot, 'bench:scaling');
+  if (shared === undefined) return 1;
   const corpus = await loadCorpus(shared, join(repoRoot, 'bench', 'results', 'corpus'), events);
   const rows = measureEngineScaling(corpus.lines, profileCorpus(corpus.lines).profile, log, sizes);
   process.stdout.write(`${scalingTable(rows)}\n`);

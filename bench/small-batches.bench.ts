@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { RuleSet } from '../src/engine/rule-set.js';
-import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
+import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { collectEngineHits } from './engine-throughput.js';
 import { BENCH_ADMIN_KEY, enableAll, hitsByRule, numberField } from './http-ingest.js';
 import { ndjsonBatches, startChild, stopChild } from './http-load.js';
@@ -158,14 +158,8 @@ function parseOptions(): Options {
 
 async function main(): Promise<number> {
   const options = parseOptions();
-  let shared;
-  try {
-    shared = sharedPaths(repoRoot);
-  } catch (error) {
-    if (!(error instanceof MissingSharedError)) throw error;
-    process.stderr.write(`bench:small-batches: ${error.message}\n`);
-    return 1;
-  }
+  const shared = sharedPathsOrSay(repoRoot, 'bench:small-batches');
+  if (shared === undefined) return 1;
   const corpus = await loadCorpus(shared, join(repoRoot, 'bench', 'results', 'corpus'), options.events);
   const { profile, since, until } = profileCorpus(corpus.lines);
   const pack = buildRulePack({

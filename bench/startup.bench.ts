@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadCorpus, MissingSharedError, profileCorpus, sharedPaths } from './corpus.js';
+import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { BENCH_ADMIN_KEY } from './http-ingest.js';
 import { startChild, stopChild } from './http-load.js';
 import { count, markdownTable, median } from './report.js';
@@ -122,14 +122,8 @@ async function main(): Promise<number> {
   }
   const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
-  let shared;
-  try {
-    shared = sharedPaths(repoRoot);
-  } catch (error) {
-    if (!(error instanceof MissingSharedError)) throw error;
-    process.stderr.write(`bench:startup: ${error.message}\n`);
-    return 1;
-  }
+  const shared = sharedPathsOrSay(repoRoot, 'bench:startup');
+  if (shared === undefined) return 1;
   const corpus = await loadCorpus(shared, join(resultsDir, 'corpus'), events);
   const { profile } = profileCorpus(corpus.lines);
 

@@ -6,8 +6,17 @@ import { DomainError } from '../common/errors.js';
 import type { ErrorAnswer, ProblemDocument } from '../common/problem.filter.js';
 import { HEC_STATUS, type HecStatusName } from './hec-envelopes.js';
 
-/** The database faults (storage/database-faults.ts): nothing was stored, and the sender should retry later. */
-const RETRY_LATER = new Set(['rate_limited', 'storage_full', 'database_unavailable', 'database_busy']);
+/**
+ * The database faults (storage/database-faults.ts): the sender should retry later. Nothing was stored,
+ * except after commit_unconfirmed, where a retried event with an id (CloudTrail's eventID) is not stored twice.
+ */
+const RETRY_LATER = new Set([
+  'rate_limited',
+  'storage_full',
+  'database_unavailable',
+  'database_busy',
+  'commit_unconfirmed',
+]);
 
 /** The header the official Elasticsearch clients check on every answer before they trust it. */
 export const ELASTIC_PRODUCT_HEADER = { 'x-elastic-product': 'Elasticsearch' };

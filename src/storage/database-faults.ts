@@ -37,6 +37,28 @@ export class StorageFaultError extends DomainError {
   }
 }
 
+/**
+ * A commit SQLite made whose sync to disk then failed (sqlite-transactions.ts): unlike the faults above,
+ * the request may be stored, so the answer says so and how to retry without storing it twice.
+ */
+export class CommitUnconfirmedError extends DomainError {
+  static readonly retryAfterSeconds = 5;
+
+  constructor(reason: string) {
+    const retryAfterSeconds = CommitUnconfirmedError.retryAfterSeconds;
+    super(
+      503,
+      'commit_unconfirmed',
+      'Commit not confirmed on disk',
+      `the database committed this request but the disk did not confirm it (${reason}), so it may or may ` +
+        `not survive a power cut: retry after ${retryAfterSeconds} s with the same Idempotency-Key, which ` +
+        'answers a batch already stored with its first answer instead of storing it again',
+      { retryAfterSeconds },
+    );
+    this.headers = { 'retry-after': String(retryAfterSeconds) };
+  }
+}
+
 /** SQLite result codes (better-sqlite3 names them, extended codes included, e.g. SQLITE_IOERR_WRITE). */
 function sqliteFault(code: string): StorageFault | undefined {
   if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE_FULL')

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import type { EntityManager } from 'typeorm';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { ConflictError } from '../common/errors.js';
@@ -16,7 +17,9 @@ import { IngestService, type IngestRequest } from '../ingest/ingest.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
 import { RulesService } from '../rules/rules.service.js';
+import { CommitUnconfirmedError } from './database-faults.js';
 import { Database } from './database.service.js';
+import { GroupCommit } from './group-commit.js';
 import { openIngestStore } from './ingest.repository.js';
 import { openRuleStore } from './rules.repository.js';
 import { openDataSource } from './storage.module.js';
@@ -291,5 +294,33 @@ describe('group commit on SQLite: concurrent ingest writes share COMMITs, each a
         (row) => row.event_id,
       ),
     ).toEqual(['a', 'b', 'first']);
+  });
+});
+
+describe('GroupCommit, when the disk does not confirm a commit', () => {
+  it('answers every member with that error and never runs the group again (it is stored)', async () => {
+    const unconfirmed = new CommitUnconfirmedError('EIO: i/o error');
+    let runs = 0;
+    const group = new GroupCommit({
+      transaction: async (work) => {
+        await work({} as EntityManager);
+        throw unconfirmed;
+      },
+      serialize: (job) => void job(),
+      committed: () => undefined,
+      failed: (error) => error,
+    });
+    const outcomes = await Promise.allSettled(
+      [1, 2, 3].map(() =>
+        group.add(async () => {
+          runs += 1;
+          return Promise.resolve();
+        }),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason).toBe(unconfirmed);
+    expect(runs).toBe(3);
+    expect(group.counts).toEqual({ commits: 0, members: 0, retriedGroups: 0 });
   });
 });

@@ -1,7 +1,7 @@
 // Group commit on SQLite's one connection: the writes that opt in and arrive while earlier writes hold
-// the queue run together in one transaction, and its one COMMIT (synchronous=FULL) acknowledges each of
-// them. A synced COMMIT costs about as much for ten batches as for one, so small batches from many
-// clients no longer pay one each.
+// the queue run together in one transaction, and its one COMMIT, synced to disk before any member is
+// answered (sqlite-transactions.ts), acknowledges each of them. A synced commit costs about as much for
+// ten batches as for one, so small batches from many clients no longer pay one each.
 //
 // No savepoints (SQLite writes a sub-journal for each, which made an earlier try slower): when any part
 // of a group fails, the whole transaction is rolled back and each member runs again alone, in its own
@@ -9,6 +9,7 @@
 // only units of work that are safe to run again may be grouped.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EntityManager } from 'typeorm';
+import { CommitUnconfirmedError } from './database-faults.js';
 
 /** A grouped unit of work; it may run twice (once in its group, then alone if the group failed). */
 export type RepeatableUnitOfWork<T> = (manager: EntityManager) => Promise<T>;
@@ -99,6 +100,11 @@ export class GroupCommit {
         return each;
       });
     } catch (error) {
+      if (error instanceof CommitUnconfirmedError) {
+        // Committed, but the disk did not confirm it: running the members again would store them twice.
+        for (const member of group) member.reject(error);
+        return;
+      }
       if (!attempt.begun) {
         // No member ran (the write lock was not granted): trying each alone would only repeat the wait.
         const failure = this.driver.failed(error);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { EntityManager } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/config.js';
+import { CommitUnconfirmedError } from './database-faults.js';
 import { Database } from './database.service.js';
 import { openDataSource } from './storage.module.js';
 
@@ -124,7 +125,14 @@ describe('SQLite writes: a commit is synced before the unit of work returns', ()
     const file = join(directory, 'tripline.sqlite');
     const db = await open(file);
     fileSystem.beforeSync = () => Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
-    await expect(db.write(insertBatch)).rejects.toThrow('a commit could not be synced to disk');
+    const failure = db.write(insertBatch);
+    await expect(failure).rejects.toBeInstanceOf(CommitUnconfirmedError);
+    await expect(failure).rejects.toMatchObject({
+      status: 503,
+      code: 'commit_unconfirmed',
+      headers: { 'retry-after': '5' },
+    });
+    await expect(failure).rejects.toThrow(/EIO: i\/o error\).*may or may not survive.*Idempotency-Key/);
     fileSystem.beforeSync = undefined;
     await db.write(insertBatch);
   });

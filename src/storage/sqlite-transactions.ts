@@ -21,6 +21,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { CommitUnconfirmedError } from './database-faults.js';
 
 /** TypeORM's record of its runner's transaction, set to match the transaction opened here. */
 interface RunnerTransactionState {
@@ -125,7 +126,7 @@ export class SqliteTransactions {
       this.logger.error(
         `the WAL could not be synced to disk (${reason}): the last commit may not survive a power cut`,
       );
-      throw new Error('a commit could not be synced to disk', { cause: error });
+      throw new CommitUnconfirmedError(reason);
     }
   }
 

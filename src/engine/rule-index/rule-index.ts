@@ -1,6 +1,7 @@
 // The rule index: which rules of a log type an event can match, found from the event's values rather
 // than by asking every rule. Each rule states requirements (formats/rule-format.ts): values, text,
-// networks, presence, or one of several. A rule's least shared requirements (worthCounting) are filed
+// networks, presence, or one of several. A rule's most selective requirements (worthCounting: the least
+// shared, a short prefix or a wide network weighed as the many values it stands for, breadthOf) are filed
 // under the field they read, in the structure each test needs (a map of values, tries of prefixes and
 // suffixes, sampled windows for substrings, a tree of networks), so that each field is read, and folded
 // to lower case, once per event. A rule is a candidate when all of its counted requirements are met

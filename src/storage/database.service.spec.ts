@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../common/errors.js';
 import { loadConfig } from '../config/config.js';
 import { Database } from './database.service.js';
+import { sqliteConnectionOf } from './sqlite-transactions.js';
 import { openDataSource } from './storage.module.js';
 
 describe('Database on SQLite: a unit of work that returns is committed', () => {
@@ -42,9 +43,7 @@ describe('Database on SQLite: a unit of work that returns is committed', () => {
   });
 
   /** The raw better-sqlite3 handle the service writes through. */
-  const connection = () =>
-    (database.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database })
-      .databaseConnection;
+  const connection = () => sqliteConnectionOf(database.dataSource);
 
   /** Rows a separate connection sees: only what was committed. */
   function committedBatches(): number[] {

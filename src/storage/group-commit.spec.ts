@@ -19,6 +19,7 @@ import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
 import { RulesService } from '../rules/rules.service.js';
 import { CommitUnconfirmedError } from './database-faults.js';
 import { Database } from './database.service.js';
+import { sqliteConnectionOf } from './sqlite-transactions.js';
 import { GroupCommit } from './group-commit.js';
 import { openIngestStore } from './ingest.repository.js';
 import { openRuleStore } from './rules.repository.js';
@@ -102,9 +103,7 @@ describe('group commit on SQLite: concurrent ingest writes share COMMITs, each a
   });
 
   /** The raw better-sqlite3 handle the service writes through. */
-  const connection = () =>
-    (database.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database })
-      .databaseConnection;
+  const connection = () => sqliteConnectionOf(database.dataSource);
 
   /** What a separate connection sees: only what was committed. */
   function committed<Row>(sql: string): Row[] {

@@ -14,6 +14,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { sqliteReaderOptions } from './data-source.js';
+import { sqliteConnectionOf } from './sqlite-transactions.js';
 
 /** The SqliteReader given to the Database, or null where reads share the writer's connection. */
 export const SQLITE_READER = Symbol('SQLITE_READER');
@@ -67,9 +68,8 @@ export class SqliteReader implements OnApplicationShutdown {
     }
   }
 
-  /** The raw connection TypeORM's better-sqlite3 driver holds. */
   private get connection(): SqliteConnection {
-    return (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+    return sqliteConnectionOf(this.dataSource);
   }
 }
 

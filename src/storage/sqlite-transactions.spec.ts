@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { CommitUnconfirmedError } from './database-faults.js';
 import { Database } from './database.service.js';
+import { sqliteConnectionOf } from './sqlite-transactions.js';
 import { openDataSource } from './storage.module.js';
 
 /** What the code under test asked of the file system, and a hook to hold or fail a sync. */
@@ -44,9 +45,7 @@ const insertBatch = (manager: EntityManager) =>
     `INSERT INTO "ingest_batches" ("received_at", "received", "accepted", "rejected", "hits", "alerts_opened") VALUES ('2026-01-01 00:00:00.000', 1, 1, 0, 0, 0)`,
   );
 
-const connectionOf = (database: Database) =>
-  (database.dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database })
-    .databaseConnection;
+const connectionOf = (database: Database) => sqliteConnectionOf(database.dataSource);
 
 describe('SQLite writes: a commit is synced before the unit of work returns', () => {
   let directory: string;

@@ -37,6 +37,11 @@ type Durability =
   | { syncedBy: 'sqlite' }
   | { syncedBy: 'wal-sync'; walFile: string; directorySynced: boolean; checkpointer: SqliteCheckpointer };
 
+/** The raw connection TypeORM's better-sqlite3 driver holds for a data source. */
+export function sqliteConnectionOf(dataSource: DataSource): SqliteConnection {
+  return (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+}
+
 export class SqliteTransactions {
   private readonly logger = new Logger('Storage');
   private durability: Durability | undefined;
@@ -47,9 +52,8 @@ export class SqliteTransactions {
     private readonly busyTimeoutMs: number,
   ) {}
 
-  /** The raw connection TypeORM's better-sqlite3 driver holds. */
   private get connection(): SqliteConnection {
-    return (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+    return sqliteConnectionOf(this.dataSource);
   }
 
   /**

@@ -142,13 +142,25 @@ export async function hitsByRule(
   return new Map(totals.map((total) => [total.ruleId, total.hits]));
 }
 
+/** What every benchmark server runs with: its database and pack, the admin key, no rate limit, few logs. */
+export function benchServerEnv(databaseUrl: string, rulesDir: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    TRIPLINE_ADMIN_KEY: BENCH_ADMIN_KEY,
+    TRIPLINE_BUILTIN_RULES: rulesDir,
+    RATE_LIMIT_PER_SECOND: '0',
+    LOG_LEVEL: 'warn',
+  };
+}
+
 /**
- * With TRIPLINE_BENCH_SERVER_PROFILE=DIR, each server the benchmark starts writes a V8 CPU profile
- * there when it stops (NODE_OPTIONS may not carry --cpu-prof).
+ * Node options that make a server write a V8 CPU profile into `directory` when it stops, sampling every
+ * `intervalMicros` (V8's default without it); none without a directory. NODE_OPTIONS may not carry them.
  */
-function serverProfileOptions(): string[] {
-  const directory = process.env.TRIPLINE_BENCH_SERVER_PROFILE;
-  return directory ? ['--cpu-prof', `--cpu-prof-dir=${directory}`, '--cpu-prof-interval=500'] : [];
+export function cpuProfileOptions(directory: string | undefined, intervalMicros?: number): string[] {
+  if (directory === undefined || directory === '') return [];
+  const interval = intervalMicros === undefined ? [] : [`--cpu-prof-interval=${intervalMicros}`];
+  return ['--cpu-prof', `--cpu-prof-dir=${directory}`, ...interval];
 }
 
 export async function measureServerIngest(options: ServerOptions): Promise<ServerRun> {
@@ -156,15 +168,12 @@ export async function measureServerIngest(options: ServerOptions): Promise<Serve
   const server = await startChild(
     options.serverMain,
     {
-      DATABASE_URL: options.databaseUrl ?? `sqlite:${databaseFile}`,
-      TRIPLINE_ADMIN_KEY: BENCH_ADMIN_KEY,
-      TRIPLINE_BUILTIN_RULES: options.rulesDir,
-      RATE_LIMIT_PER_SECOND: '0',
-      LOG_LEVEL: 'warn',
+      ...benchServerEnv(options.databaseUrl ?? `sqlite:${databaseFile}`, options.rulesDir),
       ...options.env,
     },
     '/readyz',
-    { cwd: options.workDir, nodeOptions: serverProfileOptions() },
+    // With TRIPLINE_BENCH_SERVER_PROFILE=DIR, each server writes a CPU profile there.
+    { cwd: options.workDir, nodeOptions: cpuProfileOptions(process.env.TRIPLINE_BENCH_SERVER_PROFILE, 500) },
   );
   try {
     const enabledByBenchmark = await enableAll(server, options.ruleIds);

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
-import { BENCH_ADMIN_KEY, enableAll } from './http-ingest.js';
+import { BENCH_ADMIN_KEY, benchServerEnv, cpuProfileOptions, enableAll } from './http-ingest.js';
 import { ndjsonBatches, requestJson, sendBatches, startChild, stopChild } from './http-load.js';
 import { count, markdownTable } from './report.js';
 import { buildRulePack } from './rule-pack.js';
@@ -159,20 +159,11 @@ async function measure(
   try {
     const server = await startChild(
       serverMain,
-      {
-        DATABASE_URL: postgres?.url ?? `sqlite:${join(serverDir, 'tripline.sqlite')}`,
-        TRIPLINE_ADMIN_KEY: BENCH_ADMIN_KEY,
-        TRIPLINE_BUILTIN_RULES: rulesDir,
-        RATE_LIMIT_PER_SECOND: '0',
-        LOG_LEVEL: 'warn',
-      },
+      benchServerEnv(postgres?.url ?? `sqlite:${join(serverDir, 'tripline.sqlite')}`, rulesDir),
       '/readyz',
       {
         cwd: serverDir,
-        nodeOptions:
-          profileDir === undefined
-            ? []
-            : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=250'],
+        nodeOptions: cpuProfileOptions(profileDir, 250),
       },
     );
     try {

@@ -23,7 +23,14 @@ import Database from 'better-sqlite3';
 import { RuleSet } from '../src/engine/rule-set.js';
 import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { collectEngineHits } from './engine-throughput.js';
-import { BENCH_ADMIN_KEY, enableAll, hitsByRule, numberField } from './http-ingest.js';
+import {
+  BENCH_ADMIN_KEY,
+  benchServerEnv,
+  cpuProfileOptions,
+  enableAll,
+  hitsByRule,
+  numberField,
+} from './http-ingest.js';
 import { ndjsonBatches, startChild, stopChild } from './http-load.js';
 import { count, markdownTable } from './report.js';
 import { buildRulePack } from './rule-pack.js';
@@ -203,20 +210,11 @@ async function main(): Promise<number> {
       const databaseFile = join(serverDir, 'tripline.sqlite');
       const server = await startChild(
         options.serverMain,
-        {
-          DATABASE_URL: `sqlite:${databaseFile}`,
-          TRIPLINE_ADMIN_KEY: BENCH_ADMIN_KEY,
-          TRIPLINE_BUILTIN_RULES: rulesDir,
-          RATE_LIMIT_PER_SECOND: '0',
-          LOG_LEVEL: 'warn',
-        },
+        benchServerEnv(`sqlite:${databaseFile}`, rulesDir),
         '/readyz',
         {
           cwd: serverDir,
-          nodeOptions:
-            options.profileDir === undefined
-              ? []
-              : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, '--cpu-prof-interval=250'],
+          nodeOptions: cpuProfileOptions(options.profileDir, 250),
         },
       );
       let stored: Map<string, number>;

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
-import { BENCH_ADMIN_KEY } from './http-ingest.js';
+import { BENCH_ADMIN_KEY, cpuProfileOptions } from './http-ingest.js';
 import { startChild, stopChild } from './http-load.js';
 import { count, markdownTable, median } from './report.js';
 import { buildRulePack } from './rule-pack.js';
@@ -68,7 +68,7 @@ async function timeStart(
     TRIPLINE_ADMIN_KEY: BENCH_ADMIN_KEY,
     TRIPLINE_BUILTIN_RULES: rulesDir,
   };
-  const nodeOptions = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const nodeOptions = cpuProfileOptions(profileDir);
   const spawned = performance.now();
   const server = await startChild(serverMain, env, '/readyz', {
     cwd: workDir,

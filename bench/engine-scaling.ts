@@ -12,7 +12,7 @@ import {
   compareHits,
   measureEngineThroughput,
 } from './engine-throughput.js';
-import { generateRules, type CorpusProfile } from './generated-rules.js';
+import { generateRules, type CorpusProfile, type GeneratedRule } from './generated-rules.js';
 import { count, markdownTable } from './report.js';
 
 export const SCALING_SIZES = [10, 100, 1_000, 3_000, 10_000] as const;
@@ -67,6 +67,22 @@ function definitionsOf(yamlTexts: readonly string[]): RuleDefinition[] {
 
 /** Rules of each set that watch calls the corpus holds (all of them in a smaller set). */
 export const WATCHING_RULES = 20;
+
+/**
+ * The scaling table's set of `size` rules, generated and loaded: about as many rules watch calls the
+ * corpus makes at every size, so that the hit rate stays near what real rule sets see and the table
+ * shows the cost of rules that do not match.
+ */
+export function scalingRuleSet(
+  profile: CorpusProfile,
+  size: number,
+): { generated: GeneratedRule[]; definitions: RuleDefinition[] } {
+  const generated = generateRules(profile, size, undefined, {
+    watchedShare: Math.min(1, WATCHING_RULES / size),
+    mix: 'realistic',
+  });
+  return { generated, definitions: definitionsOf(generated.map((rule) => rule.yaml)) };
+}
 /** About this many rule evaluations per timed run at most: the bigger sets take fewer events. */
 const EVALUATIONS_PER_RUN = 100_000_000;
 
@@ -79,13 +95,7 @@ export function measureEngineScaling(
 ): ScalingRow[] {
   const rows: ScalingRow[] = [];
   for (const size of sizes) {
-    // About as many rules watch calls the corpus makes at every size, so that the hit rate stays near
-    // what real rule sets see and the table shows the cost of rules that do not match.
-    const generated = generateRules(profile, size, undefined, {
-      watchedShare: Math.min(1, WATCHING_RULES / size),
-      mix: 'realistic',
-    });
-    const definitions = definitionsOf(generated.map((rule) => rule.yaml));
+    const { generated, definitions } = scalingRuleSet(profile, size);
     const events = lines.slice(
       0,
       Math.min(lines.length, Math.max(50_000, Math.floor(EVALUATIONS_PER_RUN / size))),

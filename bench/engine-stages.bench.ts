@@ -14,12 +14,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareEvent } from '../src/engine/events.js';
-import { loadRuleSource } from '../src/engine/panther/rule-file.js';
-import type { RuleDefinition } from '../src/engine/rule.js';
 import { RuleSet } from '../src/engine/rule-set.js';
 import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
-import { WATCHING_RULES } from './engine-scaling.js';
-import { generateRules } from './generated-rules.js';
+import { scalingRuleSet } from './engine-scaling.js';
 import { count, markdownTable } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -67,14 +64,6 @@ function measureStages(lines: readonly string[], ruleSet: RuleSet, rounds: numbe
   return best;
 }
 
-function definitionsOf(yamlTexts: readonly string[]): RuleDefinition[] {
-  return yamlTexts.map((yaml) => {
-    const rule = loadRuleSource(yaml).rules[0];
-    if (!rule) throw new Error(`a generated rule does not load:\n${yaml}`);
-    return rule;
-  });
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: { sizes: { type: 'string' }, events: { type: 'string' }, rounds: { type: 'string' } },
@@ -93,11 +82,7 @@ async function main(): Promise<number> {
   const lines = corpus.lines.slice(0, events);
   const rows: string[][] = [];
   for (const size of sizes) {
-    const generated = generateRules(profile, size, undefined, {
-      watchedShare: Math.min(1, WATCHING_RULES / size),
-      mix: 'realistic',
-    });
-    const ruleSet = RuleSet.compile(definitionsOf(generated.map((rule) => rule.yaml)));
+    const ruleSet = RuleSet.compile(scalingRuleSet(profile, size).definitions);
     const candidates = runStage('candidates', lines, ruleSet) / lines.length;
     const ns = measureStages(lines, ruleSet, rounds);
     const step = (stage: Stage, before: Stage) => (ns[stage] - ns[before]).toFixed(0);

@@ -32,7 +32,7 @@ import {
   numberField,
 } from './http-ingest.js';
 import { ndjsonBatches, startChild, stopChild } from './http-load.js';
-import { count, markdownTable } from './report.js';
+import { count, markdownTable, median } from './report.js';
 import { buildRulePack } from './rule-pack.js';
 import type { ClientReport, ClientTask } from './small-batches-client.js';
 
@@ -117,11 +117,6 @@ async function loadFromClients(
 
 const sum = (answers: readonly unknown[], key: string) =>
   answers.reduce<number>((total, answer) => total + numberField(answer, key), 0);
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
 
 interface Options {
   events: number;

@@ -91,27 +91,22 @@ function compare(test: (order: number) => boolean): ConditionSpec['build'] {
 
 /** compareValues against one fixed value, whose number (if it is one) is read once, not per event. */
 function ordering(expected: unknown): (actual: unknown) => number | undefined {
-  if (typeof expected === 'boolean') return (actual) => compareValues(actual, expected);
-  const b = toNumber(expected);
-  return (actual) => {
-    if (typeof actual === 'boolean') return compareValues(actual, expected);
-    const a = toNumber(actual);
-    if (a !== undefined && b !== undefined) return a - b;
-    if (typeof actual === 'string' && typeof expected === 'string')
-      return actual < expected ? -1 : actual > expected ? 1 : 0;
-    return undefined;
-  };
+  const expectedNumber = toNumber(expected);
+  return (actual) => compareValues(actual, expected, expectedNumber);
 }
 
-function compareValues(actual: unknown, expected: unknown): number | undefined {
+function compareValues(
+  actual: unknown,
+  expected: unknown,
+  expectedNumber: number | undefined,
+): number | undefined {
   if (typeof actual === 'boolean' || typeof expected === 'boolean') {
     const a = pythonInt(actual);
-    const b = pythonInt(expected);
-    return a !== undefined && b !== undefined ? a - b : undefined;
+    const expectedInt = pythonInt(expected);
+    return a !== undefined && expectedInt !== undefined ? a - expectedInt : undefined;
   }
   const a = toNumber(actual);
-  const b = toNumber(expected);
-  if (a !== undefined && b !== undefined) return a - b;
+  if (a !== undefined && expectedNumber !== undefined) return a - expectedNumber;
   if (typeof actual === 'string' && typeof expected === 'string')
     return actual < expected ? -1 : actual > expected ? 1 : 0;
   return undefined;

@@ -2,7 +2,7 @@
 // units of work; each gets a RuleTransaction whose reads and writes are all committed together, or none.
 // storage/rules.repository.ts keeps rules in the database; the unit specs keep them in memory.
 import type { Actor, AuditEntry } from '../audit/audit.service.js';
-import type { RuleEntity, RuleOrigin, RuleVersionEntity } from '../storage/entities.js';
+import type { RuleEntity, RuleVersionEntity } from '../storage/entities.js';
 
 /** Injection token of the RuleStore (an interface leaves nothing at run time to inject by). */
 export const RULE_STORE = Symbol('RULE_STORE');
@@ -69,7 +69,6 @@ export interface RuleTransaction {
   versions(ruleId: string): Promise<RuleVersionEntity[]>;
   /** The highest version number a rule ever had (deleted or not); 0 for none. */
   lastVersionNumber(ruleId: string): Promise<number>;
-  countVersions(ruleId: string, origin: RuleOrigin): Promise<number>;
   /** Every live rule with its current version, ordered by RuleID. */
   currentRules(): Promise<StoredRule[]>;
   insertVersion(version: NewRuleVersion): Promise<RuleVersionEntity>;

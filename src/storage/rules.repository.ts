@@ -15,7 +15,7 @@ import type {
   StoredRule,
 } from '../rules/rule-store.js';
 import { insertAuditEvent, insertAuditEvents } from './audit.repository.js';
-import { RuleEntity, RuleVersionEntity, type RuleOrigin } from './entities.js';
+import { RuleEntity, RuleVersionEntity } from './entities.js';
 import {
   chunksFor,
   dialectOf,
@@ -92,10 +92,6 @@ export class RulesRepository implements RuleTransaction {
       .where('version.rule_id = :ruleId', { ruleId })
       .getRawOne<{ last: number | null }>();
     return row?.last ?? 0;
-  }
-
-  countVersions(ruleId: string, origin: RuleOrigin): Promise<number> {
-    return this.manager.count(RuleVersionEntity, { where: { ruleId, origin } });
   }
 
   async currentRules(): Promise<StoredRule[]> {

@@ -12,7 +12,7 @@ import type {
   RuleTransaction,
   StoredRule,
 } from '../../src/rules/rule-store.js';
-import type { RuleEntity, RuleOrigin, RuleVersionEntity } from '../../src/storage/entities.js';
+import type { RuleEntity, RuleVersionEntity } from '../../src/storage/entities.js';
 
 interface RuleTables {
   rules: Map<string, RuleEntity>;
@@ -103,12 +103,6 @@ class InMemoryRuleTransaction implements RuleTransaction {
   lastVersionNumber(ruleId: string): Promise<number> {
     return Promise.resolve(
       Math.max(0, ...this.tables.versions.filter((v) => v.ruleId === ruleId).map((v) => v.version)),
-    );
-  }
-
-  countVersions(ruleId: string, origin: RuleOrigin): Promise<number> {
-    return Promise.resolve(
-      this.tables.versions.filter((version) => version.ruleId === ruleId && version.origin === origin).length,
     );
   }
 

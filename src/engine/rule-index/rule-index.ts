@@ -69,7 +69,6 @@ class FieldRequirements {
       return true;
     }
     this.textTests = true;
-    this.remembered?.clear();
     if ('networks' in requirement) {
       const tree = (this.networks ??= new NetworkTree());
       return requirement.networks.every((network) => tree.add(network, id));

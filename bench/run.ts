@@ -406,8 +406,8 @@ async function main(): Promise<number> {
     conformanceDir: shared.conformanceValid,
     profile,
     total: options.rules,
-    // A larger set is the scaling table's set of that size: its realistic mix, with as many rules
-    // watching calls the corpus makes (the built-in and conformance rules come first, 7 of them).
+    // A larger set is drawn like the scaling table's: its realistic mix, with as many rules watching
+    // calls the corpus makes (the built-in and conformance rules come first, 7 of them).
     generator:
       options.rules > RULES_IN_SET
         ? { mix: 'realistic', watchedShare: Math.min(1, WATCHING_RULES / (options.rules - 7)) }

@@ -14,8 +14,6 @@ const EPOCH_MICROSECONDS_BELOW = 1e17;
 
 /** The range of a JavaScript Date, in ms either side of 1970. */
 const MAX_EPOCH_MS = 8.64e15;
-/** 400 Gregorian years are exactly 146097 days; used to step over Date.UTC's 1900 offset for years < 100. */
-const FOUR_CENTURIES_MS = 146_097 * 86_400_000;
 /** Longer strings are not timestamps; refusing them early keeps garbage cheap. */
 const MAX_TEXT_LENGTH = 64;
 
@@ -103,7 +101,7 @@ function parseCanonical(text: string): number | undefined {
   if (year < 0 || millis < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month))
     return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
-  return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
+  return utcMs(year, month, day, hour, minute, second, millis);
 }
 
 /**
@@ -131,6 +129,7 @@ function digits(text: string, start: number, count: number): number {
   return value;
 }
 
+/** Epoch milliseconds of a valid date (month 1 to 12) and a time; a second of 60 rolls into the next minute. */
 function utcMs(
   year: number,
   month: number,
@@ -140,9 +139,7 @@ function utcMs(
   second: number,
   millis: number,
 ): number {
-  return year < 100
-    ? Date.UTC(year + 400, month - 1, day, hour, minute, second, millis) - FOUR_CENTURIES_MS
-    : Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
 }
 
 function parseText(raw: string): number | undefined {

@@ -64,6 +64,8 @@ describe('SQLite writes: a commit is synced before the unit of work returns', ()
   });
 
   afterEach(async () => {
+    // The checkpoint thread first, whether or not the test got as far as stopping it.
+    await database?.onApplicationShutdown();
     if (database?.dataSource.isInitialized) await database.dataSource.destroy();
     database = undefined;
     rmSync(directory, { recursive: true, force: true });
@@ -73,11 +75,17 @@ describe('SQLite writes: a commit is synced before the unit of work returns', ()
     const file = join(directory, 'tripline.sqlite');
     const db = await open(file);
     let sync: () => void = () => undefined;
-    fileSystem.beforeSync = (path) =>
-      path === `${file}-wal` ? new Promise<void>((resolve) => (sync = resolve)) : Promise.resolve();
+    let walSyncStarted: () => void = () => undefined;
+    const walSyncReached = new Promise<void>((resolve) => (walSyncStarted = resolve));
+    fileSystem.beforeSync = (path) => {
+      if (path !== `${file}-wal`) return Promise.resolve();
+      walSyncStarted();
+      return new Promise<void>((resolve) => (sync = resolve));
+    };
     let returned = false;
     const write = db.write(insertBatch).then(() => (returned = true));
-    await vi.waitFor(() => expect(fileSystem.calls).toContain(`datasync ${file}-wal`));
+    await walSyncReached;
+    expect(fileSystem.calls).toContain(`datasync ${file}-wal`);
     // Committed (another connection sees it), but the write has not returned: its sync is still held.
     const other = new BetterSqlite3(file, { readonly: true });
     try {

@@ -13,6 +13,17 @@ export class CidrSyntaxError extends Error {
   }
 }
 
+/** A network in CIDR notation (a bare address is a /32 or /128), or undefined when it is not one. */
+export function parseCidr(cidr: string): { address: string; version: 4 | 6; prefix: number } | undefined {
+  const [address = '', bits, extra] = cidr.trim().split('/');
+  const version = ipVersion(address);
+  const max = version === 6 ? 128 : 32;
+  const prefix = bits === undefined ? max : Number(bits);
+  if (version === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max)
+    return undefined;
+  return { address, version, prefix };
+}
+
 export interface AddressSet {
   has(address: unknown): boolean;
 }
@@ -25,13 +36,9 @@ export function addressSet(cidrs: readonly string[]): AddressSet {
   const v4 = new BlockList();
   const v6 = new BlockList();
   for (const cidr of cidrs) {
-    const [address = '', bits, extra] = cidr.trim().split('/');
-    const version = ipVersion(address);
-    const max = version === 6 ? 128 : 32;
-    const prefix = bits === undefined ? max : Number(bits);
-    if (version === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
-      throw new CidrSyntaxError(cidr);
-    }
+    const network = parseCidr(cidr);
+    if (network === undefined) throw new CidrSyntaxError(cidr);
+    const { address, version, prefix } = network;
     if (version === 6) v6.addSubnet(address, prefix, 'ipv6');
     else v4.addSubnet(address, prefix, 'ipv4');
   }

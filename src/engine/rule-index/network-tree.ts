@@ -1,7 +1,7 @@
 // Which of many networks hold an address, in one walk down a binary tree of address bits: an address
 // meets the networks on its path, whatever the number of networks. IPv4 and IPv6 are kept apart, as
 // ip.ts keeps them (an IPv4-mapped range never holds a plain IPv4 address).
-import { ipVersion } from '../ip.js';
+import { ipVersion, parseCidr } from '../ip.js';
 
 interface TreeNode {
   zero?: TreeNode;
@@ -72,12 +72,10 @@ export class NetworkTree {
 
   /** Adds a network (`10.0.0.0/8`, `2001:db8::/32`, or an address); false when it is not one. */
   add(cidr: string, id: number): boolean {
-    const [address = '', bits, extra] = cidr.trim().split('/');
-    const bytes = addressBytes(address);
-    if (!bytes || extra !== undefined) return false;
-    const max = bytes.length * 8;
-    const prefix = bits === undefined ? max : Number(bits);
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return false;
+    const network = parseCidr(cidr);
+    const bytes = network && addressBytes(network.address);
+    if (!network || !bytes) return false;
+    const prefix = network.prefix;
     let node = this.roots[bytes.length as 4 | 16];
     for (let bit = 0; bit < prefix; bit++) {
       const branch = bitAt(bytes, bit) ? 'one' : 'zero';

@@ -173,6 +173,17 @@ describe('RuleIndex', () => {
     expect(index.candidates({ name: 'GetObject', ip: '10.20.30.40' })).toEqual(['long prefix']);
   });
 
+  it('files a rule whose list holds two hundred thousand values', () => {
+    // Ranking its requirement once spread the list into one call's arguments, past what a call takes.
+    const values = new Set(Array.from({ length: 200_000 }, (_, index) => `value-${index}`));
+    const index = new RuleIndex(['long list'], () => ({
+      requirements: [{ key: 'a', values }],
+      keysIgnoreCase: false,
+    }));
+    expect(index.candidates({ a: 'value-199999' })).toEqual(['long list']);
+    expect(index.candidates({ a: 'other' })).toEqual([]);
+  });
+
   it('leaves a requirement it cannot file to the detection, never losing the rule', () => {
     const index = new RuleIndex(['rule'], () => ({
       requirements: [{ key: 'ip', networks: ['10.0.0.0/8', 'not a network'] }],

@@ -9,6 +9,7 @@
 // not the number of rules.
 import { foldKey, ownKeyIgnoringCase, type FoldedKey } from '../paths.js';
 import type { KeyRequirement, Requirement } from '../formats/rule-format.js';
+import { parseCidr } from '../ip.js';
 import { getOwn, hasOwn, isPlainObject } from '../values.js';
 import { NetworkTree } from './network-tree.js';
 import { AffixTable, SubstringMatcher } from './text-patterns.js';
@@ -290,27 +291,24 @@ function entriesOf(requirement: Requirement, ignoreCase: boolean): string[] {
  * SELECTIVE_PATTERN doubles it, as does each 4 bits a network leaves open.
  */
 function breadthOf(requirement: Requirement): number {
-  if ('anyOf' in requirement) return Math.max(1, ...requirement.anyOf.map(breadthOf));
-  if ('text' in requirement) {
-    if (requirement.text === 'equals') return 1;
-    const shortest = Math.min(...requirement.patterns.map((pattern) => pattern.length));
-    return 2 ** Math.max(0, SELECTIVE_PATTERN - shortest);
-  }
-  if ('networks' in requirement)
-    return Math.max(1, ...requirement.networks.map((network) => 2 ** (openBits(network) / 4)));
-  return 1;
+  let breadth = 1;
+  if ('anyOf' in requirement)
+    for (const member of requirement.anyOf) breadth = Math.max(breadth, breadthOf(member));
+  else if ('text' in requirement && requirement.text !== 'equals')
+    for (const pattern of requirement.patterns)
+      breadth = Math.max(breadth, 2 ** (SELECTIVE_PATTERN - pattern.length));
+  else if ('networks' in requirement)
+    for (const network of requirement.networks) breadth = Math.max(breadth, 2 ** (openBits(network) / 4));
+  return breadth;
 }
 
 /** Patterns this long or longer are taken to be as selective as a value named in full. */
 const SELECTIVE_PATTERN = 8;
 
-/** The bits a network in CIDR notation leaves open (0 for an address alone). */
-function openBits(network: string): number {
-  const slash = network.indexOf('/');
-  const bits = network.includes(':') ? 128 : 32;
-  if (slash < 0) return 0;
-  const prefix = Number(network.slice(slash + 1));
-  return Number.isInteger(prefix) && prefix >= 0 && prefix <= bits ? bits - prefix : 0;
+/** The bits a network in CIDR notation leaves open (0 for an address alone, or for no network). */
+function openBits(cidr: string): number {
+  const network = parseCidr(cidr);
+  return network === undefined ? 0 : (network.version === 6 ? 128 : 32) - network.prefix;
 }
 
 /** Past this many requirements sharing its busiest entry, a rule's requirement is joined by another. */
@@ -415,16 +413,24 @@ export class RuleIndex<Rule> {
       return node.foldedField.add(requirement, id);
     };
     const facts = all.map(factsOf);
+    // Each rule's requirements by the entries they are filed under, worked out once.
+    const entries = facts.map(
+      ({ requirements, keysIgnoreCase }) =>
+        new Map(requirements.map((requirement) => [requirement, entriesOf(requirement, keysIgnoreCase)])),
+    );
     const shares = new Map<string, number>();
-    for (const { requirements, keysIgnoreCase } of facts)
-      for (const requirement of requirements)
-        for (const entry of entriesOf(requirement, keysIgnoreCase))
-          shares.set(entry, (shares.get(entry) ?? 0) + 1);
+    for (const filed of entries)
+      for (const ruleEntries of filed.values())
+        for (const entry of ruleEntries) shares.set(entry, (shares.get(entry) ?? 0) + 1);
     all.forEach((_rule, position) => {
       const { requirements, keysIgnoreCase } = facts[position] as IndexedRuleFacts;
-      const sharing = (requirement: Requirement) =>
-        breadthOf(requirement) *
-        Math.max(...entriesOf(requirement, keysIgnoreCase).map((entry) => shares.get(entry) ?? 0));
+      const filed = entries[position] as Map<Requirement, string[]>;
+      // A loop, not Math.max(...): a list of a hundred thousand values would overflow the call's arguments.
+      const sharing = (requirement: Requirement) => {
+        let busiest = 0;
+        for (const entry of filed.get(requirement) ?? []) busiest = Math.max(busiest, shares.get(entry) ?? 0);
+        return breadthOf(requirement) * busiest;
+      };
       for (const requirement of worthCounting(requirements, sharing)) {
         const id = this.ruleOf.length;
         const members = 'anyOf' in requirement ? requirement.anyOf : [requirement];

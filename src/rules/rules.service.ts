@@ -19,6 +19,7 @@ import {
   RULE_STORE,
   type CurrentVersionChange,
   type NewRule,
+  type NewRuleVersion,
   type PackRuleState,
   type RuleStore,
   type RuleTransaction,
@@ -432,23 +433,15 @@ export class RulesService {
 
       const now = new Date();
       const versions = await rules.insertVersions(
-        changes.map(({ checked, state }) => {
-          const passed = checked.tests.filter((test) => test.passed).length;
-          return {
-            ruleId: checked.definition.ruleId,
+        changes.map(({ checked, state }) =>
+          newVersionRow(checked, {
             version: (state?.lastVersion ?? 0) + 1,
-            sourceText: checked.sourceText,
-            format: formatOf(checked.definition),
-            sourceFormat: 'yaml' as const,
-            contentHash: checked.contentHash,
-            metadata: metadataOf(checked.definition),
-            origin: 'builtin' as const,
+            sourceFormat: 'yaml',
+            origin: 'builtin',
             createdByKey: SYSTEM_ACTOR.keyId,
-            testsPassed: passed,
-            testsFailed: checked.tests.length - passed,
             createdAt: now,
-          };
-        }),
+          }),
+        ),
       );
       const created: NewRule[] = [];
       const updated: CurrentVersionChange[] = [];
@@ -536,21 +529,15 @@ export class RulesService {
       return { action: 'unchanged', rule: existing, version: current, enabled: existing.enabled };
     }
     const now = new Date();
-    const passed = checked.tests.filter((test) => test.passed).length;
-    const version = await rules.insertVersion({
-      ruleId,
-      version: (await rules.lastVersionNumber(ruleId)) + 1,
-      sourceText: checked.sourceText,
-      format: formatOf(checked.definition),
-      sourceFormat: options.format,
-      contentHash: checked.contentHash,
-      metadata: metadataOf(checked.definition),
-      origin: options.origin,
-      createdByKey: options.actor.keyId,
-      testsPassed: passed,
-      testsFailed: checked.tests.length - passed,
-      createdAt: now,
-    });
+    const version = await rules.insertVersion(
+      newVersionRow(checked, {
+        version: (await rules.lastVersionNumber(ruleId)) + 1,
+        sourceFormat: options.format,
+        origin: options.origin,
+        createdByKey: options.actor.keyId,
+        createdAt: now,
+      }),
+    );
     const enabled = enabledAfter(checked, existing, current);
     const action: UploadAction = current ? 'updated' : 'created';
     const restored = existing?.deletedAt != null;
@@ -629,4 +616,22 @@ function exportDocument(version: RuleVersionEntity, enabled: boolean): string {
     text = document.toString();
   }
   return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+/** The stored row of a checked rule's new version: its source and metadata, and how its tests went. */
+function newVersionRow(
+  checked: CheckedRule,
+  made: Pick<NewRuleVersion, 'version' | 'sourceFormat' | 'origin' | 'createdByKey' | 'createdAt'>,
+): NewRuleVersion {
+  const passed = checked.tests.filter((test) => test.passed).length;
+  return {
+    ...made,
+    ruleId: checked.definition.ruleId,
+    sourceText: checked.sourceText,
+    format: formatOf(checked.definition),
+    contentHash: checked.contentHash,
+    metadata: metadataOf(checked.definition),
+    testsPassed: passed,
+    testsFailed: checked.tests.length - passed,
+  };
 }

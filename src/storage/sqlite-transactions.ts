@@ -94,15 +94,13 @@ export class SqliteTransactions {
 
   /**
    * A file in WAL mode gets synchronous=NORMAL and the WAL synced by `run`; anything else (a database in
-   * memory, a file SQLite would not put in WAL mode) keeps SQLite's own sync in COMMIT (synchronous=FULL).
+   * memory, a file SQLite would not put in WAL mode) keeps SQLite's own sync in COMMIT (synchronous=FULL,
+   * as data-source.ts opens every connection).
    */
   private chooseDurability(): Durability {
     const connection = this.connection;
-    const journal = connection.pragma('journal_mode', { simple: true });
-    if (connection.memory || journal !== 'wal') {
-      connection.pragma('synchronous = FULL');
+    if (connection.memory || connection.pragma('journal_mode', { simple: true }) !== 'wal')
       return { syncedBy: 'sqlite' };
-    }
     connection.pragma('synchronous = NORMAL');
     return {
       syncedBy: 'wal-sync',

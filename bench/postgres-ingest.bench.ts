@@ -19,7 +19,7 @@ import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { measureServerIngest, type ServerRun } from './http-ingest.js';
 import type { ChildServer } from './http-load.js';
 import { ndjsonBatches } from './http-load.js';
-import { count, markdownTable, median } from './report.js';
+import { count, markdownTable, median, progressLog } from './report.js';
 import { buildRulePack } from './rule-pack.js';
 import type { StatementSnapshot } from './statement-counter.js';
 
@@ -37,9 +37,7 @@ const POSTGRES_ADMIN_URL =
 
 type Kind = 'sqlite' | 'postgres';
 
-const started = Date.now();
-const log = (message: string) =>
-  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+const log = progressLog();
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** What one load sent to the database, from the counter's snapshots before and after it. */

@@ -22,7 +22,7 @@ import pg from 'pg';
 import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { BENCH_ADMIN_KEY, benchServerEnv, cpuProfileOptions, enableAll } from './http-ingest.js';
 import { ndjsonBatches, requestJson, sendBatches, startChild, stopChild } from './http-load.js';
-import { count, markdownTable } from './report.js';
+import { count, markdownTable, progressLog } from './report.js';
 import { buildRulePack } from './rule-pack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,9 +60,7 @@ const DATABASES = values.databases.split(',').map((kind) => {
 const serverMain = resolve(values.server ?? join(here, '..', 'src', 'main.js'));
 const profileDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
 
-const started = Date.now();
-const log = (message: string) =>
-  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+const log = progressLog();
 
 interface Query {
   name: string;

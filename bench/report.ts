@@ -19,6 +19,12 @@ export interface Check {
   detail: string;
 }
 
+/** A progress line writer for a benchmark's stderr, each line stamped with the seconds since it began. */
+export function progressLog(started = Date.now()): (message: string) => void {
+  return (message) =>
+    process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+}
+
 export const count = (value: number): string => Math.round(value).toLocaleString('en-US');
 
 /** The middle value; with an even number of values, the mean of the two middle ones. */

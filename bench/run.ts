@@ -39,7 +39,7 @@ import {
 import { storedRows, STORM_RULE_ID, STORM_RULE_YAML, stormHits } from './hit-storm.js';
 import { measureBareHttp, measureServerIngest } from './http-ingest.js';
 import { ndjsonBatches } from './http-load.js';
-import { count, ratioPart, table, type Check, type PartResult } from './report.js';
+import { type Check, count, type PartResult, progressLog, ratioPart, table } from './report.js';
 import { buildRulePack, SEED_RULE_ID, type RulePack } from './rule-pack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -62,8 +62,7 @@ const TARGETS = { engine: 0.7, http: 0.6, storm: 0.5, memoryMb: 400, queryP95Ms:
 const HTTP_TARGET_AT_THOUSAND_RULES = 0.4;
 
 const started = Date.now();
-const log = (message: string) =>
-  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+const log = progressLog(started);
 
 interface Options {
   events: number;

@@ -6,12 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { measureEngineScaling, SCALING_SIZES, scalingTable } from './engine-scaling.js';
+import { progressLog } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..', '..');
-const started = Date.now();
-const log = (message: string) =>
-  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+const log = progressLog();
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { events: { type: 'string' }, sizes: { type: 'string' } } });

@@ -32,7 +32,7 @@ import {
   numberField,
 } from './http-ingest.js';
 import { ndjsonBatches, startChild, stopChild } from './http-load.js';
-import { count, markdownTable, median } from './report.js';
+import { count, markdownTable, median, progressLog } from './report.js';
 import { buildRulePack } from './rule-pack.js';
 import type { ClientReport, ClientTask } from './small-batches-client.js';
 
@@ -49,9 +49,7 @@ const HEADERS = {
   'content-type': 'application/x-ndjson',
 };
 
-const started = Date.now();
-const log = (message: string) =>
-  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+const log = progressLog();
 
 interface LoadRun {
   seconds: number;

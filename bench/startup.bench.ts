@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { BENCH_ADMIN_KEY, cpuProfileOptions } from './http-ingest.js';
 import { startChild, stopChild } from './http-load.js';
-import { count, markdownTable, median } from './report.js';
+import { count, markdownTable, median, progressLog } from './report.js';
 import { buildRulePack } from './rule-pack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,9 +30,7 @@ const TARGET_SECONDS = 5;
 /** How often /readyz is asked while the server starts: the figures' resolution. */
 const POLL_MS = 10;
 
-const started = Date.now();
-const log = (message: string) =>
-  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+const log = progressLog();
 
 /** Clock ticks per second of /proc/<pid>/stat's CPU times. */
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

@@ -614,7 +614,11 @@ Tests:
       },
     };
     const original = active.snapshot.bind(active);
-    active.snapshot = () => ({ ruleSet: RuleSet.fromCompiled([broken]), versions: real.versions });
+    active.snapshot = () => ({
+      ruleSet: RuleSet.fromCompiled([broken]),
+      versions: real.versions,
+      generation: real.generation,
+    });
     try {
       const events = [
         { p_log_type: 'Custom.Audit', action: 'delete', explode: true },

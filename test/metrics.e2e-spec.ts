@@ -230,7 +230,11 @@ Tests:
       },
     };
     const original = active.snapshot.bind(active);
-    active.snapshot = () => ({ ruleSet: RuleSet.fromCompiled([broken]), versions: real.versions });
+    active.snapshot = () => ({
+      ruleSet: RuleSet.fromCompiled([broken]),
+      versions: real.versions,
+      generation: real.generation,
+    });
     const before = await scrape(running.url);
     try {
       // Both faulty events are VPC endpoint events, which the rule's index lets through to it.

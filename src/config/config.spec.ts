@@ -1,4 +1,4 @@
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -26,6 +26,9 @@ describe('loadConfig', () => {
     expect(config.database.kind === 'sqlite' && config.database.path.endsWith('data/tripline.sqlite')).toBe(
       true,
     );
+    // Evaluation threads: one core is left to the thread that serves requests; at most four.
+    expect(config.ingest.evaluationThreads).toBe(Math.min(4, availableParallelism() - 1));
+    expect(config.ingest.evaluationThreadMinBytes).toBe(256 * 1024);
   });
 
   it('reads every setting', () => {
@@ -51,13 +54,20 @@ describe('loadConfig', () => {
       MAX_CONNECTIONS_PER_ADDRESS: '30',
       HEC_SOURCETYPES: 'aws:cloudtrail=AWS.CloudTrail, okta:im=Okta.SystemLog',
       BULK_INDICES: 'cloudtrail*=AWS.CloudTrail,okta=Okta.SystemLog',
+      EVALUATION_THREADS: '3',
+      EVALUATION_THREAD_MIN_BYTES: '65536',
     });
     expect(config).toEqual({
       port: 9000,
       host: '0.0.0.0',
       database: { kind: 'sqlite', path: '/tmp/x.sqlite', busyTimeoutMs: 250 },
       bodyLimitBytes: 2048,
-      ingest: { maxDecompressedBytes: 128 * 1024 * 1024, maxEvents: 100_000 },
+      ingest: {
+        maxDecompressedBytes: 128 * 1024 * 1024,
+        maxEvents: 100_000,
+        evaluationThreads: 3,
+        evaluationThreadMinBytes: 65536,
+      },
       limits: {
         requestTimeoutMs: 5000,
         maxConnections: 300,
@@ -160,6 +170,10 @@ describe('loadConfig', () => {
     );
     expect(problems({ RATE_LIMIT_BURST: '0' })[0]).toMatch(/^RATE_LIMIT_BURST:/);
     expect(problems({ MAX_JSON_DEPTH: '1' })[0]).toMatch(/^MAX_JSON_DEPTH:/);
+    expect(problems({ EVALUATION_THREADS: '65' })[0]).toMatch(
+      /^EVALUATION_THREADS: must be a whole number from 0 to 64/,
+    );
+    expect(problems({ EVALUATION_THREAD_MIN_BYTES: '-1' })[0]).toMatch(/^EVALUATION_THREAD_MIN_BYTES:/);
     expect(problems({ DATABASE_URL: 'postgres://localhost/tripline', DATABASE_POOL_SIZE: '0' })[0]).toMatch(
       /^DATABASE_POOL_SIZE:/,
     );

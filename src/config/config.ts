@@ -1,6 +1,7 @@
 // The service's configuration, read once from the environment and checked before anything starts:
 // a bad value stops the start with a message that says which setting and why.
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { LOG_TYPE_PATTERN } from '../engine/events.js';
 import { logTypeModules, type ForwarderDefaults } from '../engine/logtypes/index.js';
@@ -36,6 +37,10 @@ export interface AppConfig {
     maxDecompressedBytes: number;
     /** Events in one batch (413 above). */
     maxEvents: number;
+    /** Threads that decode and evaluate large batches beside the one serving requests (0: none). */
+    evaluationThreads: number;
+    /** A batch whose Content-Length is at least this goes to an evaluation thread; a smaller one is evaluated in place. */
+    evaluationThreadMinBytes: number;
   };
   /** What any one request may hold or take; each refused with a 4xx above its bound. */
   limits: {
@@ -258,6 +263,23 @@ export function loadConfig(
     problems,
   );
   const maxEvents = integer('INGEST_MAX_EVENTS', env.INGEST_MAX_EVENTS, 100_000, 1, 10_000_000, problems);
+  // One core is left to the thread that serves requests and writes; a small batch is not worth a hand-over.
+  const evaluationThreads = integer(
+    'EVALUATION_THREADS',
+    env.EVALUATION_THREADS,
+    Math.min(4, availableParallelism() - 1),
+    0,
+    64,
+    problems,
+  );
+  const evaluationThreadMinBytes = integer(
+    'EVALUATION_THREAD_MIN_BYTES',
+    env.EVALUATION_THREAD_MIN_BYTES,
+    256 * 1024,
+    0,
+    4 * 1024 * 1024 * 1024,
+    problems,
+  );
   const limits = {
     requestTimeoutMs: integer(
       'REQUEST_TIMEOUT_MS',
@@ -368,7 +390,7 @@ export function loadConfig(
     host,
     database,
     bodyLimitBytes,
-    ingest: { maxDecompressedBytes, maxEvents },
+    ingest: { maxDecompressedBytes, maxEvents, evaluationThreads, evaluationThreadMinBytes },
     limits,
     auth,
     forwarders,

@@ -149,10 +149,18 @@ export class IngestController {
       body,
       contentType: request.headers['content-type'],
       contentEncoding: request.headers['content-encoding'],
+      contentLength: declaredLength(request.headers['content-length']),
       logType: query.logType,
       idempotencyKey,
     });
     if (replayed) void reply.header('idempotent-replayed', 'true');
     return answer;
   }
+}
+
+/** The Content-Length header as a number; absent or malformed (Node refuses those first): undefined. */
+function declaredLength(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const length = Number(header);
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }

@@ -12,6 +12,7 @@ import { loadConfig } from '../config/config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
 import { RulesService } from '../rules/rules.service.js';
+import { EvaluationPool } from './evaluation-pool.js';
 import { IDEMPOTENCY_TTL_MS, IngestService, type IngestRequest } from './ingest.service.js';
 
 const DELETE_RULE = `AnalysisType: rule
@@ -60,7 +61,8 @@ describe('IngestService', () => {
     });
     batches = new InMemoryIngestStore();
     const metrics = new MetricsService(() => ({ total: 1, idle: 1, waiting: 0 }));
-    ingest = new IngestService(config, batches, active, metrics);
+    // No evaluation threads started (onModuleInit is not run): every batch is evaluated in place.
+    ingest = new IngestService(config, batches, active, metrics, new EvaluationPool(config, active));
   });
 
   it('evaluates a batch on the active rules and hands the store its hits, batch and counts', async () => {

@@ -5,39 +5,32 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ConflictError, DomainError } from '../common/errors.js';
-import { didYouMean } from '../common/suggestions.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import type { RuleHit } from '../engine/compile.js';
-import { prepareEvent } from '../engine/events.js';
-import type { BackendWork, RuleErrorReport } from '../engine/rule-set.js';
-import type { JsonObject } from '../engine/values.js';
-import { eventIdOf } from '../engine/logtypes/index.js';
-import { isoTimestampMs } from '../engine/logtypes/time.js';
-import { MetricsService, type EventCounts } from '../metrics/metrics.service.js';
-import { ActiveRuleSet, type RuleSetSnapshot } from '../rules/active-rule-set.service.js';
-import { RequestBody } from './body-stream.js';
-import { EventDecoder, type BodyShape, type DecodedItem } from './event-decoder.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
 import {
-  INGEST_STORE,
-  type IngestStore,
-  type IngestTransaction,
-  type PendingHit,
-  type RuleErrorTally,
-  type WriteOutcome,
-} from './ingest-store.js';
+  BatchEvaluation,
+  tooManyEvents,
+  type EvaluatedBatch,
+  type IngestWarning,
+  type RejectedEvent,
+} from './batch-evaluation.js';
+import { RequestBody } from './body-stream.js';
+import { EvaluationPool, type EvaluatedOnThread } from './evaluation-pool.js';
+import { EventDecoder, type BodyShape, type DecodedItem } from './event-decoder.js';
+import { INGEST_STORE, type IngestStore, type IngestTransaction, type WriteOutcome } from './ingest-store.js';
+
+export type { IngestWarning, RejectedEvent } from './batch-evaluation.js';
 
 export interface IngestRequest {
   body: Readable;
   contentType: string | undefined;
   contentEncoding: string | undefined;
+  /** The Content-Length the client declared, if any: a large batch may go to an evaluation thread. */
+  contentLength?: number;
   logType: string | undefined;
   idempotencyKey: string | undefined;
-}
-
-export interface RejectedEvent {
-  index: number;
-  error: string;
 }
 
 export interface IngestAnswer {
@@ -59,14 +52,6 @@ export interface IngestAnswer {
   warnings: IngestWarning[];
 }
 
-export interface IngestWarning {
-  code: 'no_rules_for_log_type';
-  logType: string;
-  /** Accepted events of that log type in the batch. */
-  events: number;
-  detail: string;
-}
-
 /** An event decoded by a forwarder endpoint, with the log type its envelope names (if any). */
 export type DecodedEvent = DecodedItem & { logType?: string };
 
@@ -79,11 +64,6 @@ const NO_IDEMPOTENCY: Omit<IngestRequest, 'body'> = {
 };
 
 export const MAX_LISTED_REJECTIONS = 1000;
-/** Event ids are a column this long; a longer one is stored without retry dedup rather than cut. */
-const MAX_EVENT_ID = 128;
-/** Event times outside this range are refused: they cannot be stored, sorted and grouped as times. */
-export const EARLIEST_EVENT_TIME = Date.UTC(1970, 0, 1);
-export const LATEST_EVENT_TIME = Date.UTC(2200, 0, 1);
 /** Idempotency keys are kept this long; a retry after that is a new batch. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -112,6 +92,7 @@ export class IngestService {
     @Inject(INGEST_STORE) private readonly ingestStore: IngestStore,
     private readonly activeRules: ActiveRuleSet,
     private readonly metrics: MetricsService,
+    private readonly evaluationPool: EvaluationPool,
   ) {}
 
   async ingest(request: IngestRequest): Promise<IngestAnswer & { replayed: boolean }> {
@@ -123,13 +104,34 @@ export class IngestService {
       maxDecompressedBytes: this.config.ingest.maxDecompressedBytes,
       digest: request.idempotencyKey !== undefined,
     });
-    const batch = new BatchEvaluation(rules, request.logType, receivedAt);
-    const decoder = new EventDecoder(bodyShape(request.contentType), {
+    const shape = bodyShape(request.contentType);
+    const limits = {
       maxEventChars: this.config.limits.maxEventChars,
       maxDepth: this.config.limits.maxJsonDepth,
+      maxEvents: this.config.ingest.maxEvents,
+    };
+    const job = this.evaluationPool.start(rules, {
+      contentLength: request.contentLength,
+      logType: request.logType,
+      receivedAt,
+      shape,
+      limits,
     });
+    if (job) {
+      let evaluated: EvaluatedOnThread;
+      try {
+        for await (const text of body.text()) await job.write(text);
+        evaluated = await job.end();
+      } finally {
+        job.cancel();
+      }
+      return this.store(evaluated.batch, request, body, started, evaluated.evaluationMs);
+    }
+
+    const batch = new BatchEvaluation(rules, request.logType, receivedAt);
+    const decoder = new EventDecoder(shape, limits);
     const take = (items: DecodedItem[]) => {
-      if (decoder.count > this.config.ingest.maxEvents) throw tooManyEvents(this.config.ingest.maxEvents);
+      if (decoder.count > limits.maxEvents) throw tooManyEvents(limits.maxEvents);
       for (const item of items) batch.add(item);
     };
     // Evaluation time counts the work on each piece of the body, not the wait for the next one.
@@ -137,8 +139,7 @@ export class IngestService {
     for await (const text of body.text()) evaluationMs += millisecondsOf(() => take(decoder.write(text)));
     evaluationMs += millisecondsOf(() => take(decoder.end()));
     await batch.finish();
-
-    return this.store(batch, request, body, started, evaluationMs);
+    return this.store(batch.result(), request, body, started, evaluationMs);
   }
 
   /**
@@ -157,29 +158,30 @@ export class IngestService {
       for (const item of events) batch.add(item, item.logType);
     });
     await batch.finish();
-    if (batch.accepted === 0) {
-      this.metrics.countEvents(batch.eventsByLogType);
+    const evaluated = batch.result();
+    if (evaluated.accepted === 0) {
+      this.metrics.countEvents(evaluated.eventsByLogType);
       // Nothing to store: no batch is written, and batchId 0 says so.
       return {
         batchId: 0,
-        received: batch.received,
+        received: evaluated.received,
         accepted: 0,
-        rejected: batch.rejected.slice(0, MAX_LISTED_REJECTIONS),
-        rejectedCount: batch.rejected.length,
+        rejected: evaluated.rejected.slice(0, MAX_LISTED_REJECTIONS),
+        rejectedCount: evaluated.rejected.length,
         hits: 0,
         duplicateHits: 0,
         alerts: 0,
         alertsUpdated: 0,
         warnings: [],
-        allRejected: batch.rejected,
+        allRejected: [...evaluated.rejected],
       };
     }
-    const answer = await this.store(batch, NO_IDEMPOTENCY, undefined, started, evaluationMs);
-    return { ...answer, allRejected: batch.rejected };
+    const answer = await this.store(evaluated, NO_IDEMPOTENCY, undefined, started, evaluationMs);
+    return { ...answer, allRejected: [...evaluated.rejected] };
   }
 
   private async store(
-    batch: BatchEvaluation,
+    batch: EvaluatedBatch,
     request: Omit<IngestRequest, 'body'>,
     body: RequestBody | undefined,
     started: number,
@@ -261,7 +263,7 @@ export class IngestService {
         duplicateHits: outcome.duplicateHits,
         alerts: outcome.alertsOpened,
         alertsUpdated: outcome.alertsUpdated,
-        warnings: batch.warnings(),
+        warnings: [...batch.warnings],
       };
       if (request.idempotencyKey !== undefined)
         await this.remember(batches, request.idempotencyKey, requestHash, result, receivedAt, pruneKeys);
@@ -290,177 +292,6 @@ export class IngestService {
     // Forget old keys now and then, in the same transaction, rather than with a timer.
     if (pruneKeys) await batches.forgetIdempotencyKeysBefore(new Date(now.getTime() - IDEMPOTENCY_TTL_MS));
   }
-}
-
-/** One batch's events going through the rules: counts, rejections, pending hits and rule errors. */
-class BatchEvaluation {
-  received = 0;
-  accepted = 0;
-  readonly rejected: RejectedEvent[] = [];
-  hits: PendingHit[] = [];
-  /** Events whose rules include some a backend runs: where their hits go, and what is known so far. */
-  private awaiting: {
-    at: number;
-    work: BackendWork;
-    inProcess: RuleHit[];
-    eventLogType: string;
-    eventTime: number;
-  }[] = [];
-  readonly ruleErrors = new Map<string, RuleErrorTally>();
-  /** Accepted and rejected events per log type, for the metrics (undefined: no log type). */
-  readonly eventsByLogType = new Map<string | undefined, EventCounts>();
-
-  constructor(
-    private readonly rules: RuleSetSnapshot,
-    private readonly logType: string | undefined,
-    readonly receivedAt: Date,
-  ) {}
-
-  /** `logType` overrides the batch's own for this event (a forwarder's per-event sourcetype or index). */
-  add(item: DecodedItem, logType: string | undefined = this.logType): void {
-    this.received += 1;
-    if ('error' in item) {
-      this.rejected.push({ index: item.index, error: item.error });
-      this.countEvent(logType, false);
-      return;
-    }
-    const prepared = prepareEvent(item.event, {
-      logType,
-      receivedAt: this.receivedAt,
-      deferNormalisation: true,
-    });
-    if (!prepared.ok) {
-      this.rejected.push({ index: item.index, error: prepared.error });
-      this.countEvent(logType, false);
-      return;
-    }
-    // The log type given, else the one the event names or its shape shows.
-    const { event, logType: eventLogType } = prepared;
-    const parsedTime = isoTimestampMs(prepared.eventTime);
-    const eventTime = Number.isNaN(parsedTime) ? this.receivedAt.getTime() : parsedTime;
-    if (eventTime < EARLIEST_EVENT_TIME || eventTime >= LATEST_EVENT_TIME) {
-      this.rejected.push({
-        index: item.index,
-        error: `event time ${prepared.eventTime} is outside 1970 to 2199`,
-      });
-      this.countEvent(eventLogType, false);
-      return;
-    }
-    this.accepted += 1;
-    this.countEvent(eventLogType, true);
-    const ruleSet = this.rules.ruleSet;
-    const matches = ruleSet.evaluate(event, eventLogType, this.countRuleError, prepared.deferred);
-    const work = ruleSet.backendWork(event, eventLogType, this.countRuleError, prepared.deferred);
-    if (work) {
-      // Its hits wait for the backends; their place among the batch's hits is kept.
-      this.awaiting.push({ at: this.hits.length, work, inProcess: matches, eventLogType, eventTime });
-      return;
-    }
-    this.addHits(matches, event, eventLogType, eventTime, this.hits);
-  }
-
-  /**
-   * Hands the events that rules of a backend must see to their backends, once for the whole batch, and
-   * puts each event's hits in place, in rule order with its in-process ones.
-   */
-  async finish(): Promise<void> {
-    if (this.awaiting.length === 0) return;
-    const ruleSet = this.rules.ruleSet;
-    const fromBackends = await ruleSet.evaluateInBackends(
-      this.awaiting.map(({ work }) => work),
-      this.countRuleError,
-    );
-    const hits: PendingHit[] = [];
-    let copied = 0;
-    this.awaiting.forEach((waiting, index) => {
-      for (; copied < waiting.at; copied++) hits.push(this.hits[copied] as PendingHit);
-      const merged = ruleSet.inRuleOrder(waiting.inProcess, fromBackends[index] ?? []);
-      this.addHits(merged, waiting.work.event as JsonObject, waiting.eventLogType, waiting.eventTime, hits);
-    });
-    for (; copied < this.hits.length; copied++) hits.push(this.hits[copied] as PendingHit);
-    this.hits = hits;
-    this.awaiting = [];
-  }
-
-  private readonly countRuleError = ({ ruleId, error }: RuleErrorReport): void => {
-    const tally = this.ruleErrors.get(ruleId) ?? { count: 0, lastError: '' };
-    tally.count += 1;
-    tally.lastError = error instanceof Error ? error.message : String(error);
-    this.ruleErrors.set(ruleId, tally);
-  };
-
-  private addHits(
-    matches: readonly RuleHit[],
-    event: JsonObject,
-    eventLogType: string,
-    eventTime: number,
-    into: PendingHit[],
-  ): void {
-    if (matches.length === 0) return;
-    // The source's own event id, for retry dedup; a longer one than the column holds is not cut but dropped.
-    const sourceId = eventIdOf(event, eventLogType);
-    const eventId = sourceId !== undefined && sourceId.length <= MAX_EVENT_ID ? sourceId : null;
-    for (const match of matches) {
-      const active = this.rules.versions.get(match.ruleId);
-      if (!active) continue;
-      const definition = active.compiled.definition;
-      into.push({
-        ruleId: match.ruleId,
-        ruleVersionId: active.versionId,
-        ruleVersion: active.version,
-        severity: match.severity,
-        title: match.title,
-        dedupKey: match.dedup,
-        logType: eventLogType,
-        eventTime,
-        eventId,
-        outputFields: match.alertContext,
-        event,
-        policy: {
-          dedupPeriodMinutes: definition.dedupPeriodMinutes,
-          threshold: definition.threshold,
-          createAlert: definition.createAlert,
-        },
-      });
-    }
-  }
-
-  /** Log types of accepted events that no enabled rule reads: stored, but nothing looked at them. */
-  warnings(): IngestWarning[] {
-    const watched = this.rules.ruleSet.logTypes;
-    const warnings: IngestWarning[] = [];
-    for (const [logType, counts] of this.eventsByLogType) {
-      if (logType === undefined || counts.accepted === 0 || this.rules.ruleSet.rulesFor(logType).length > 0)
-        continue;
-      const near = didYouMean(logType, watched);
-      warnings.push({
-        code: 'no_rules_for_log_type',
-        logType,
-        events: counts.accepted,
-        detail: `no enabled rule reads log type ${logType}${near === undefined ? '' : `; did you mean ${near}?`}`,
-      });
-    }
-    return warnings;
-  }
-
-  private countEvent(logType: string | undefined, accepted: boolean): void {
-    let counts = this.eventsByLogType.get(logType);
-    if (!counts) {
-      counts = { accepted: 0, rejected: 0 };
-      this.eventsByLogType.set(logType, counts);
-    }
-    if (accepted) counts.accepted += 1;
-    else counts.rejected += 1;
-  }
-}
-
-function tooManyEvents(maxEvents: number): DomainError {
-  return new DomainError(
-    413,
-    'too_many_events',
-    'Too many events',
-    `a batch may hold at most ${maxEvents} events; nothing was stored`,
-  );
 }
 
 function millisecondsOf(work: () => void): number {

@@ -4,24 +4,15 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { compileRule, type CompiledRule } from '../engine/compile.js';
-import { readStoredRule } from '../engine/formats/registry.js';
-import { RuleSet } from '../engine/rule-set.js';
-import { RULE_STORE, type RuleStore } from './rule-store.js';
+import type { CompiledRule } from '../engine/compile.js';
+import type { RuleSet } from '../engine/rule-set.js';
+import { RULE_STORE, type ActiveRuleSource, type RuleStore } from './rule-store.js';
+import { buildSnapshot, EMPTY_SNAPSHOT, type ActiveRule, type RuleSetSnapshot } from './rule-set-snapshot.js';
 
-export interface ActiveRule {
-  compiled: CompiledRule;
-  versionId: number;
-  version: number;
-}
+export type { ActiveRule, RuleSetSnapshot } from './rule-set-snapshot.js';
 
-/** The rules and which stored version each one is, taken together so that they always agree. */
-export interface RuleSetSnapshot {
-  readonly ruleSet: RuleSet;
-  readonly versions: ReadonlyMap<string, ActiveRule>;
-}
-
-const EMPTY_SNAPSHOT: RuleSetSnapshot = { ruleSet: RuleSet.empty, versions: new Map() };
+/** Told of every new active set, with the sources it was built from (an evaluation thread builds its own). */
+export type RuleSetListener = (generation: number, sources: readonly ActiveRuleSource[]) => void;
 
 @Injectable()
 export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
@@ -33,6 +24,9 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
   /** What the rules table looked like at the last rebuild: a change anywhere changes it. */
   private builtFrom = '';
   private watcher: NodeJS.Timeout | undefined;
+  private readonly listeners: RuleSetListener[] = [];
+  /** The sources of the current set, for a listener that subscribes after it was built. */
+  private activeSources: readonly ActiveRuleSource[] = [];
 
   constructor(
     @Inject(RULE_STORE) private readonly ruleStore: RuleStore,
@@ -48,6 +42,12 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     clearInterval(this.watcher);
+  }
+
+  /** Calls `listener` with the current set's sources now, and again after every rebuild. */
+  subscribe(listener: RuleSetListener): void {
+    this.listeners.push(listener);
+    listener(this.active.generation, this.activeSources);
   }
 
   /** The current rules and their versions; take it once per unit of work and keep using it. */
@@ -110,40 +110,24 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
       sources: await rules.enabledCurrentSources(),
     }));
     const started = performance.now();
-    const versions = new Map<string, ActiveRule>();
-    // Only the versions in use stay compiled.
-    const compiledByVersionId = new Map<number, CompiledRule>();
-    let compiledNow = 0;
-    for (const source of sources) {
-      let compiled = this.compiledByVersionId.get(source.versionId) ?? known?.get(source.versionId);
-      if (!compiled) {
-        compiled = this.compile(source.format, source.source, source.ruleId);
-        compiledNow += 1;
-      }
-      if (!compiled) continue;
-      compiledByVersionId.set(source.versionId, compiled);
-      versions.set(source.ruleId, { compiled, versionId: source.versionId, version: source.version });
+    const built = buildSnapshot(sources, this.active.generation + 1, this.compiledByVersionId, known);
+    for (const { ruleId, format } of built.unreadable) {
+      // Stored versions were checked on upload: the engine became stricter, or the format is gone.
+      this.logger.error(
+        `stored rule ${ruleId} no longer loads as a ${format} rule; it is left out of the active set`,
+      );
     }
-    this.compiledByVersionId = compiledByVersionId;
-    const ruleSet = RuleSet.fromCompiled([...versions.values()].map((rule) => rule.compiled));
-    this.active = { ruleSet, versions };
+    const { snapshot, compiledNow } = built;
+    const ruleSet = snapshot.ruleSet;
+    this.compiledByVersionId = built.compiledByVersionId;
+    this.active = snapshot;
+    this.activeSources = sources;
     this.builtFrom = stamp;
+    for (const listener of this.listeners) listener(snapshot.generation, sources);
     // What a rule change costs the active set: rules read from their source again, and the whole index.
     this.logger.log(
       `${ruleSet.size} enabled rules active for ${ruleSet.logTypes.length} log types ` +
         `(${compiledNow} compiled from source; built in ${Math.round(performance.now() - started)} ms)`,
     );
-  }
-
-  private compile(format: string, source: string, ruleId: string): CompiledRule | undefined {
-    const definition = readStoredRule(format, source);
-    if (!definition) {
-      // Stored versions were checked on upload: the engine became stricter, or the format is gone.
-      this.logger.error(
-        `stored rule ${ruleId} no longer loads as a ${format} rule; it is left out of the active set`,
-      );
-      return undefined;
-    }
-    return compileRule(definition);
   }
 }

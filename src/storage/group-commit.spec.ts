@@ -13,6 +13,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { ConflictError } from '../common/errors.js';
 import { loadConfig } from '../config/config.js';
+import { EvaluationPool } from '../ingest/evaluation-pool.js';
 import { IngestService, type IngestRequest } from '../ingest/ingest.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
@@ -87,7 +88,13 @@ describe('group commit on SQLite: concurrent ingest writes share COMMITs, each a
       actor: SYSTEM_ACTOR,
     });
     const metrics = new MetricsService(() => ({ total: 1, idle: 1, waiting: 0 }));
-    ingest = new IngestService(config, openIngestStore(database), active, metrics);
+    ingest = new IngestService(
+      config,
+      openIngestStore(database),
+      active,
+      metrics,
+      new EvaluationPool(config, active),
+    );
   }
 
   beforeEach(async () => {

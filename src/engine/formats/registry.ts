@@ -27,6 +27,11 @@ export function unregisterRuleFormat(name: string): void {
   formats.delete(name);
 }
 
+/** Whether every format this process knows is built in: a plug-in's is known to this thread only. */
+export function onlyBuiltInRuleFormats(): boolean {
+  return formats.size === BUILT_IN_FORMATS.length;
+}
+
 export function ruleFormatNames(): string[] {
   return [...formats.keys()];
 }

@@ -49,6 +49,11 @@ function refresh(): void {
   ];
 }
 
+/** Whether every log type module this process knows is built in: a plug-in's is known to this thread only. */
+export function onlyBuiltInLogTypes(): boolean {
+  return modules.size === LOG_TYPE_MODULES.length;
+}
+
 /** The log types with a module of their own. */
 export function logTypeModules(): readonly LogTypeModule[] {
   return [...modules.values()];

@@ -1,0 +1,334 @@
+// Evaluation threads for large batches. The thread that serves requests also writes every batch to the
+// database; decoding and evaluating a batch of thousands of events beside that, on another core, lets
+// the two overlap (on 2 cores, 1,000 rules: see bench/README.md). A batch goes to a thread when its
+// Content-Length says it is large (EVALUATION_THREAD_MIN_BYTES): a small one costs less in place than
+// the hand-over. Everything else stays in place too: rules that run in a backend, and formats or log
+// types registered as plug-ins, which only this thread knows.
+//
+// Each thread builds the active rule set from the stored sources, as ActiveRuleSet does, whenever the set
+// changes. A thread that dies fails the batches it held with a 503 (nothing of them was stored; the sender
+// retries) and is replaced.
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DomainError } from '../common/errors.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { onlyBuiltInRuleFormats } from '../engine/formats/registry.js';
+import { onlyBuiltInLogTypes } from '../engine/logtypes/index.js';
+import { ActiveRuleSet, type RuleSetSnapshot } from '../rules/active-rule-set.service.js';
+import type { EvaluatedBatch } from './batch-evaluation.js';
+import type { BatchProblem, FromThread, ToThread } from './evaluation-protocol.js';
+import type { BodyShape, DecoderLimits } from './event-decoder.js';
+
+/** Text sent to a thread and not yet evaluated, per batch, past which the request waits for it. */
+const MAX_UNCONSUMED_CHARS = 4 * 1024 * 1024;
+
+export interface EvaluationRequest {
+  contentLength: number | undefined;
+  logType: string | undefined;
+  receivedAt: Date;
+  shape: BodyShape;
+  limits: DecoderLimits & { maxEvents: number };
+}
+
+export interface EvaluatedOnThread {
+  batch: EvaluatedBatch;
+  evaluationMs: number;
+}
+
+/** The thread's script: the compiled one beside this file, or, when running from the TypeScript sources
+ * (the test suite), the build of the same checkout. */
+function workerScript(): URL | undefined {
+  const beside = new URL('./evaluation.worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../../dist/src/ingest/evaluation.worker.js', import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built : undefined;
+}
+
+function unavailable(reason: string): DomainError {
+  const error = new DomainError(
+    503,
+    'evaluation_unavailable',
+    'Evaluation unavailable',
+    `the batch could not be evaluated (${reason}); nothing was stored, send it again`,
+  );
+  error.headers['retry-after'] = '1';
+  return error;
+}
+
+/** One batch on its way through a thread. */
+export class EvaluationJob {
+  private unconsumed = 0;
+  private outcome: { ok: true; value: EvaluatedOnThread } | { ok: false; error: Error } | undefined;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly id: number,
+    private readonly thread: EvaluationThread,
+  ) {}
+
+  /** Sends a piece of the body; waits while the thread is behind. Throws once the batch was refused. */
+  async write(text: string): Promise<void> {
+    this.throwIfFailed();
+    this.unconsumed += text.length;
+    this.thread.send({ kind: 'text', job: this.id, text });
+    while (this.unconsumed > MAX_UNCONSUMED_CHARS && this.outcome === undefined) await this.next();
+    this.throwIfFailed();
+  }
+
+  /** The evaluated batch, once the thread has read the end. */
+  async end(): Promise<EvaluatedOnThread> {
+    this.throwIfFailed();
+    this.thread.send({ kind: 'end', job: this.id });
+    while (this.outcome === undefined) await this.next();
+    if (!this.outcome.ok) throw this.outcome.error;
+    return this.outcome.value;
+  }
+
+  /** The request ended before its batch did: the thread drops what it holds of it. */
+  cancel(): void {
+    if (this.outcome !== undefined) return;
+    this.settle({ ok: false, error: new Error('cancelled') });
+    this.thread.send({ kind: 'cancel', job: this.id });
+  }
+
+  consumed(chars: number): void {
+    this.unconsumed -= chars;
+    this.wake();
+  }
+
+  settle(outcome: NonNullable<EvaluationJob['outcome']>): void {
+    if (this.outcome !== undefined) return;
+    this.outcome = outcome;
+    this.thread.forget(this.id);
+    this.wake();
+  }
+
+  private throwIfFailed(): void {
+    if (this.outcome !== undefined && !this.outcome.ok) throw this.outcome.error;
+  }
+
+  private next(): Promise<void> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private wake(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+/** One worker thread and the batches it holds. */
+class EvaluationThread {
+  private readonly worker: Worker;
+  private readonly jobs = new Map<number, EvaluationJob>();
+  /** Characters sent and not yet evaluated, over all its batches: the pool picks the least behind. */
+  backlog = 0;
+  /** It has built a rule set: a thread that dies before that cannot start at all, and is not replaced. */
+  started = false;
+
+  constructor(
+    script: URL,
+    private readonly onExit: (thread: EvaluationThread, reason: string) => void,
+    private readonly logger: Logger,
+  ) {
+    this.worker = new Worker(script, { name: 'tripline-evaluation' });
+    this.worker.on('message', (message: FromThread) => this.receive(message));
+    this.worker.on('error', (error) => this.exited(`it failed: ${error.message}`));
+    this.worker.on('exit', (code) => this.exited(`it exited with code ${code}`));
+    // The thread never keeps the process alive on its own: shutdown ends it.
+    this.worker.unref();
+  }
+
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  /** Ends the thread without a word, as a crash would: what follows is what follows a crash. */
+  async crash(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  get jobCount(): number {
+    return this.jobs.size;
+  }
+
+  job(id: number): EvaluationJob {
+    const job = new EvaluationJob(id, this);
+    this.jobs.set(id, job);
+    return job;
+  }
+
+  send(message: ToThread): void {
+    if (message.kind === 'text') this.backlog += message.text.length;
+    this.worker.postMessage(message);
+  }
+
+  forget(id: number): void {
+    this.jobs.delete(id);
+  }
+
+  async terminate(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    this.worker.removeAllListeners('error');
+    await this.worker.terminate();
+    this.failAll('the service is stopping');
+  }
+
+  private receive(message: FromThread): void {
+    if (message.kind === 'rules-built') {
+      this.started = true;
+      this.logger.debug(
+        `evaluation thread ${this.worker.threadId}: ${message.rules} rules active (generation ${message.generation}, ${Math.round(message.milliseconds)} ms)`,
+      );
+      return;
+    }
+    if (message.kind === 'consumed') this.backlog -= message.chars;
+    const job = this.jobs.get(message.job);
+    if (!job) return;
+    switch (message.kind) {
+      case 'consumed':
+        job.consumed(message.chars);
+        return;
+      case 'done':
+        job.settle({ ok: true, value: { batch: message.batch, evaluationMs: message.evaluationMs } });
+        return;
+      case 'refused':
+        job.settle({ ok: false, error: problemError(message.problem) });
+        return;
+      case 'failed':
+        job.settle({ ok: false, error: new Error(`evaluation thread: ${message.message}`) });
+        return;
+    }
+  }
+
+  private exited(reason: string): void {
+    this.worker.removeAllListeners('exit');
+    this.worker.removeAllListeners('error');
+    this.failAll(reason);
+    this.onExit(this, reason);
+  }
+
+  private failAll(reason: string): void {
+    for (const job of [...this.jobs.values()]) job.settle({ ok: false, error: unavailable(reason) });
+    this.backlog = 0;
+  }
+}
+
+function problemError(problem: BatchProblem): DomainError {
+  return new DomainError(problem.status, problem.code, problem.title, problem.detail);
+}
+
+@Injectable()
+export class EvaluationPool implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Ingest');
+  private threads: EvaluationThread[] = [];
+  private script: URL | undefined;
+  /** The last set sent, for a thread that replaces one that died. */
+  private latestRules: Extract<ToThread, { kind: 'rules' }> | undefined;
+  private nextJob = 1;
+  private stopping = false;
+  /** Batches handed to a thread since start. */
+  batchesOnThreads = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly activeRules: ActiveRuleSet,
+  ) {}
+
+  onModuleInit(): void {
+    const wanted = this.config.ingest.evaluationThreads;
+    if (wanted === 0) return;
+    this.script = workerScript();
+    if (!this.script) {
+      this.logger.warn(
+        'no evaluation thread script was found (run `npm run build`): batches are evaluated in place',
+      );
+      return;
+    }
+    for (let count = 0; count < wanted; count++) this.threads.push(this.startThread());
+    this.activeRules.subscribe((generation, sources) => {
+      this.latestRules = { kind: 'rules', generation, sources };
+      for (const thread of this.threads) thread.send(this.latestRules);
+    });
+    this.logger.log(
+      `${wanted} evaluation thread${wanted === 1 ? '' : 's'} for batches of ${this.config.ingest.evaluationThreadMinBytes} bytes and more`,
+    );
+  }
+
+  /** Batches on a thread now, not yet evaluated or failed. */
+  get batchesInFlight(): number {
+    return this.threads.reduce((sum, thread) => sum + thread.jobCount, 0);
+  }
+
+  /** The worker threads' ids, for a look from outside (the suite stops one to see it replaced). */
+  threadIds(): number[] {
+    return this.threads.map((thread) => thread.threadId);
+  }
+
+  /** Stops one thread as a crash would (the suite's fault test); its batches fail and it is replaced. */
+  async crashThread(threadId: number): Promise<void> {
+    await this.threads.find((thread) => thread.threadId === threadId)?.crash();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
+    this.threads = [];
+  }
+
+  /** A job on a thread for this batch, or undefined when it is better evaluated in place. */
+  start(snapshot: RuleSetSnapshot, request: EvaluationRequest): EvaluationJob | undefined {
+    if (this.threads.length === 0) return undefined;
+    const { contentLength } = request;
+    if (contentLength === undefined || contentLength < this.config.ingest.evaluationThreadMinBytes)
+      return undefined;
+    if (snapshot.ruleSet.hasBackendRules || !onlyBuiltInRuleFormats() || !onlyBuiltInLogTypes())
+      return undefined;
+    // The least busy thread: fewest characters waiting, then fewest batches.
+    const thread = this.threads.reduce((best, candidate) =>
+      candidate.backlog < best.backlog ||
+      (candidate.backlog === best.backlog && candidate.jobCount < best.jobCount)
+        ? candidate
+        : best,
+    );
+    const id = this.nextJob++;
+    this.batchesOnThreads += 1;
+    thread.send({
+      kind: 'start',
+      job: id,
+      generation: snapshot.generation,
+      logType: request.logType,
+      receivedAt: request.receivedAt.getTime(),
+      shape: request.shape,
+      limits: request.limits,
+    });
+    return thread.job(id);
+  }
+
+  private startThread(): EvaluationThread {
+    const thread = new EvaluationThread(
+      this.script as URL,
+      (dead, reason) => this.replace(dead, reason),
+      this.logger,
+    );
+    if (this.latestRules) thread.send(this.latestRules);
+    return thread;
+  }
+
+  private replace(dead: EvaluationThread, reason: string): void {
+    this.threads = this.threads.filter((thread) => thread !== dead);
+    if (this.stopping) return;
+    if (!dead.started) {
+      this.logger.error(
+        `an evaluation thread stopped before it could build the rules (${reason}); ${this.threads.length} left, not replaced`,
+      );
+      return;
+    }
+    this.logger.error(
+      `an evaluation thread stopped (${reason}); its batches were refused with 503, starting another`,
+    );
+    this.threads.push(this.startThread());
+  }
+}

@@ -93,6 +93,10 @@ export function dataSourceOptions(
       connection.pragma('foreign_keys = ON');
       connection.pragma(`busy_timeout = ${SQLITE_STATEMENT_BUSY_MS}`);
       connection.pragma(SQLITE_CACHE_SIZE);
+      // A statement that writes several rows keeps a journal to undo itself on a constraint error; in a
+      // temporary file (the default) that made a multi-row INSERT of hits three times as slow per row as
+      // one row at a time (35 against 10 µs in a scratch measurement); in memory, about as fast.
+      connection.pragma('temp_store = MEMORY');
       // Every commit is synced to disk: a 2xx answer means the data survives a power cut too. (The
       // writes of requests on a WAL file are synced by sqlite-transactions.ts instead, off the event loop.)
       connection.pragma('synchronous = FULL');

@@ -98,6 +98,8 @@ describe('SQLite writes: a commit is synced before the unit of work returns', ()
     await write;
     expect(fileSystem.calls).toEqual([`datasync ${file}-wal`, `sync ${directory}`]);
     expect(connectionOf(db).pragma('synchronous', { simple: true })).toBe(1);
+    // Statement journals (a multi-row INSERT's undo) in memory, not in temporary files: 2 is MEMORY.
+    expect(connectionOf(db).pragma('temp_store', { simple: true })).toBe(2);
 
     fileSystem.beforeSync = undefined;
     await db.write(insertBatch);

@@ -215,6 +215,22 @@ export interface MemoryReport {
   samples: number;
 }
 
+/**
+ * CPU time a process has used so far, user and system, in seconds (all its threads), from
+ * /proc/PID/stat; undefined where there is no /proc. The clock ticks are 1/100 s on Linux.
+ */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces: the fields counted here come after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Samples a process's resident memory every 100 ms until stopped. */
 export class MemorySampler {
   private readonly timer: NodeJS.Timeout;

@@ -31,7 +31,7 @@ import {
   hitsByRule,
   numberField,
 } from './http-ingest.js';
-import { ndjsonBatches, startChild, stopChild } from './http-load.js';
+import { ndjsonBatches, processCpuSeconds, startChild, stopChild, type ChildServer } from './http-load.js';
 import { count, markdownTable, median, progressLog } from './report.js';
 import { buildRulePack } from './rule-pack.js';
 import type { ClientReport, ClientTask } from './small-batches-client.js';
@@ -56,6 +56,25 @@ interface LoadRun {
   answers: unknown[];
   /** Each client thread's event-loop utilisation under load. */
   clientUtilization: number[];
+  /** CPU seconds the server process used during the load (all its threads); undefined without /proc. */
+  serverCpuSeconds?: number;
+}
+
+/** The load, with the CPU time the server's process spent on it. */
+async function loadMeasuringCpu(
+  server: ChildServer,
+  bodies: readonly Buffer[],
+  inFlight: number,
+  clients: number,
+): Promise<LoadRun> {
+  const pid = server.child.pid ?? 0;
+  const before = processCpuSeconds(pid);
+  const run = await loadFromClients(server.port, bodies, inFlight, clients);
+  const after = processCpuSeconds(pid);
+  return {
+    ...run,
+    serverCpuSeconds: before === undefined || after === undefined ? undefined : after - before,
+  };
 }
 
 /** Splits the bodies round-robin over `clients` threads and posts them all; the wall time of the whole. */
@@ -187,7 +206,7 @@ async function main(): Promise<number> {
       loads.push(loadavg()[0] ?? 0);
       const bare = await startChild(bareServer, {}, '/');
       try {
-        const floor = await loadFromClients(bare.port, bodies, options.inFlight, options.clients);
+        const floor = await loadMeasuringCpu(bare, bodies, options.inFlight, options.clients);
         if (sum(floor.answers, 'received') !== options.events)
           problems.push(`run ${run}: the bare server parsed ${sum(floor.answers, 'received')} events`);
         floorRuns.push(floor);
@@ -217,7 +236,7 @@ async function main(): Promise<number> {
           server,
           pack.definitions.map((rule) => rule.ruleId),
         );
-        load = await loadFromClients(server.port, bodies, options.inFlight, options.clients);
+        load = await loadMeasuringCpu(server, bodies, options.inFlight, options.clients);
         stored = await hitsByRule(server, since, until);
       } finally {
         await stopChild(server);
@@ -258,12 +277,18 @@ async function main(): Promise<number> {
   const serverRequests = median(perSecond(serverRuns, bodies.length));
   const busiest = (runs: readonly LoadRun[]) => Math.max(...runs.flatMap((run) => run.clientUtilization));
   const ratio = serverRequests / floorRequests;
+  // CPU a request costs the server: far steadier than requests/s on a machine whose load moves.
+  const cpuPerRequest = (runs: readonly LoadRun[]) => {
+    const seconds = runs.flatMap((run) => (run.serverCpuSeconds === undefined ? [] : [run.serverCpuSeconds]));
+    return seconds.length === runs.length ? `${count((median(seconds) * 1e6) / bodies.length)} µs` : 'n/a';
+  };
   const row = (name: string, requests: number, runs: readonly LoadRun[]) => [
     name,
     count(requests),
     count(requests * options.batch),
     perSecond(runs, bodies.length).map(count).join(', '),
     busiest(runs).toFixed(2),
+    cpuPerRequest(runs),
   ];
   const hits = [...engineHits.values()].reduce((total, each) => total + each.length, 0);
   process.stdout.write(
@@ -272,7 +297,7 @@ async function main(): Promise<number> {
       `Machine: ${cpus()[0]?.model.trim() ?? 'unknown'}, ${cpus().length} cores; load average at each run's start ${loads.map((l) => l.toFixed(1)).join(', ')}`,
       '',
       markdownTable(
-        ['', 'requests/s', 'events/s', 'runs (requests/s)', 'busiest client thread'],
+        ['', 'requests/s', 'events/s', 'runs (requests/s)', 'busiest client thread', 'server CPU a request'],
         [row('bare node:http floor', floorRequests, floorRuns), row('service', serverRequests, serverRuns)],
       ),
       '',

@@ -19,11 +19,18 @@ import { onlyBuiltInRuleFormats } from '../engine/formats/registry.js';
 import { onlyBuiltInLogTypes } from '../engine/logtypes/index.js';
 import { ActiveRuleSet, type RuleSetSnapshot } from '../rules/active-rule-set.service.js';
 import type { EvaluatedBatch } from './batch-evaluation.js';
-import type { BatchProblem, FromThread, ToThread } from './evaluation-protocol.js';
+import {
+  EVALUATION_PROTOCOL,
+  type BatchProblem,
+  type FromThread,
+  type ToThread,
+} from './evaluation-protocol.js';
 import type { BodyShape, DecoderLimits } from './event-decoder.js';
 
 /** Text sent to a thread and not yet evaluated, per batch, past which the request waits for it. */
 const MAX_UNCONSUMED_CHARS = 4 * 1024 * 1024;
+/** The same over all the batches on one thread: many large uploads at once wait rather than pile up. */
+const MAX_THREAD_BACKLOG_CHARS = 32 * 1024 * 1024;
 
 export interface EvaluationRequest {
   contentLength: number | undefined;
@@ -74,7 +81,11 @@ export class EvaluationJob {
     this.throwIfFailed();
     this.unconsumed += text.length;
     this.thread.send({ kind: 'text', job: this.id, text });
-    while (this.unconsumed > MAX_UNCONSUMED_CHARS && this.outcome === undefined) await this.next();
+    while (
+      (this.unconsumed > MAX_UNCONSUMED_CHARS || this.thread.backlog > MAX_THREAD_BACKLOG_CHARS) &&
+      this.outcome === undefined
+    )
+      await this.next();
     this.throwIfFailed();
   }
 
@@ -114,7 +125,8 @@ export class EvaluationJob {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  private wake(): void {
+  /** Lets a `write` or `end` that waits look again. */
+  wake(): void {
     for (const resolve of this.waiting.splice(0)) resolve();
   }
 }
@@ -127,14 +139,25 @@ class EvaluationThread {
   backlog = 0;
   /** It has built a rule set: a thread that dies before that cannot start at all, and is not replaced. */
   started = false;
+  /** It has stopped (or is stopping): what is sent to it fails at once instead of waiting for an answer. */
+  private dead = false;
 
   constructor(
     script: URL,
     private readonly onExit: (thread: EvaluationThread, reason: string) => void,
     private readonly logger: Logger,
   ) {
-    this.worker = new Worker(script, { name: 'tripline-evaluation' });
+    this.worker = new Worker(script, {
+      name: 'tripline-evaluation',
+      workerData: { protocol: EVALUATION_PROTOCOL },
+    });
     this.worker.on('message', (message: FromThread) => this.receive(message));
+    // An answer that cannot be read would leave its request waiting: the thread is stopped instead.
+    this.worker.on(
+      'messageerror',
+      (error) => void this.stop(`an answer could not be read: ${error.message}`),
+    );
+    // Kept for the thread's whole life: a Worker's 'error' with no listener would end the process.
     this.worker.on('error', (error) => this.exited(`it failed: ${error.message}`));
     this.worker.on('exit', (code) => this.exited(`it exited with code ${code}`));
     // The thread never keeps the process alive on its own: shutdown ends it.
@@ -145,22 +168,24 @@ class EvaluationThread {
     return this.worker.threadId;
   }
 
-  /** Ends the thread without a word, as a crash would: what follows is what follows a crash. */
-  async crash(): Promise<void> {
-    await this.worker.terminate();
-  }
-
   get jobCount(): number {
     return this.jobs.size;
+  }
+
+  /** Ends the thread as a crash would, without a word: what follows is what follows a crash. */
+  async crash(): Promise<void> {
+    await this.worker.terminate();
   }
 
   job(id: number): EvaluationJob {
     const job = new EvaluationJob(id, this);
     this.jobs.set(id, job);
+    if (this.dead) job.settle({ ok: false, error: unavailable('its evaluation thread stopped') });
     return job;
   }
 
   send(message: ToThread): void {
+    if (this.dead) return;
     if (message.kind === 'text') this.backlog += message.text.length;
     this.worker.postMessage(message);
   }
@@ -169,55 +194,69 @@ class EvaluationThread {
     this.jobs.delete(id);
   }
 
-  async terminate(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    this.worker.removeAllListeners('error');
+  /** Stops the thread; its batches fail with 503 and the pool hears of it as of any other end. */
+  async stop(reason: string): Promise<void> {
+    this.exited(reason);
     await this.worker.terminate();
-    this.failAll('the service is stopping');
   }
 
   private receive(message: FromThread): void {
-    if (message.kind === 'rules-built') {
-      this.started = true;
-      this.logger.debug(
-        `evaluation thread ${this.worker.threadId}: ${message.rules} rules active (generation ${message.generation}, ${Math.round(message.milliseconds)} ms)`,
-      );
-      return;
-    }
-    if (message.kind === 'consumed') this.backlog -= message.chars;
-    const job = this.jobs.get(message.job);
-    if (!job) return;
     switch (message.kind) {
+      case 'rules-built':
+        this.started = true;
+        this.logger.debug(
+          `evaluation thread ${this.worker.threadId}: ${message.rules} rules active (generation ${message.generation}, ${Math.round(message.milliseconds)} ms)`,
+        );
+        return;
+      case 'incompatible':
+        void this.stop(
+          `its script is of another build (protocol ${message.protocol}, this one ${EVALUATION_PROTOCOL}); run \`npm run build\``,
+        );
+        return;
       case 'consumed':
-        job.consumed(message.chars);
+        this.backlog -= message.chars;
+        this.jobs.get(message.job)?.consumed(message.chars);
+        // Batches held back by the thread's whole backlog may go on too.
+        for (const job of this.jobs.values()) job.wake();
         return;
       case 'done':
-        job.settle({ ok: true, value: { batch: message.batch, evaluationMs: message.evaluationMs } });
+        this.jobs.get(message.job)?.settle({
+          ok: true,
+          value: { batch: message.batch, evaluationMs: message.evaluationMs },
+        });
         return;
       case 'refused':
-        job.settle({ ok: false, error: problemError(message.problem) });
+        this.jobs.get(message.job)?.settle({ ok: false, error: problemError(message.problem) });
         return;
-      case 'failed':
-        job.settle({ ok: false, error: new Error(`evaluation thread: ${message.message}`) });
+      case 'failed': {
+        const error = new Error(`evaluation thread: ${message.message}`);
+        if (message.stack !== undefined) error.stack = `${error.message}\n(thread) ${message.stack}`;
+        this.jobs.get(message.job)?.settle({ ok: false, error });
         return;
+      }
     }
   }
 
+  /** Once, at the first sign of the end: every batch it held fails, and the pool is told. */
   private exited(reason: string): void {
-    this.worker.removeAllListeners('exit');
-    this.worker.removeAllListeners('error');
-    this.failAll(reason);
-    this.onExit(this, reason);
-  }
-
-  private failAll(reason: string): void {
+    if (this.dead) return;
+    this.dead = true;
     for (const job of [...this.jobs.values()]) job.settle({ ok: false, error: unavailable(reason) });
     this.backlog = 0;
+    this.onExit(this, reason);
   }
 }
 
 function problemError(problem: BatchProblem): DomainError {
-  return new DomainError(problem.status, problem.code, problem.title, problem.detail);
+  const error = new DomainError(
+    problem.status,
+    problem.code,
+    problem.title,
+    problem.detail,
+    problem.extensions,
+  );
+  error.headers = problem.headers;
+  return error;
 }
 
 @Injectable()
@@ -227,9 +266,11 @@ export class EvaluationPool implements OnModuleInit, OnApplicationShutdown {
   private script: URL | undefined;
   /** The last set sent, for a thread that replaces one that died. */
   private latestRules: Extract<ToThread, { kind: 'rules' }> | undefined;
+  /** The snapshot the threads hold: a batch that took another (a test's stand-in) is evaluated in place. */
+  private sentSnapshot: RuleSetSnapshot | undefined;
   private nextJob = 1;
   private stopping = false;
-  /** Batches handed to a thread since start. */
+  /** Batches handed to a thread since start (the suite's evidence that a batch went to one). */
   batchesOnThreads = 0;
 
   constructor(
@@ -248,8 +289,9 @@ export class EvaluationPool implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     for (let count = 0; count < wanted; count++) this.threads.push(this.startThread());
-    this.activeRules.subscribe((generation, sources) => {
-      this.latestRules = { kind: 'rules', generation, sources };
+    this.activeRules.subscribe((snapshot, sources) => {
+      this.latestRules = { kind: 'rules', generation: snapshot.generation, sources };
+      this.sentSnapshot = snapshot;
       for (const thread of this.threads) thread.send(this.latestRules);
     });
     this.logger.log(
@@ -262,37 +304,37 @@ export class EvaluationPool implements OnModuleInit, OnApplicationShutdown {
     return this.threads.reduce((sum, thread) => sum + thread.jobCount, 0);
   }
 
-  /** The worker threads' ids, for a look from outside (the suite stops one to see it replaced). */
+  /** The worker threads' ids (the suite stops one to see it replaced). */
   threadIds(): number[] {
     return this.threads.map((thread) => thread.threadId);
   }
 
-  /** Stops one thread as a crash would (the suite's fault test); its batches fail and it is replaced. */
+  /** Ends one thread as a crash would (the suite's fault test): its batches fail and it is replaced. */
   async crashThread(threadId: number): Promise<void> {
     await this.threads.find((thread) => thread.threadId === threadId)?.crash();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.threads.map((thread) => thread.terminate()));
-    this.threads = [];
+    await Promise.all([...this.threads].map((thread) => thread.stop('the service is stopping')));
   }
 
   /** A job on a thread for this batch, or undefined when it is better evaluated in place. */
   start(snapshot: RuleSetSnapshot, request: EvaluationRequest): EvaluationJob | undefined {
-    if (this.threads.length === 0) return undefined;
+    if (this.threads.length === 0 || this.stopping || snapshot !== this.sentSnapshot) return undefined;
     const { contentLength } = request;
     if (contentLength === undefined || contentLength < this.config.ingest.evaluationThreadMinBytes)
       return undefined;
     if (snapshot.ruleSet.hasBackendRules || !onlyBuiltInRuleFormats() || !onlyBuiltInLogTypes())
       return undefined;
-    // The least busy thread: fewest characters waiting, then fewest batches.
-    const thread = this.threads.reduce((best, candidate) =>
-      candidate.backlog < best.backlog ||
-      (candidate.backlog === best.backlog && candidate.jobCount < best.jobCount)
-        ? candidate
-        : best,
-    );
+    // The least busy thread: one with its rules built (a new one may still be compiling them), then the
+    // fewest characters waiting, then the fewest batches.
+    const busyness = (thread: EvaluationThread) => [thread.started ? 0 : 1, thread.backlog, thread.jobCount];
+    const thread = this.threads.reduce((best, candidate) => {
+      const [a, b] = [busyness(candidate), busyness(best)];
+      const order = a.findIndex((value, index) => value !== b[index]);
+      return order >= 0 && (a[order] as number) < (b[order] as number) ? candidate : best;
+    });
     const id = this.nextJob++;
     this.batchesOnThreads += 1;
     thread.send({

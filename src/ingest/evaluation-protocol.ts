@@ -6,12 +6,20 @@ import type { ActiveRuleSource } from '../rules/rule-store.js';
 import type { EvaluatedBatch } from './batch-evaluation.js';
 import type { BodyShape, DecoderLimits } from './event-decoder.js';
 
+/**
+ * Changes whenever a message below changes: a thread started from another build (the suite runs the
+ * TypeScript sources with the threads of `dist/`) says so and stops rather than misread a message.
+ */
+export const EVALUATION_PROTOCOL = 2;
+
 /** A problem the thread found with the batch itself, answered as the service's own DomainError. */
 export interface BatchProblem {
   status: number;
   code: string;
   title: string;
   detail: string;
+  extensions: Record<string, unknown>;
+  headers: Record<string, string>;
 }
 
 export type ToThread =
@@ -20,7 +28,7 @@ export type ToThread =
   | {
       kind: 'start';
       job: number;
-      /** The generation of the snapshot the request took; the thread uses it if it still holds it. */
+      /** The generation of the snapshot the request took: the last set sent, which the thread must hold. */
       generation: number;
       logType: string | undefined;
       receivedAt: number;
@@ -39,4 +47,6 @@ export type FromThread =
   | { kind: 'consumed'; job: number; chars: number }
   | { kind: 'done'; job: number; batch: EvaluatedBatch; evaluationMs: number }
   | { kind: 'refused'; job: number; problem: BatchProblem }
-  | { kind: 'failed'; job: number; message: string };
+  | { kind: 'failed'; job: number; message: string; stack: string | undefined }
+  /** The thread runs another build than the service: it stops. */
+  | { kind: 'incompatible'; protocol: number };

@@ -2,12 +2,12 @@
 // writes them (evaluation-pool.ts). It builds each active rule set from the stored sources it is sent,
 // exactly as the service builds its own (rules/rule-set-snapshot.ts), and answers each batch with the
 // same plain data the service computes in place for a small one.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { DomainError } from '../common/errors.js';
 import type { CompiledRule } from '../engine/compile.js';
 import { buildSnapshot, EMPTY_SNAPSHOT, type RuleSetSnapshot } from '../rules/rule-set-snapshot.js';
 import { BatchEvaluation, tooManyEvents } from './batch-evaluation.js';
-import type { FromThread, ToThread } from './evaluation-protocol.js';
+import { EVALUATION_PROTOCOL, type FromThread, type ToThread } from './evaluation-protocol.js';
 import { EventDecoder } from './event-decoder.js';
 
 interface Job {
@@ -20,14 +20,18 @@ interface Job {
 const port = parentPort;
 if (!port) throw new Error('evaluation.worker.ts runs as a worker thread');
 
-/** The newest set and the one before it: a batch that started on the older one finishes on it. */
+/** The last set sent. A batch starts on it: the service sends a set and starts batches in one order. */
 let current: RuleSetSnapshot = EMPTY_SNAPSHOT;
-let previous: RuleSetSnapshot | undefined;
 let compiledByVersionId = new Map<number, CompiledRule>();
 const jobs = new Map<number, Job>();
 
 function post(message: FromThread): void {
   port?.postMessage(message);
+}
+
+function failed(jobId: number, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  post({ kind: 'failed', job: jobId, message, stack: error instanceof Error ? error.stack : undefined });
 }
 
 /** Runs `step` on a job; a refusal or an error ends the job and is answered at once. */
@@ -41,13 +45,10 @@ function work(jobId: number, step: (job: Job) => void): void {
   } catch (error) {
     jobs.delete(jobId);
     if (error instanceof DomainError) {
-      post({
-        kind: 'refused',
-        job: jobId,
-        problem: { status: error.status, code: error.code, title: error.title, detail: error.message },
-      });
+      const { status, code, title, message: detail, extensions, headers } = error;
+      post({ kind: 'refused', job: jobId, problem: { status, code, title, detail, extensions, headers } });
     } else {
-      post({ kind: 'failed', job: jobId, message: error instanceof Error ? error.message : String(error) });
+      failed(jobId, error);
     }
   }
 }
@@ -57,13 +58,17 @@ function take(job: Job, items: ReturnType<EventDecoder['write']>): void {
   for (const item of items) job.batch.add(item);
 }
 
-port.on('message', (message: ToThread) => {
+// A thread of another build says so and takes no message: the service stops it.
+if ((workerData as { protocol?: unknown } | undefined)?.protocol !== EVALUATION_PROTOCOL)
+  post({ kind: 'incompatible', protocol: EVALUATION_PROTOCOL });
+else port.on('message', receive);
+
+function receive(message: ToThread): void {
   switch (message.kind) {
     case 'rules': {
       const started = performance.now();
       const built = buildSnapshot(message.sources, message.generation, compiledByVersionId);
       compiledByVersionId = built.compiledByVersionId;
-      previous = current;
       current = built.snapshot;
       post({
         kind: 'rules-built',
@@ -74,9 +79,15 @@ port.on('message', (message: ToThread) => {
       return;
     }
     case 'start': {
-      const rules = previous?.generation === message.generation ? previous : current;
+      if (current.generation !== message.generation) {
+        failed(
+          message.job,
+          new Error(`rules of generation ${message.generation} asked, ${current.generation} held`),
+        );
+        return;
+      }
       jobs.set(message.job, {
-        batch: new BatchEvaluation(rules, message.logType, new Date(message.receivedAt)),
+        batch: new BatchEvaluation(current, message.logType, new Date(message.receivedAt)),
         decoder: new EventDecoder(message.shape, message.limits),
         maxEvents: message.limits.maxEvents,
         evaluationMs: 0,
@@ -93,20 +104,17 @@ port.on('message', (message: ToThread) => {
       if (!job) return;
       jobs.delete(message.job);
       // Rules of a backend never reach a thread (the pool keeps such sets in place), so this is synchronous.
-      void job.batch.finish().then(
-        () =>
+      // A batch that cannot be answered (its result does not copy) fails alone, not the thread.
+      job.batch
+        .finish()
+        .then(() =>
           post({ kind: 'done', job: message.job, batch: job.batch.result(), evaluationMs: job.evaluationMs }),
-        (error: unknown) =>
-          post({
-            kind: 'failed',
-            job: message.job,
-            message: error instanceof Error ? error.message : String(error),
-          }),
-      );
+        )
+        .catch((error: unknown) => failed(message.job, error));
       return;
     }
     case 'cancel':
       jobs.delete(message.job);
       return;
   }
-});
+}

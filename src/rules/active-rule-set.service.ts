@@ -12,7 +12,7 @@ import { buildSnapshot, EMPTY_SNAPSHOT, type ActiveRule, type RuleSetSnapshot } 
 export type { ActiveRule, RuleSetSnapshot } from './rule-set-snapshot.js';
 
 /** Told of every new active set, with the sources it was built from (an evaluation thread builds its own). */
-export type RuleSetListener = (generation: number, sources: readonly ActiveRuleSource[]) => void;
+export type RuleSetListener = (snapshot: RuleSetSnapshot, sources: readonly ActiveRuleSource[]) => void;
 
 @Injectable()
 export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
@@ -47,7 +47,7 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
   /** Calls `listener` with the current set's sources now, and again after every rebuild. */
   subscribe(listener: RuleSetListener): void {
     this.listeners.push(listener);
-    listener(this.active.generation, this.activeSources);
+    listener(this.active, this.activeSources);
   }
 
   /** The current rules and their versions; take it once per unit of work and keep using it. */
@@ -123,7 +123,7 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
     this.active = snapshot;
     this.activeSources = sources;
     this.builtFrom = stamp;
-    for (const listener of this.listeners) listener(snapshot.generation, sources);
+    for (const listener of this.listeners) listener(snapshot, sources);
     // What a rule change costs the active set: rules read from their source again, and the whole index.
     this.logger.log(
       `${ruleSet.size} enabled rules active for ${ruleSet.logTypes.length} log types ` +

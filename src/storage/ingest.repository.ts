@@ -15,18 +15,36 @@ import type {
 import { IdempotencyKeyEntity } from './entities.js';
 import { writeBatch } from './hit-writer.js';
 import { lockNames } from './sql.js';
+import { TableStatistics } from './table-statistics.js';
 
 /** A key is used by one request at a time, also across instances. */
 const IDEMPOTENCY_LOCKS = 'idempotency';
 
-/** Batches are grouped: many small ones share one synced COMMIT (storage/group-commit.ts). */
-export const openIngestStore = (database: Database): IngestStore => ({
-  write: (work) => database.writeGrouped((manager) => work(new IngestRepository(manager))),
-});
+/** The tables whose statistics plan the queries over hits and alerts. */
+const ANALYZED_TABLES = 'ANALYZE "hits", "hit_fields", "alerts"';
+
+/**
+ * Batches are grouped: many small ones share one synced COMMIT (storage/group-commit.ts). On PostgreSQL
+ * the hits stored keep the tables' statistics fresh (table-statistics.ts).
+ */
+export const openIngestStore = (database: Database): IngestStore => {
+  const statistics =
+    database.dialect === 'postgres'
+      ? new TableStatistics(async () => {
+          await database.dataSource.query(ANALYZED_TABLES);
+        })
+      : undefined;
+  return {
+    write: (work) => database.writeGrouped((manager) => work(new IngestRepository(manager, statistics))),
+  };
+};
 
 /** Ingest's SQL, in the transaction of one unit of work. */
 export class IngestRepository implements IngestTransaction {
-  constructor(private readonly manager: EntityManager) {}
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly statistics?: TableStatistics,
+  ) {}
 
   lockIdempotencyKey(key: string): Promise<void> {
     return lockNames(this.manager, IDEMPOTENCY_LOCKS, [key]);
@@ -50,11 +68,13 @@ export class IngestRepository implements IngestTransaction {
       .execute();
   }
 
-  writeBatch(
+  async writeBatch(
     record: BatchRecord,
     hits: readonly PendingHit[],
     ruleErrors: ReadonlyMap<string, RuleErrorTally>,
   ): Promise<WriteOutcome> {
-    return writeBatch(this.manager, record, hits, ruleErrors);
+    const outcome = await writeBatch(this.manager, record, hits, ruleErrors);
+    this.statistics?.noteWritten(outcome.hitsStored);
+    return outcome;
   }
 }

@@ -141,12 +141,18 @@ class EvaluationThread {
   started = false;
   /** It has stopped (or is stopping): what is sent to it fails at once instead of waiting for an answer. */
   private dead = false;
+  /** Settles when it has built its first rule set, or has stopped before. */
+  readonly built: Promise<void>;
+  private builtOrNot!: { resolve: () => void; reject: (error: Error) => void };
 
   constructor(
     script: URL,
     private readonly onExit: (thread: EvaluationThread, reason: string) => void,
     private readonly logger: Logger,
   ) {
+    this.built = new Promise<void>((resolve, reject) => (this.builtOrNot = { resolve, reject }));
+    // Nobody need wait for it: a thread that never starts is logged by the pool.
+    this.built.catch(() => undefined);
     this.worker = new Worker(script, {
       name: 'tripline-evaluation',
       workerData: { protocol: EVALUATION_PROTOCOL },
@@ -204,6 +210,7 @@ class EvaluationThread {
     switch (message.kind) {
       case 'rules-built':
         this.started = true;
+        this.builtOrNot.resolve();
         this.logger.debug(
           `evaluation thread ${this.worker.threadId}: ${message.rules} rules active (generation ${message.generation}, ${Math.round(message.milliseconds)} ms)`,
         );
@@ -241,6 +248,7 @@ class EvaluationThread {
   private exited(reason: string): void {
     if (this.dead) return;
     this.dead = true;
+    this.builtOrNot.reject(new Error(`the evaluation thread stopped: ${reason}`));
     for (const job of [...this.jobs.values()]) job.settle({ ok: false, error: unavailable(reason) });
     this.backlog = 0;
     this.onExit(this, reason);
@@ -270,6 +278,8 @@ export class EvaluationPool implements OnModuleInit, OnApplicationShutdown {
   private sentSnapshot: RuleSetSnapshot | undefined;
   private nextJob = 1;
   private stopping = false;
+  /** The threads start with the first large batch, not with the service, whose start they would slow. */
+  private spawned = false;
   /** Batches handed to a thread since start (the suite's evidence that a batch went to one). */
   batchesOnThreads = 0;
 
@@ -288,15 +298,20 @@ export class EvaluationPool implements OnModuleInit, OnApplicationShutdown {
       );
       return;
     }
-    for (let count = 0; count < wanted; count++) this.threads.push(this.startThread());
     this.activeRules.subscribe((snapshot, sources) => {
       this.latestRules = { kind: 'rules', generation: snapshot.generation, sources };
       this.sentSnapshot = snapshot;
       for (const thread of this.threads) thread.send(this.latestRules);
     });
     this.logger.log(
-      `${wanted} evaluation thread${wanted === 1 ? '' : 's'} for batches of ${this.config.ingest.evaluationThreadMinBytes} bytes and more`,
+      `${wanted} evaluation thread${wanted === 1 ? '' : 's'} for batches of ${this.config.ingest.evaluationThreadMinBytes} bytes and more, started with the first such batch`,
     );
+  }
+
+  /** Starts the threads now if they are not yet, and resolves once one holds the rules. */
+  async ready(): Promise<void> {
+    this.spawn();
+    await Promise.any(this.threads.map((thread) => thread.built));
   }
 
   /** Batches on a thread now, not yet evaluated or failed. */
@@ -321,20 +336,23 @@ export class EvaluationPool implements OnModuleInit, OnApplicationShutdown {
 
   /** A job on a thread for this batch, or undefined when it is better evaluated in place. */
   start(snapshot: RuleSetSnapshot, request: EvaluationRequest): EvaluationJob | undefined {
-    if (this.threads.length === 0 || this.stopping || snapshot !== this.sentSnapshot) return undefined;
+    if (!this.script || this.stopping || snapshot !== this.sentSnapshot) return undefined;
     const { contentLength } = request;
     if (contentLength === undefined || contentLength < this.config.ingest.evaluationThreadMinBytes)
       return undefined;
     if (snapshot.ruleSet.hasBackendRules || !onlyBuiltInRuleFormats() || !onlyBuiltInLogTypes())
       return undefined;
-    // The least busy thread: one with its rules built (a new one may still be compiling them), then the
-    // fewest characters waiting, then the fewest batches.
-    const busyness = (thread: EvaluationThread) => [thread.started ? 0 : 1, thread.backlog, thread.jobCount];
-    const thread = this.threads.reduce((best, candidate) => {
-      const [a, b] = [busyness(candidate), busyness(best)];
-      const order = a.findIndex((value, index) => value !== b[index]);
-      return order >= 0 && (a[order] as number) < (b[order] as number) ? candidate : best;
-    });
+    this.spawn();
+    // Among the threads that hold the rules (until one does, batches are evaluated in place), the one
+    // with the fewest characters waiting, then the fewest batches.
+    const ready = this.threads.filter((thread) => thread.started);
+    if (ready.length === 0) return undefined;
+    const thread = ready.reduce((best, candidate) =>
+      candidate.backlog < best.backlog ||
+      (candidate.backlog === best.backlog && candidate.jobCount < best.jobCount)
+        ? candidate
+        : best,
+    );
     const id = this.nextJob++;
     this.batchesOnThreads += 1;
     thread.send({
@@ -347,6 +365,13 @@ export class EvaluationPool implements OnModuleInit, OnApplicationShutdown {
       limits: request.limits,
     });
     return thread.job(id);
+  }
+
+  private spawn(): void {
+    if (this.spawned || !this.script || this.stopping) return;
+    this.spawned = true;
+    for (let count = 0; count < this.config.ingest.evaluationThreads; count++)
+      this.threads.push(this.startThread());
   }
 
   private startThread(): EvaluationThread {

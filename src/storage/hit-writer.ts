@@ -4,7 +4,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Severity } from '../engine/rule.js';
 import { ALERT_GROUP_LOCKS, assignAlerts, groupKey, type AlertState } from '../ingest/alert-grouping.js';
-import { indexedFields } from '../ingest/hit-fields.js';
+import { indexedFields, type FieldRow } from '../ingest/hit-fields.js';
 import type { BatchRecord, PendingHit, RuleErrorTally, WriteOutcome } from '../ingest/ingest-store.js';
 import {
   dialectOf,
@@ -113,6 +113,9 @@ export async function writeBatch(
 
   const hits = await withoutStoredEventIds(manager, pending);
   const duplicateHits = pending.length - hits.length;
+  // The JSON and field rows are made before the alert groups are locked: on PostgreSQL the batches that
+  // share a group wait for each other from that lock to COMMIT, so the work under it is kept to SQL.
+  const texts = hitTexts(hits);
 
   const existing = await loadOpenAlerts(manager, hits);
   const alerts = assignAlerts(hits, existing, now);
@@ -123,8 +126,8 @@ export async function writeBatch(
     now,
   );
 
-  const storedIds = await insertHits(manager, batchId, hits, alerts, now.getTime());
-  await insertFields(manager, hits, storedIds);
+  const storedIds = await insertHits(manager, batchId, hits, texts, alerts, now.getTime());
+  await insertFields(manager, hits, texts, storedIds);
   await updateAlerts(
     manager,
     touched.filter((alert) => !alert.isNew),
@@ -311,18 +314,15 @@ async function updateAlerts(manager: EntityManager, alerts: readonly AlertState[
  */
 const MAX_STATEMENT_JSON_CHARS = 32 * 1024 * 1024;
 
-/** Inserts the hits; returns the stored id of each, by position in `hits`. */
-async function insertHits(
-  manager: EntityManager,
-  batchId: number,
-  hits: readonly PendingHit[],
-  alerts: readonly (AlertState | undefined)[],
-  receivedAt: number,
-): Promise<Map<number, number>> {
-  const dialect = dialectOf(manager);
-  const ids = new Map<number, number>();
-  const received = sqlTime(dialect, receivedAt);
-  // Several rules may match one event: its JSON is written once.
+/** What each hit is stored as, by position: its output fields' and event's JSON, and its field rows. */
+interface HitTexts {
+  outputFields: string[];
+  events: string[];
+  fields: FieldRow[][];
+}
+
+function hitTexts(hits: readonly PendingHit[]): HitTexts {
+  // Several rules may match one event: its JSON is made once.
   const eventJson = new Map<Record<string, unknown>, string>();
   const jsonOf = (event: Record<string, unknown>) => {
     let json = eventJson.get(event);
@@ -332,6 +332,25 @@ async function insertHits(
     }
     return json;
   };
+  return {
+    outputFields: hits.map((hit) => JSON.stringify(hit.outputFields)),
+    events: hits.map((hit) => jsonOf(hit.event)),
+    fields: hits.map((hit) => indexedFields(hit.outputFields, hit.event)),
+  };
+}
+
+/** Inserts the hits; returns the stored id of each, by position in `hits`. */
+async function insertHits(
+  manager: EntityManager,
+  batchId: number,
+  hits: readonly PendingHit[],
+  texts: HitTexts,
+  alerts: readonly (AlertState | undefined)[],
+  receivedAt: number,
+): Promise<Map<number, number>> {
+  const dialect = dialectOf(manager);
+  const ids = new Map<number, number>();
+  const received = sqlTime(dialect, receivedAt);
   let rows: unknown[][] = [];
   let chars = 0;
   const insert = async () => {
@@ -348,8 +367,8 @@ async function insertHits(
     chars = 0;
   };
   for (const [position, hit] of hits.entries()) {
-    const outputFields = JSON.stringify(hit.outputFields);
-    const event = jsonOf(hit.event);
+    const outputFields = texts.outputFields[position] as string;
+    const event = texts.events[position] as string;
     rows.push([
       batchId,
       position,
@@ -377,6 +396,7 @@ async function insertHits(
 async function insertFields(
   manager: EntityManager,
   hits: readonly PendingHit[],
+  texts: HitTexts,
   ids: ReadonlyMap<number, number>,
 ): Promise<void> {
   const dialect = dialectOf(manager);
@@ -385,8 +405,7 @@ async function insertFields(
     const id = ids.get(position);
     if (id === undefined) return;
     const eventTime = sqlTime(dialect, hit.eventTime);
-    for (const field of indexedFields(hit.outputFields, hit.event))
-      rows.push([id, field.name, field.value, eventTime]);
+    for (const field of texts.fields[position] ?? []) rows.push([id, field.name, field.value, eventTime]);
   });
   await insertRows(manager, 'hit_fields', FIELD_COLUMNS, rows);
 }

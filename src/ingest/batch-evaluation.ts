@@ -12,7 +12,7 @@ import type { BackendWork, RuleErrorReport } from '../engine/rule-set.js';
 import type { JsonObject } from '../engine/values.js';
 import type { EventCounts } from '../metrics/metrics.service.js';
 import type { RuleSetSnapshot } from '../rules/rule-set-snapshot.js';
-import type { DecodedItem } from './event-decoder.js';
+import { EventDecoder, type BodyShape, type DecodedItem, type DecoderLimits } from './event-decoder.js';
 import type { PendingHit, RuleErrorTally } from './ingest-store.js';
 
 export interface RejectedEvent {
@@ -231,4 +231,47 @@ export function tooManyEvents(maxEvents: number): DomainError {
     'Too many events',
     `a batch may hold at most ${maxEvents} events; nothing was stored`,
   );
+}
+
+/**
+ * A request body's text through the decoder and into a batch, piece by piece, on either thread: the
+ * events limit is checked as they come, and the time counts the work on each piece, not the wait for
+ * the next one.
+ */
+export class BodyEvaluation {
+  readonly batch: BatchEvaluation;
+  private readonly decoder: EventDecoder;
+  evaluationMs = 0;
+
+  constructor(
+    rules: RuleSetSnapshot,
+    logType: string | undefined,
+    receivedAt: Date,
+    shape: BodyShape,
+    private readonly limits: DecoderLimits & { maxEvents: number },
+  ) {
+    this.batch = new BatchEvaluation(rules, logType, receivedAt);
+    this.decoder = new EventDecoder(shape, limits);
+  }
+
+  /** Decodes and evaluates a piece of the text; throws tooManyEvents past the limit. */
+  write(text: string): void {
+    this.timed(() => this.decoder.write(text));
+  }
+
+  /** The end of the text: what the decoder held back is decoded and evaluated. */
+  end(): void {
+    this.timed(() => this.decoder.end());
+  }
+
+  private timed(decode: () => DecodedItem[]): void {
+    const started = performance.now();
+    try {
+      const items = decode();
+      if (this.decoder.count > this.limits.maxEvents) throw tooManyEvents(this.limits.maxEvents);
+      for (const item of items) this.batch.add(item);
+    } finally {
+      this.evaluationMs += performance.now() - started;
+    }
+  }
 }

@@ -6,16 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DomainError } from '../common/errors.js';
 import type { CompiledRule } from '../engine/compile.js';
 import { buildSnapshot, EMPTY_SNAPSHOT, type RuleSetSnapshot } from '../rules/rule-set-snapshot.js';
-import { BatchEvaluation, tooManyEvents } from './batch-evaluation.js';
+import { BodyEvaluation } from './batch-evaluation.js';
 import { EVALUATION_PROTOCOL, type FromThread, type ToThread } from './evaluation-protocol.js';
-import { EventDecoder } from './event-decoder.js';
-
-interface Job {
-  batch: BatchEvaluation;
-  decoder: EventDecoder;
-  maxEvents: number;
-  evaluationMs: number;
-}
 
 const port = parentPort;
 if (!port) throw new Error('evaluation.worker.ts runs as a worker thread');
@@ -23,7 +15,7 @@ if (!port) throw new Error('evaluation.worker.ts runs as a worker thread');
 /** The last set sent. A batch starts on it: the service sends a set and starts batches in one order. */
 let current: RuleSetSnapshot = EMPTY_SNAPSHOT;
 let compiledByVersionId = new Map<number, CompiledRule>();
-const jobs = new Map<number, Job>();
+const jobs = new Map<number, BodyEvaluation>();
 
 function post(message: FromThread): void {
   port?.postMessage(message);
@@ -35,13 +27,11 @@ function failed(jobId: number, error: unknown): void {
 }
 
 /** Runs `step` on a job; a refusal or an error ends the job and is answered at once. */
-function work(jobId: number, step: (job: Job) => void): void {
+function work(jobId: number, step: (job: BodyEvaluation) => void): void {
   const job = jobs.get(jobId);
   if (!job) return; // already refused or cancelled: the rest of its text is dropped
-  const started = performance.now();
   try {
     step(job);
-    job.evaluationMs += performance.now() - started;
   } catch (error) {
     jobs.delete(jobId);
     if (error instanceof DomainError) {
@@ -51,11 +41,6 @@ function work(jobId: number, step: (job: Job) => void): void {
       failed(jobId, error);
     }
   }
-}
-
-function take(job: Job, items: ReturnType<EventDecoder['write']>): void {
-  if (job.decoder.count > job.maxEvents) throw tooManyEvents(job.maxEvents);
-  for (const item of items) job.batch.add(item);
 }
 
 // A thread of another build says so and takes no message: the service stops it.
@@ -86,20 +71,16 @@ function receive(message: ToThread): void {
         );
         return;
       }
-      jobs.set(message.job, {
-        batch: new BatchEvaluation(current, message.logType, new Date(message.receivedAt)),
-        decoder: new EventDecoder(message.shape, message.limits),
-        maxEvents: message.limits.maxEvents,
-        evaluationMs: 0,
-      });
+      const { logType, receivedAt, shape, limits } = message;
+      jobs.set(message.job, new BodyEvaluation(current, logType, new Date(receivedAt), shape, limits));
       return;
     }
     case 'text':
-      work(message.job, (job) => take(job, job.decoder.write(message.text)));
+      work(message.job, (job) => job.write(message.text));
       post({ kind: 'consumed', job: message.job, chars: message.text.length });
       return;
     case 'end': {
-      work(message.job, (job) => take(job, job.decoder.end()));
+      work(message.job, (job) => job.end());
       const job = jobs.get(message.job);
       if (!job) return;
       jobs.delete(message.job);

@@ -11,6 +11,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
 import {
   BatchEvaluation,
+  BodyEvaluation,
   tooManyEvents,
   type EvaluatedBatch,
   type IngestWarning,
@@ -18,7 +19,7 @@ import {
 } from './batch-evaluation.js';
 import { RequestBody } from './body-stream.js';
 import { EvaluationPool, type EvaluatedOnThread } from './evaluation-pool.js';
-import { EventDecoder, type BodyShape, type DecodedItem } from './event-decoder.js';
+import type { BodyShape, DecodedItem } from './event-decoder.js';
 import { INGEST_STORE, type IngestStore, type IngestTransaction, type WriteOutcome } from './ingest-store.js';
 
 export type { IngestWarning, RejectedEvent } from './batch-evaluation.js';
@@ -128,18 +129,11 @@ export class IngestService {
       return this.store(evaluated.batch, request, body, started, evaluated.evaluationMs);
     }
 
-    const batch = new BatchEvaluation(rules, request.logType, receivedAt);
-    const decoder = new EventDecoder(shape, limits);
-    const take = (items: DecodedItem[]) => {
-      if (decoder.count > limits.maxEvents) throw tooManyEvents(limits.maxEvents);
-      for (const item of items) batch.add(item);
-    };
-    // Evaluation time counts the work on each piece of the body, not the wait for the next one.
-    let evaluationMs = 0;
-    for await (const text of body.text()) evaluationMs += millisecondsOf(() => take(decoder.write(text)));
-    evaluationMs += millisecondsOf(() => take(decoder.end()));
-    await batch.finish();
-    return this.store(batch.result(), request, body, started, evaluationMs);
+    const reading = new BodyEvaluation(rules, request.logType, receivedAt, shape, limits);
+    for await (const text of body.text()) reading.write(text);
+    reading.end();
+    await reading.batch.finish();
+    return this.store(reading.batch.result(), request, body, started, reading.evaluationMs);
   }
 
   /**

@@ -7,15 +7,14 @@
 //
 // --cpu-prof DIR writes a V8 CPU profile of every start to DIR (node --cpu-prof in the child).
 import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadCorpus, profileCorpus, sharedPathsOrSay } from './corpus.js';
 import { BENCH_ADMIN_KEY, cpuProfileOptions } from './http-ingest.js';
-import { startChild, stopChild } from './http-load.js';
+import { processCpuSeconds, startChild, stopChild } from './http-load.js';
 import { count, markdownTable, median, progressLog } from './report.js';
 import { buildRulePack } from './rule-pack.js';
 
@@ -32,15 +31,11 @@ const POLL_MS = 10;
 
 const log = progressLog();
 
-/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** CPU seconds a process has used so far, all its threads, user and system (Linux). */
+/** CPU seconds a process has used so far, all its threads (Linux: this benchmark needs /proc). */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The fields after the command name, which is in parentheses and may hold spaces: state is the first.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  const seconds = processCpuSeconds(pid);
+  if (seconds === undefined) throw new Error(`no /proc/${pid}/stat: the start-up benchmark needs Linux`);
+  return seconds;
 }
 
 interface StartFigure {

@@ -278,7 +278,7 @@ export class EvaluationPool implements OnModuleInit, OnApplicationShutdown {
   private sentSnapshot: RuleSetSnapshot | undefined;
   private nextJob = 1;
   private stopping = false;
-  /** The threads start with the first large batch, not with the service, whose start they would slow. */
+  /** The threads start with the first large batch: a service that never gets one spends nothing on them. */
   private spawned = false;
   /** Batches handed to a thread since start (the suite's evidence that a batch went to one). */
   batchesOnThreads = 0;

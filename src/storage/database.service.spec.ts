@@ -38,6 +38,8 @@ describe('Database on SQLite: a unit of work that returns is committed', () => {
   });
 
   afterEach(async () => {
+    // The checkpoint thread first: it holds a connection to the file the test removes.
+    await database.onApplicationShutdown();
     if (database.dataSource.isInitialized) await database.dataSource.destroy();
     rmSync(directory, { recursive: true, force: true });
   });

@@ -105,6 +105,8 @@ describe('group commit on SQLite: concurrent ingest writes share COMMITs, each a
   });
 
   afterEach(async () => {
+    // The checkpoint thread first: it holds a connection to the file the test removes.
+    await database.onApplicationShutdown();
     if (database.dataSource.isInitialized) await database.dataSource.destroy();
     rmSync(directory, { recursive: true, force: true });
   });

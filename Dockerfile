@@ -25,6 +25,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
 
 FROM node:20-bookworm-slim
+# Python rules run in sandboxed workers: the host's Python 3 with the modules Panther's helpers import,
+# and bubblewrap for the sandbox (user namespaces must be allowed where the container runs).
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 python3-dateutil python3-pycountry bubblewrap \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
   HOST=0.0.0.0 \
   PORT=8080 \
@@ -34,6 +39,7 @@ COPY --from=prod-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
 COPY bin bin
+COPY python python
 COPY rules rules
 RUN mkdir /data && chown node:node /data
 USER node

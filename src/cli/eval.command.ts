@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { prepareEvent, isValidLogTypeName } from '../engine/events.js';
 import { loadRulePaths } from '../engine/pack.js';
+import { sharedPythonRuntime } from '../engine/python/python-runtime.js';
 import { RuleSet } from '../engine/rule-set.js';
 import { UsageError, type CommandOptions } from './command-options.js';
 import { printDiagnostics, write } from './output.js';
@@ -19,6 +20,15 @@ function openEvents(path: string): Readable {
  * memory) through the rules and prints each hit as one NDJSON line.
  */
 export async function evalCommand(positionals: string[], options: CommandOptions): Promise<number> {
+  // Python rules run in worker processes, which must not outlive the command.
+  try {
+    return await evaluateEvents(positionals, options);
+  } finally {
+    sharedPythonRuntime().close();
+  }
+}
+
+async function evaluateEvents(positionals: string[], options: CommandOptions): Promise<number> {
   const rulePaths = options.rules ?? [];
   const eventsPath = options.events;
   if (rulePaths.length === 0 || eventsPath === undefined)
@@ -41,6 +51,7 @@ export async function evalCommand(positionals: string[], options: CommandOptions
   const definitions = options['include-disabled']
     ? loaded.rules
     : loaded.rules.filter((rule) => rule.enabled);
+  sharedPythonRuntime().setLibrary(loaded.library);
   const ruleSet = RuleSet.compile(definitions);
 
   const started = process.hrtime.bigint();

@@ -1,6 +1,7 @@
 import { compileRule } from '../engine/compile.js';
 import { loadRulePaths } from '../engine/pack.js';
 import { describeFailure, testRule, type RuleTestResult } from '../engine/test-runner.js';
+import { sharedPythonRuntime } from '../engine/python/python-runtime.js';
 import type { CommandOptions } from './command-options.js';
 import { DEFAULT_RULE_PATHS, printDiagnostics } from './output.js';
 
@@ -11,7 +12,14 @@ export async function testCommand(paths: string[], options: CommandOptions): Pro
   });
   const invalid = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'error');
   const results: RuleTestResult[] = [];
-  for (const definition of loaded.rules) results.push(...(await testRule(compileRule(definition))));
+  const python = sharedPythonRuntime();
+  python.setLibrary(loaded.library);
+  try {
+    const compiled = loaded.rules.map((definition) => compileRule(definition));
+    for (const rule of compiled) results.push(...(await testRule(rule)));
+  } finally {
+    python.close();
+  }
   const passed = results.filter((result) => result.passed).length;
   const failed = results.length - passed;
 

@@ -69,6 +69,12 @@ export interface DynamicSeverity {
   conditions: MatchExpression[];
 }
 
+/** A name in a Python rule's module replaced, for one test, by a function returning `returnValue`. */
+export interface RuleTestMock {
+  objectName: string;
+  returnValue: unknown;
+}
+
 export interface RuleTest {
   name: string;
   expectedResult: boolean;
@@ -77,6 +83,10 @@ export interface RuleTest {
   expectedDedup?: string;
   expectedSeverity?: Severity;
   expectedAlertContext?: JsonObject;
+  /** Python rules only: names of the rule's module replaced for this test. */
+  mocks?: RuleTestMock[];
+  /** The log type the test's event is of, when its Log does not say (`p_log_type`). */
+  logType?: string;
 }
 
 export interface RuleDefinition {

@@ -82,6 +82,34 @@ export async function testRule(rule: CompiledRule): Promise<RuleTestResult[]> {
   if (tests.length === 0) return [];
   const events = tests.map((test) => prepareTestEvent(test.log));
   const backend = detection.backend;
+  if (backend.runTest) {
+    const runTest = backend.runTest.bind(backend);
+    const results: RuleTestResult[] = [];
+    for (const [index, test] of tests.entries()) {
+      const event = events[index];
+      const verdict = await runTest(rule.ruleId, test, event).catch((error: unknown) => ({
+        error: `${backend.name}: ${error instanceof Error ? error.message : String(error)}`,
+      }));
+      if ('error' in verdict || !verdict.matched) {
+        results.push(judge(rule, test, verdict));
+        continue;
+      }
+      // As Panther's tool: a test that expects an alert fails when any of the rule's functions failed.
+      const failed = Object.values(verdict.functionErrors);
+      if (test.expectedResult && failed.length > 0) {
+        results.push(judge(rule, test, { error: failed.join('; ') }));
+        continue;
+      }
+      try {
+        results.push(
+          judge(rule, test, { matched: true, outputs: { ...rule.outputs(event), ...verdict.outputs } }),
+        );
+      } catch (error) {
+        results.push(judge(rule, test, { error: error instanceof Error ? error.message : String(error) }));
+      }
+    }
+    return results;
+  }
   const answer = await askBackend(
     backend,
     events.map((event) => ({ event, ruleIds: [rule.ruleId] })),

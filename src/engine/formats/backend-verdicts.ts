@@ -41,7 +41,7 @@ export function verdictAt(
 }
 
 /** The outputs a backend computed, each kept only when it has the right type, cut as ours are. */
-function backendOutputs(outputs: unknown): Partial<RuleOutputs> {
+export function backendOutputs(outputs: unknown): Partial<RuleOutputs> {
   if (!isPlainObject(outputs)) return {};
   const kept: Partial<RuleOutputs> = {};
   if (typeof outputs.title === 'string') kept.title = truncate(outputs.title, MAX_TITLE_LENGTH);

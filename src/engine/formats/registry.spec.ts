@@ -58,8 +58,8 @@ afterEach(() => {
 });
 
 describe('the rule format registry', () => {
-  it('knows the two built-in formats and refuses a second registration or a bad name', () => {
-    expect(ruleFormatNames()).toEqual(['panther', 'condition']);
+  it('knows the three built-in formats and refuses a second registration or a bad name', () => {
+    expect(ruleFormatNames()).toEqual(['panther', 'condition', 'python']);
     const backend = fakeBackend(() => []);
     registerRuleFormat(fakeFormat(backend));
     expect(() => registerRuleFormat(fakeFormat(backend))).toThrow(/already registered/);

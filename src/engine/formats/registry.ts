@@ -4,10 +4,15 @@ import { conditionLinesFormat } from '../condition/format.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { matchExpressionFormat } from '../panther/format.js';
 import { pantherRuleReader } from '../panther/rule-file.js';
+import { pythonRuleFormat } from '../python/format.js';
 import type { RuleDefinition } from '../rule.js';
 import type { ReadOptions, ReadResult, RuleFormat, RuleSourceReader } from './rule-format.js';
 
-const BUILT_IN_FORMATS: readonly RuleFormat[] = [matchExpressionFormat, conditionLinesFormat];
+const BUILT_IN_FORMATS: readonly RuleFormat[] = [
+  matchExpressionFormat,
+  conditionLinesFormat,
+  pythonRuleFormat,
+];
 
 const formats = new Map<string, RuleFormat>();
 for (const format of BUILT_IN_FORMATS) registerRuleFormat(format);
@@ -74,7 +79,12 @@ export function readRuleSource(text: string, options: ReadOptions = {}, formatNa
       line: rule.source.line,
     });
   }
-  return { rules, diagnostics };
+  return {
+    rules,
+    diagnostics,
+    ...(read.helpers ? { helpers: read.helpers } : {}),
+    ...(read.dataModels ? { dataModels: read.dataModels } : {}),
+  };
 }
 
 /**

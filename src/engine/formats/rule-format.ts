@@ -4,7 +4,8 @@
 // Nothing outside a format's own folder looks inside its detection.
 import type { Diagnostic } from '../diagnostics.js';
 import type { RuleOutputs } from '../outputs.js';
-import type { RuleDefinition } from '../rule.js';
+import type { DataModelDefinition, GlobalHelperDefinition } from '../python/python-library.js';
+import type { RuleDefinition, RuleTest } from '../rule.js';
 
 export type EventPredicate = (event: unknown) => boolean;
 
@@ -97,11 +98,22 @@ export interface BackendRequest {
  */
 export type BackendVerdict = { matched: boolean; outputs?: Partial<RuleOutputs> } | { error: string };
 
+/** A test's verdict from a backend: an ingest verdict, plus errors of the rule's other functions. */
+export type BackendTestVerdict =
+  | { error: string }
+  | { matched: false }
+  | { matched: true; outputs: Partial<RuleOutputs>; functionErrors: Record<string, string> };
+
 export interface DetectionBackend {
   /** Shown in logs and errors. */
   readonly name: string;
   /** For each request, one verdict per rule id, in the request's order. */
   evaluate(requests: readonly BackendRequest[]): Promise<BackendVerdict[][]>;
+  /**
+   * Runs one of a rule's tests where the rule runs, with what only the backend understands (a Python
+   * test's Mocks). Without it, tests are evaluated as events.
+   */
+  runTest?(ruleId: string, test: RuleTest, event: unknown): Promise<BackendTestVerdict>;
 }
 
 export interface ReadOptions {
@@ -113,11 +125,20 @@ export interface ReadOptions {
   format?: 'yaml' | 'json';
   /** More documents than this in one source are refused as a whole. */
   maxDocuments?: number;
+  /**
+   * The text of a file named by a document (a Python rule's `Filename`) beside the source, when the
+   * caller can read one; undefined when it is not there.
+   */
+  companionFile?: (filename: string) => string | undefined;
 }
 
 export interface ReadResult {
   /** The rules without errors, in document order. */
   rules: RuleDefinition[];
+  /** Panther's global helpers (Python modules rules import), when the source holds any. */
+  helpers?: GlobalHelperDefinition[];
+  /** Panther's data models, when the source holds any. */
+  dataModels?: DataModelDefinition[];
   /** Errors and warnings of every document. */
   diagnostics: Diagnostic[];
 }

@@ -33,6 +33,8 @@ export function checkMatchList(
     );
     return [];
   }
+  // Panther writes "no inline filter" as `All: []`: a group that holds for every event.
+  if (value.length === 0 && grammar.inlineFilter && path.endsWith('.All')) return [];
   if (value.length === 0) {
     checker.error(path, 'invalid_value', `${path} must hold at least one match expression`);
     return [];

@@ -118,12 +118,27 @@ describe('loadRuleSource', () => {
     });
   });
 
-  it('refuses a Python body alone, pointing at Detection and Condition', () => {
-    const text = MINIMAL.slice(0, MINIMAL.indexOf('Detection:')) + 'Filename: rule.py\n';
-    const error = onlyError(text);
-    expect(error).toMatchObject({ code: 'python_not_supported', key: 'Filename', line: 5 });
-    expect(error.message).toMatch(/Detection/);
-    expect(error.message).toMatch(/Condition/);
+  it('reads a rule with Filename as a Python rule, its body from Body or from the file beside it', () => {
+    const head = MINIMAL.slice(0, MINIMAL.indexOf('Detection:'));
+    const missing = onlyError(`${head}Filename: rule.py\n`);
+    expect(missing).toMatchObject({ code: 'missing_body', key: 'Filename', line: 5 });
+    expect(missing.message).toMatch(/beside the YAML file, send it as Body, or upload both as multipart/);
+
+    const body = 'def rule(event):\n    return True\n';
+    const sent = loadRuleSource(`${head}Filename: rule.py\nBody: ${JSON.stringify(body)}\n`);
+    expect(sent.diagnostics).toEqual([]);
+    expect(sent.rules[0]?.detection).toEqual({ language: 'python', filename: 'rule.py', body });
+
+    const beside = loadRuleSource(`${head}Filename: rule.py\n`, {
+      companionFile: (name) => (name === 'rule.py' ? body : undefined),
+    });
+    expect(beside.rules[0]?.detection).toEqual({ language: 'python', filename: 'rule.py', body });
+
+    expect(onlyError(`${head}Filename: ../etc/passwd.py\n`)).toMatchObject({
+      code: 'invalid_value',
+      key: 'Filename',
+    });
+    expect(onlyError(`${head}Body: "x = 1"\n`)).toMatchObject({ code: 'conflicting_keys', key: 'Body' });
   });
 
   it('refuses both Detection and Condition, and neither', () => {

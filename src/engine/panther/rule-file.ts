@@ -14,6 +14,7 @@ import {
   type KeySpecifier,
   type RuleDefinition,
   type RuleTest,
+  type RuleTestMock,
   type Severity,
 } from '../rule.js';
 import { readPlainYaml, RULE_YAML_OPTIONS } from '../plain-yaml.js';
@@ -28,6 +29,8 @@ import {
 import type { ReadOptions, ReadResult, RuleSourceReader } from '../formats/rule-format.js';
 import { Checker, describeType } from './checker.js';
 import { checkKeySpecifier, checkMatchList } from './match-expressions.js';
+import { checkDataModel, checkGlobalHelper, checkPythonBody } from './python-documents.js';
+import type { DataModelDefinition, GlobalHelperDefinition } from '../python/python-library.js';
 
 export type LoadOptions = ReadOptions;
 export type LoadResult = ReadResult;
@@ -84,10 +87,12 @@ const RULE_KEYS = [
   'Detection',
   'Condition',
   'Filename',
+  'Body',
   // Panther keys that name things this service has no use for; accepted so that real packs load.
   'OutputIds',
   'CreatedBy',
   'OnlyUseBaseRiskScore',
+  'Status',
 ] as const;
 
 const TEST_KEYS = [
@@ -121,6 +126,8 @@ export function loadRuleSource(text: string, options: LoadOptions = {}): LoadRes
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { ...RULE_YAML_OPTIONS, lineCounter });
   const rules: RuleDefinition[] = [];
+  const helpers: GlobalHelperDefinition[] = [];
+  const dataModels: DataModelDefinition[] = [];
   const diagnostics: Diagnostic[] = [];
   const docs = Array.isArray(documents) ? documents : [];
   if (options.maxDocuments !== undefined && docs.length > options.maxDocuments) {
@@ -185,15 +192,26 @@ export function loadRuleSource(text: string, options: LoadOptions = {}): LoadRes
       diagnostics.push(...checker.diagnostics);
       continue;
     }
-    const rule = checkRule(value, checker, options, {
-      file: options.file,
-      line: startLine,
-      text: text.slice(start, end),
-    });
+    const documentSource = { file: options.file, line: startLine, text: text.slice(start, end) };
+    const analysisType = isPlainObject(value) ? value.AnalysisType : undefined;
+    if (analysisType === 'global' || analysisType === 'datamodel') {
+      const document = value as JsonObject;
+      if (analysisType === 'global') {
+        const helper = checkGlobalHelper(document, checker, options, documentSource);
+        if (helper && !checker.failed) helpers.push(helper);
+      } else {
+        const model = checkDataModel(document, checker, options, documentSource);
+        if (model && !checker.failed) dataModels.push(model);
+      }
+      diagnostics.push(...checker.diagnostics);
+      continue;
+    }
+    const rule = checkRule(value, checker, options, documentSource);
     diagnostics.push(...checker.diagnostics);
     if (rule && !checker.failed) rules.push(rule);
   }
-  if (docs.length === 0 || (rules.length === 0 && diagnostics.length === 0)) {
+  const found = rules.length + helpers.length + dataModels.length;
+  if (docs.length === 0 || (found === 0 && diagnostics.length === 0)) {
     diagnostics.push({
       severity: 'error',
       code: 'empty',
@@ -203,7 +221,12 @@ export function loadRuleSource(text: string, options: LoadOptions = {}): LoadRes
       column: 1,
     });
   }
-  return { rules, diagnostics };
+  return {
+    rules,
+    diagnostics,
+    ...(helpers.length > 0 ? { helpers } : {}),
+    ...(dataModels.length > 0 ? { dataModels } : {}),
+  };
 }
 
 /**
@@ -277,7 +300,9 @@ function checkRule(
     checker.error(
       'AnalysisType',
       'invalid_value',
-      `AnalysisType ${JSON.stringify(analysisType)} is not a rule: use rule or scheduled_rule`,
+      analysisType === 'correlation_rule'
+        ? 'correlation rules (AnalysisType correlation_rule) are not supported yet'
+        : `AnalysisType ${JSON.stringify(analysisType)} is not known: use rule, scheduled_rule, global or datamodel`,
     );
   }
   const ruleId = read.string('RuleID', { required: true });
@@ -309,7 +334,7 @@ function checkRule(
     );
   }
 
-  const detection = checkDetection(value, checker);
+  const detection = checkDetection(value, checker, options);
   const dedupPeriodMinutes = read.integer('DedupPeriodMinutes', { min: 0, max: 60 * 24 * 366 });
   const threshold = read.integer('Threshold', { min: 1, max: 1_000_000 });
   const reports = checkReports(value, checker);
@@ -326,6 +351,7 @@ function checkRule(
   read.stringList('OutputIds');
   read.string('CreatedBy');
   read.boolean('OnlyUseBaseRiskScore');
+  read.string('Status');
 
   const rule: RuleDefinition = {
     analysisType: analysisType === 'scheduled_rule' ? 'scheduled_rule' : 'rule',
@@ -381,7 +407,7 @@ function checkRuleId(ruleId: string, checker: Checker): void {
   }
 }
 
-function checkDetection(rule: JsonObject, checker: Checker): Detection | undefined {
+function checkDetection(rule: JsonObject, checker: Checker, options: LoadOptions): Detection | undefined {
   const has = (key: string) => Object.prototype.hasOwnProperty.call(rule, key);
   if (has('Detection') && has('Condition')) {
     checker.error('Condition', 'conflicting_keys', 'a rule has either Detection or Condition, not both');
@@ -395,11 +421,12 @@ function checkDetection(rule: JsonObject, checker: Checker): Detection | undefin
     );
     return undefined;
   }
-  if (has('Filename')) {
+  if (has('Filename')) return checkPythonBody(rule, checker, options);
+  if (has('Body')) {
     checker.error(
-      'Filename',
-      'python_not_supported',
-      'Python rule bodies (Filename) cannot run here: write the logic as Detection (Panther simple-detection match expressions) or Condition (the catalogue condition language)',
+      'Body',
+      'conflicting_keys',
+      'Body is the Python source of a rule with Filename; this rule has no Filename',
     );
     return undefined;
   }
@@ -689,8 +716,7 @@ function checkTests(raw: unknown, checker: Checker): RuleTest[] {
       checker.error(joinPath(path, 'Log'), 'too_deep', `Log nests deeper than ${MAX_TEST_LOG_DEPTH} levels`);
       return;
     }
-    if (item.Mocks !== undefined)
-      checker.warning(joinPath(path, 'Mocks'), 'ignored', 'Mocks apply to Python rules and are ignored here');
+    const mocks = checkMocks(item.Mocks, joinPath(path, 'Mocks'), checker);
     const expectedAlertContext = item.ExpectedAlertContext;
     if (expectedAlertContext !== undefined && !isPlainObject(expectedAlertContext)) {
       checker.error(
@@ -707,10 +733,70 @@ function checkTests(raw: unknown, checker: Checker): RuleTest[] {
     if (expectedDedup !== undefined) test.expectedDedup = expectedDedup;
     if (expectedSeverity !== undefined) test.expectedSeverity = expectedSeverity;
     if (isPlainObject(expectedAlertContext)) test.expectedAlertContext = expectedAlertContext;
-    read.string('LogType');
+    const logType = read.string('LogType');
+    if (logType !== undefined) test.logType = logType;
+    if (mocks !== undefined) test.mocks = mocks;
     tests.push(test);
   });
   return tests;
+}
+
+/**
+ * A test's Mocks: each names something of the rule's Python module and what it returns when called
+ * (Panther's tool replaces it with a mock returning `returnValue`, as written: a string or a boolean).
+ */
+function checkMocks(raw: unknown, path: string, checker: Checker): RuleTestMock[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw)) {
+    checker.error(
+      path,
+      'wrong_type',
+      `Mocks must be a list of {objectName, returnValue}, not ${describeType(raw)}`,
+    );
+    return undefined;
+  }
+  const mocks: RuleTestMock[] = [];
+  raw.forEach((item: unknown, index) => {
+    const at = joinPath(path, index);
+    if (!isPlainObject(item) || typeof item.objectName !== 'string' || item.objectName === '') {
+      checker.error(
+        at,
+        'wrong_type',
+        'a mock is a mapping with objectName (a name in the rule) and returnValue',
+      );
+      return;
+    }
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(item.objectName)) {
+      checker.error(
+        joinPath(at, 'objectName'),
+        'invalid_value',
+        `objectName ${JSON.stringify(item.objectName)} is not a Python name`,
+      );
+      return;
+    }
+    const returnValue = item.returnValue;
+    if (returnValue !== undefined && !isJsonValue(returnValue)) {
+      checker.error(
+        joinPath(at, 'returnValue'),
+        'wrong_type',
+        'returnValue must be a string, a boolean or JSON',
+      );
+      return;
+    }
+    mocks.push({ objectName: item.objectName, returnValue: returnValue ?? null });
+  });
+  return mocks;
+}
+
+function isJsonValue(value: unknown): boolean {
+  return (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value)) ||
+    Array.isArray(value) ||
+    isPlainObject(value)
+  );
 }
 
 /** Typed reads of optional keys, each wrong type reported against its key. */

@@ -1,0 +1,160 @@
+"""What a worker holds (helpers, data models, rules) and the requests it answers: load, evaluate, test.
+Nothing a rule does ends the loop: every failure is an answer."""
+
+import sys
+from unittest.mock import MagicMock, patch
+
+from panther_core import PantherEvent
+from panther_core.data_model import DataModel, PathSyntaxError
+
+from .detections import PythonRule, RuleError, describe_exception
+from .sources import HelperFinder, module_from_source
+
+
+class Runtime:
+    def __init__(self, clock):
+        self.clock = clock
+        self.helpers = HelperFinder()
+        sys.meta_path.insert(0, self.helpers)
+        self.rules = {}
+        self.data_models = {}
+        self.generation = 0
+
+    # -- load ------------------------------------------------------------------------------------------
+
+    def load(self, message):
+        """Replaces every helper, data model and rule with the ones sent; says what failed, by name."""
+        self.generation += 1
+        self.helpers.replace_all(
+            {helper["name"]: (helper["source"], helper.get("file") or f"{helper['name']}.py") for helper in message.get("helpers", [])}
+        )
+        helper_errors = {}
+        for name in self.helpers.names():
+            try:
+                __import__(name)
+            except BaseException as error:  # pylint: disable=broad-except
+                helper_errors[name] = describe_exception(error, self.helpers.file_of(name))
+        self.data_models = {}
+        model_errors = {}
+        for model in message.get("dataModels", []):
+            try:
+                built = self._data_model(model)
+            except BaseException as error:  # pylint: disable=broad-except
+                model_errors[model["id"]] = describe_exception(error, model.get("file") or "")
+                continue
+            for log_type in model.get("logTypes", []):
+                self.data_models[log_type] = built
+        self.rules = {}
+        rule_errors = {}
+        rule_functions = {}
+        for rule in message.get("rules", []):
+            file_name = rule.get("file") or f"{rule['id']}.py"
+            try:
+                loaded = PythonRule(rule["id"], rule["source"], file_name, rule.get("logTypes", []), rule["id"], self.clock)
+            except RuleError as error:
+                rule_errors[rule["id"]] = str(error)
+                continue
+            except BaseException as error:  # pylint: disable=broad-except
+                rule_errors[rule["id"]] = describe_exception(error, file_name)
+                continue
+            self.rules[rule["id"]] = loaded
+            rule_functions[rule["id"]] = loaded.functions
+        return {
+            "generation": self.generation,
+            "helperErrors": helper_errors,
+            "dataModelErrors": model_errors,
+            "ruleErrors": rule_errors,
+            "ruleFunctions": rule_functions,
+        }
+
+    def _data_model(self, model):
+        methods = {}
+        module = None
+        if model.get("source"):
+            module = module_from_source(f"datamodel:{model['id']}", model["source"], model.get("file") or f"{model['id']}.py")
+        paths = {}
+        for mapping in model.get("mappings", []):
+            name = mapping["name"]
+            if "method" in mapping:
+                function = getattr(module, mapping["method"], None) if module is not None else None
+                if not callable(function):
+                    raise NameError(f"data model {model['id']}: method {mapping['method']} of {name} is not defined in its source")
+                methods[name] = function
+            else:
+                paths[name] = mapping["path"]
+        try:
+            return DataModel(model["id"], paths, methods)
+        except PathSyntaxError as error:
+            raise ValueError(f"data model {model['id']}: {error}") from None
+
+    # -- evaluate --------------------------------------------------------------------------------------
+
+    def event_for(self, raw, log_type=None):
+        kind = raw.get("p_log_type") if isinstance(raw, dict) else None
+        if not isinstance(kind, str):
+            kind = log_type
+        return PantherEvent(raw, self.data_models.get(kind))
+
+    def evaluate(self, message):
+        """requests: [[event index, [rule ids]]]. Answers only what is not a plain "no": matches with
+        their outputs, and errors, each as [request index, rule position, …]."""
+        events = message["events"]
+        log_types = message.get("logTypes") or []
+        matches = []
+        errors = []
+        views = {}
+        for position, (event_index, rule_ids) in enumerate(message["requests"]):
+            view = views.get(event_index)
+            if view is None:
+                raw = events[event_index]
+                log_type = log_types[event_index] if event_index < len(log_types) else None
+                view = views[event_index] = self.event_for(raw, log_type)
+            for rule_position, rule_id in enumerate(rule_ids):
+                rule = self.rules.get(rule_id)
+                if rule is None:
+                    errors.append([position, rule_position, f"rule {rule_id} is not loaded in this worker"])
+                    continue
+                try:
+                    if not rule.matches(view):
+                        continue
+                except RuleError as error:
+                    errors.append([position, rule_position, str(error)])
+                    continue
+                outputs, function_errors = rule.outputs(view)
+                matches.append([position, rule_position, outputs, function_errors])
+        return {"matches": matches, "errors": errors}
+
+    # -- test ------------------------------------------------------------------------------------------
+
+    def test(self, message):
+        """One unit test of one rule, its Mocks applied to the rule's module as Panther's tool applies
+        them (each name replaced by a MagicMock returning the value as written)."""
+        rule = self.rules.get(message["rule"])
+        if rule is None:
+            return {"error": f"rule {message['rule']} is not loaded"}
+        mocks = {}
+        for mock in message.get("mocks") or []:
+            name = mock.get("objectName")
+            if isinstance(name, str) and "returnValue" in mock:
+                mocks[name] = MagicMock(return_value=mock["returnValue"])
+        missing = [name for name in mocks if not hasattr(rule.module, name)]
+        if missing:
+            return {"error": f"Mocks: {', '.join(missing)} is not a name in {rule.file_name}"}
+        view = self.event_for(message["log"], message.get("logType") or (rule.log_types[0] if rule.log_types else None))
+        with patch.multiple(rule.module, **mocks) if mocks else _nothing():
+            try:
+                matched = rule.matches(view)
+            except RuleError as error:
+                return {"error": str(error)}
+            if not matched:
+                return {"matched": False}
+            outputs, function_errors = rule.outputs(view)
+        return {"matched": True, "outputs": outputs, "errors": function_errors}
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

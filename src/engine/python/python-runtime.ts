@@ -1,0 +1,312 @@
+// The backend of Python rules: a small pool of sandboxed workers (python-worker.ts) that all hold the same
+// helpers, data models and rules. Whatever changes those bumps a generation; a worker loads the current
+// generation before its next request. A request that kills its worker (a deadline, a crash, os._exit) is
+// run again one rule at a time on fresh workers, so that only the rule at fault gets errors.
+import type { RuleTest } from '../rule.js';
+import type {
+  BackendRequest,
+  BackendTestVerdict,
+  BackendVerdict,
+  DetectionBackend,
+} from '../formats/rule-format.js';
+import { backendOutputs } from '../formats/backend-verdicts.js';
+import type { RuleOutputs } from '../outputs.js';
+import { EMPTY_LIBRARY, type PythonLibrary } from './python-library.js';
+import { PythonWorker, PythonWorkerError, type CacheHandler } from './python-worker.js';
+import { DEFAULT_SANDBOX_OPTIONS, sandboxProblem, type PythonSandboxOptions } from './sandbox.js';
+
+export interface PythonRuntimeOptions {
+  sandbox: PythonSandboxOptions;
+  /** Workers started at most. */
+  workers: number;
+  /** How long one request may take before its worker is killed. */
+  requestDeadlineMs: number;
+  /** Answers the rules' cache calls (panther_detection_helpers.caching). */
+  cache: CacheHandler;
+}
+
+/** A Python rule as the workers load it. */
+interface LoadedRule {
+  ruleId: string;
+  file: string;
+  body: string;
+  logTypes: readonly string[];
+}
+
+/** What loading said, by name: Python's own errors with file and line. */
+export interface PythonLoadReport {
+  helperErrors: Record<string, string>;
+  dataModelErrors: Record<string, string>;
+  ruleErrors: Record<string, string>;
+  ruleFunctions: Record<string, string[]>;
+}
+
+const noCache: CacheHandler = () =>
+  Promise.reject(new Error('the rule cache is not available here (tripline test: mock the cache calls)'));
+
+export const DEFAULT_RUNTIME_OPTIONS: PythonRuntimeOptions = {
+  sandbox: DEFAULT_SANDBOX_OPTIONS,
+  workers: 1,
+  requestDeadlineMs: Number(process.env.PYTHON_REQUEST_DEADLINE_MS ?? 30_000),
+  cache: noCache,
+};
+
+export class PythonRuntime implements DetectionBackend {
+  readonly name = 'python';
+  private readonly options: PythonRuntimeOptions;
+  private library: PythonLibrary = EMPTY_LIBRARY;
+  private readonly rules = new Map<string, LoadedRule>();
+  private generation = 0;
+  private report?: { generation: number; report: PythonLoadReport };
+  private readonly idle: PythonWorker[] = [];
+  private readonly waiting: ((worker: PythonWorker) => void)[] = [];
+  private started = 0;
+  private closed = false;
+
+  constructor(options: Partial<PythonRuntimeOptions> = {}) {
+    this.options = { ...DEFAULT_RUNTIME_OPTIONS, ...options };
+  }
+
+  /** Why Python rules cannot run on this machine, or undefined. */
+  problem(): string | undefined {
+    return sandboxProblem(this.options.sandbox);
+  }
+
+  setLibrary(library: PythonLibrary): void {
+    this.library = library;
+    this.generation += 1;
+  }
+
+  defineRule(ruleId: string, file: string, body: string, logTypes: readonly string[]): void {
+    const known = this.rules.get(ruleId);
+    if (known && known.body === body && known.file === file && sameList(known.logTypes, logTypes)) return;
+    this.rules.set(ruleId, { ruleId, file, body, logTypes: [...logTypes] });
+    this.generation += 1;
+  }
+
+  /** What loading the current helpers, data models and rules says. */
+  async loadReport(): Promise<PythonLoadReport> {
+    return this.withWorker(() => Promise.resolve((this.report as { report: PythonLoadReport }).report));
+  }
+
+  async evaluate(requests: readonly BackendRequest[]): Promise<BackendVerdict[][]> {
+    const verdicts: BackendVerdict[][] = requests.map((request) =>
+      request.ruleIds.map((): BackendVerdict => ({ matched: false })),
+    );
+    if (requests.length === 0) return verdicts;
+    try {
+      await this.evaluateInto(requests, verdicts);
+    } catch (error) {
+      if (!(error instanceof PythonWorkerError)) throw error;
+      // The worker died under the whole request: once more, rule by rule, to find the one at fault.
+      for (const ruleId of new Set(requests.flatMap((request) => request.ruleIds))) {
+        const subset = requests
+          .map((request, index) => ({ request, index }))
+          .filter(({ request }) => request.ruleIds.includes(ruleId));
+        const single = subset.map(({ request }) => ({ event: request.event, ruleIds: [ruleId] }));
+        const singleVerdicts = single.map((): BackendVerdict[] => [{ matched: false }]);
+        try {
+          await this.evaluateInto(single, singleVerdicts);
+        } catch (again) {
+          if (!(again instanceof PythonWorkerError)) throw again;
+          for (const row of singleVerdicts) row[0] = { error: `rule ${ruleId}: ${again.message}` };
+        }
+        subset.forEach(({ request, index }, position) => {
+          const verdict = singleVerdicts[position]?.[0] as BackendVerdict;
+          (verdicts[index] as BackendVerdict[])[request.ruleIds.indexOf(ruleId)] = verdict;
+        });
+      }
+    }
+    return verdicts;
+  }
+
+  /** One of the rule's tests, its Mocks applied inside the worker. */
+  async runTest(ruleId: string, test: RuleTest, event: unknown): Promise<BackendTestVerdict> {
+    const loadError = await this.loadError(ruleId);
+    if (loadError !== undefined) return { error: loadError };
+    try {
+      const answer = await this.withWorker((worker) =>
+        worker.request(
+          { op: 'test', rule: ruleId, log: event, mocks: test.mocks ?? [], logType: test.logType ?? null },
+          this.options.requestDeadlineMs,
+        ),
+      );
+      if (typeof answer.error === 'string') return { error: answer.error };
+      if (answer.matched !== true) return { matched: false };
+      return {
+        matched: true,
+        // Checked and cut as an ingest verdict's outputs are.
+        outputs: backendOutputs(answer.outputs),
+        functionErrors: record(answer.errors),
+      };
+    } catch (error) {
+      if (error instanceof PythonWorkerError) return { error: error.message };
+      throw error;
+    }
+  }
+
+  /** Ends every worker. */
+  close(): void {
+    this.closed = true;
+    for (const worker of this.idle.splice(0)) worker.close();
+  }
+
+  private async loadError(ruleId: string): Promise<string | undefined> {
+    const report = await this.loadReport();
+    const error = report.ruleErrors[ruleId];
+    if (error !== undefined) return error;
+    if (!(ruleId in report.ruleFunctions)) return `rule ${ruleId} is not a Python rule of this runtime`;
+    return undefined;
+  }
+
+  private async evaluateInto(
+    requests: readonly BackendRequest[],
+    verdicts: BackendVerdict[][],
+  ): Promise<void> {
+    // Events are sent once each, however many requests name them.
+    const eventIndex = new Map<unknown, number>();
+    const events: unknown[] = [];
+    const wire = requests.map((request) => {
+      let index = eventIndex.get(request.event);
+      if (index === undefined) {
+        index = events.length;
+        events.push(request.event);
+        eventIndex.set(request.event, index);
+      }
+      return [index, request.ruleIds];
+    });
+    const answer = await this.withWorker((worker) =>
+      worker.request({ op: 'evaluate', events, requests: wire }, this.options.requestDeadlineMs),
+    );
+    if (typeof answer.error === 'string') throw new PythonWorkerError(answer.error);
+    for (const [position, rulePosition, outputs] of asRows(answer.matches)) {
+      const row = verdicts[position as number];
+      if (row) row[rulePosition as number] = { matched: true, outputs: outputs as Partial<RuleOutputs> };
+    }
+    for (const [position, rulePosition, message] of asRows(answer.errors)) {
+      const row = verdicts[position as number];
+      if (row) row[rulePosition as number] = { error: String(message) };
+    }
+    // A rule that did not load says why, rather than that the worker does not know it.
+    const report = this.report?.report;
+    requests.forEach((request, position) =>
+      request.ruleIds.forEach((ruleId, rulePosition) => {
+        const error = report?.ruleErrors[ruleId];
+        const row = verdicts[position];
+        if (error !== undefined && row)
+          row[rulePosition] = { error: `rule ${ruleId} did not load: ${error}` };
+      }),
+    );
+  }
+
+  /** Runs `work` on a worker that holds the current generation. */
+  private async withWorker<T>(work: (worker: PythonWorker) => Promise<T>): Promise<T> {
+    const worker = await this.acquire();
+    try {
+      if (worker.loadedGeneration !== this.generation) await this.load(worker);
+      return await work(worker);
+    } finally {
+      this.release(worker);
+    }
+  }
+
+  private async load(worker: PythonWorker): Promise<void> {
+    const generation = this.generation;
+    const answer = await worker.request(
+      {
+        op: 'load',
+        helpers: this.library.helpers.map((helper) => ({
+          name: helper.globalId,
+          source: helper.body,
+          file: helper.filename,
+        })),
+        dataModels: this.library.dataModels
+          .filter((model) => model.enabled)
+          .map((model) => ({
+            id: model.dataModelId,
+            logTypes: model.logTypes,
+            mappings: model.mappings,
+            source: model.body ?? null,
+            file: model.filename ?? null,
+          })),
+        rules: [...this.rules.values()].map((rule) => ({
+          id: rule.ruleId,
+          source: rule.body,
+          file: rule.file,
+          logTypes: rule.logTypes,
+        })),
+      },
+      this.options.requestDeadlineMs,
+    );
+    if (typeof answer.error === 'string') throw new PythonWorkerError(`loading the rules: ${answer.error}`);
+    worker.loadedGeneration = generation;
+    this.report = {
+      generation,
+      report: {
+        helperErrors: record(answer.helperErrors),
+        dataModelErrors: record(answer.dataModelErrors),
+        ruleErrors: record(answer.ruleErrors),
+        ruleFunctions: (answer.ruleFunctions ?? {}) as Record<string, string[]>,
+      },
+    };
+  }
+
+  private async acquire(): Promise<PythonWorker> {
+    if (this.closed) throw new PythonWorkerError('the Python runtime is closed');
+    for (;;) {
+      const worker = this.idle.pop();
+      if (worker === undefined) break;
+      if (worker.alive) return worker;
+      this.started -= 1;
+    }
+    if (this.started < this.options.workers) {
+      const problem = this.problem();
+      if (problem !== undefined) throw new PythonWorkerError(problem);
+      this.started += 1;
+      const worker = new PythonWorker(this.options.sandbox, this.options.cache);
+      try {
+        await worker.ready();
+      } catch (error) {
+        this.started -= 1;
+        worker.kill();
+        throw error instanceof PythonWorkerError ? error : new PythonWorkerError(String(error));
+      }
+      return worker;
+    }
+    return new Promise<PythonWorker>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(worker: PythonWorker): void {
+    if (!worker.alive) {
+      this.started -= 1;
+      // Someone waits for a worker: start one for them.
+      const next = this.waiting.shift();
+      if (next) void this.acquire().then(next, () => undefined);
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) next(worker);
+    else if (this.closed) worker.close();
+    else this.idle.push(worker);
+  }
+}
+
+function asRows(value: unknown): unknown[][] {
+  return Array.isArray(value) ? value.filter((row): row is unknown[] => Array.isArray(row)) : [];
+}
+
+function record(value: unknown): Record<string, string> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, string>) : {};
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+let shared: PythonRuntime | undefined;
+
+/** The runtime this process's Python rules compile against. */
+export function sharedPythonRuntime(): PythonRuntime {
+  shared ??= new PythonRuntime();
+  return shared;
+}

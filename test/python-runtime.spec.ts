@@ -1,0 +1,260 @@
+// Panther's Python rules in the sandboxed workers: the rule functions and their outputs, tests with
+// Mocks, Panther's catalogue through `tripline test`, and the walls around an uploaded rule. Needs the
+// host's Python 3 and bubblewrap (.ci/run installs them); without them the suite says so in its title.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackendVerdict } from '../src/engine/formats/rule-format.js';
+import { PythonRuntime } from '../src/engine/python/python-runtime.js';
+import { DEFAULT_SANDBOX_OPTIONS, sandboxProblem } from '../src/engine/python/sandbox.js';
+import type { RuleTest } from '../src/engine/rule.js';
+import { tripline } from './support/cli.js';
+import { hasShared, SHARED_DIR, sharedSuiteTitle } from './support/shared.js';
+
+const PROBLEM = sandboxProblem(DEFAULT_SANDBOX_OPTIONS);
+const CATALOGUE = join(SHARED_DIR, 'panther-analysis');
+
+function suiteTitle(title: string): string {
+  return PROBLEM === undefined ? title : `${title} — SKIPPED: ${PROBLEM}`;
+}
+
+const CLOUDTRAIL_HELPER = `
+def account_of(event):
+    return event.deep_get("userIdentity", "accountId", default="unknown")
+`;
+
+const OUTPUTS_RULE = `
+from tripline_test_helpers import account_of
+
+WATCHED = ["DeleteTrail", "StopLogging"]
+
+def rule(event):
+    return event.get("EVENTNAME") in WATCHED
+
+def title(event):
+    return f"{event.get('eventName')} by {account_of(event)}"
+
+def severity(event):
+    return "DEFAULT" if event.get("eventName") == "StopLogging" else "critical"
+
+def alert_context(event):
+    return {"actor": event.udm("actor"), "trail": event.deep_get("requestParameters", "name")}
+`;
+
+function verdictOf(verdicts: BackendVerdict[][], request: number, rule = 0): BackendVerdict | undefined {
+  return verdicts[request]?.[rule];
+}
+
+describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed runtime'), () => {
+  let runtime: PythonRuntime;
+
+  beforeAll(() => {
+    runtime = new PythonRuntime({ workers: 1, requestDeadlineMs: 20_000 });
+    runtime.setLibrary({
+      helpers: [
+        {
+          globalId: 'tripline_test_helpers',
+          filename: 'tripline_test_helpers.py',
+          body: CLOUDTRAIL_HELPER,
+          source: { line: 1, text: '' },
+        },
+      ],
+      dataModels: [
+        {
+          dataModelId: 'Test.CloudTrail',
+          enabled: true,
+          logTypes: ['AWS.CloudTrail'],
+          mappings: [{ name: 'actor', path: '$.userIdentity.arn' }],
+          source: { line: 1, text: '' },
+        },
+      ],
+    });
+    runtime.defineRule('Test.Outputs', 'outputs.py', OUTPUTS_RULE, ['AWS.CloudTrail']);
+    runtime.defineRule('Test.Broken', 'broken.py', 'def rule(event):\n    return event["missing"]\n', []);
+    runtime.defineRule('Test.NotBool', 'not_bool.py', 'def rule(event):\n    return "yes"\n', []);
+    runtime.defineRule('Test.Syntax', 'syntax.py', 'def rule(event)\n    return True\n', []);
+  });
+
+  afterAll(() => runtime.close());
+
+  it('runs rule() on each event and gives the outputs of the optional functions', async () => {
+    const deleted = {
+      p_log_type: 'AWS.CloudTrail',
+      eventName: 'DeleteTrail',
+      userIdentity: { accountId: '123456789012', arn: 'arn:aws:iam::123456789012:user/mallory' },
+      requestParameters: { name: 'main' },
+    };
+    const stopped = { ...deleted, eventName: 'StopLogging' };
+    const other = { ...deleted, eventName: 'DescribeTrails' };
+    const verdicts = await runtime.evaluate([
+      { event: deleted, ruleIds: ['Test.Outputs'] },
+      { event: stopped, ruleIds: ['Test.Outputs'] },
+      { event: other, ruleIds: ['Test.Outputs'] },
+    ]);
+    expect(verdictOf(verdicts, 0)).toEqual({
+      matched: true,
+      outputs: {
+        title: 'DeleteTrail by 123456789012',
+        // No dedup(): the title stands in for it, as in Panther.
+        dedup: 'DeleteTrail by 123456789012',
+        severity: 'Critical',
+        alertContext: { actor: 'arn:aws:iam::123456789012:user/mallory', trail: 'main' },
+      },
+    });
+    // "DEFAULT" leaves the rule's own severity in place.
+    expect(verdictOf(verdicts, 1)).toMatchObject({
+      matched: true,
+      outputs: { title: 'StopLogging by 123456789012' },
+    });
+    expect((verdictOf(verdicts, 1) as { outputs: object }).outputs).not.toHaveProperty('severity');
+    expect(verdictOf(verdicts, 2)).toEqual({ matched: false });
+  });
+
+  it('reports a rule that fails, returns a non-bool or does not compile, with the function and the line', async () => {
+    const event = { eventName: 'x' };
+    const verdicts = await runtime.evaluate([
+      { event, ruleIds: ['Test.Broken', 'Test.NotBool', 'Test.Syntax', 'Test.Outputs'] },
+    ]);
+    expect(verdictOf(verdicts, 0, 0)).toEqual({ error: "rule(): KeyError: 'missing' (broken.py, line 2)" });
+    expect(verdictOf(verdicts, 0, 1)).toEqual({ error: 'rule() returned str, not bool' });
+    expect(verdictOf(verdicts, 0, 2)).toMatchObject({
+      error: expect.stringMatching(/SyntaxError: .*\(syntax\.py, line 1\)/),
+    });
+    expect(verdictOf(verdicts, 0, 3)).toEqual({ matched: false });
+  });
+
+  it("applies a test's Mocks to the rule's module, and fails a test whose other functions fail", async () => {
+    runtime.defineRule(
+      'Test.Mocked',
+      'mocked.py',
+      [
+        'import json',
+        'def lookup(name):',
+        '    raise RuntimeError("no lookups in tests")',
+        'def rule(event):',
+        '    return event.get("user") in json.loads(lookup("admins"))',
+        'def title(event):',
+        '    return 1 / 0',
+      ].join('\n'),
+      [],
+    );
+    const test = (mocks: RuleTest['mocks']): RuleTest => ({
+      name: 'mocked',
+      expectedResult: true,
+      log: { user: 'alice' },
+      ...(mocks ? { mocks } : {}),
+    });
+    const mocked = await runtime.runTest(
+      'Test.Mocked',
+      test([{ objectName: 'lookup', returnValue: '["alice"]' }]),
+      {
+        user: 'alice',
+      },
+    );
+    expect(mocked).toEqual({
+      matched: true,
+      outputs: {},
+      functionErrors: { title: 'title(): ZeroDivisionError: division by zero (mocked.py, line 7)' },
+    });
+    const unmocked = await runtime.runTest('Test.Mocked', test(undefined), { user: 'alice' });
+    expect(unmocked).toEqual({ error: 'rule(): RuntimeError: no lookups in tests (mocked.py, line 3)' });
+    const unknown = await runtime.runTest(
+      'Test.Mocked',
+      test([{ objectName: 'nothing', returnValue: 'x' }]),
+      {},
+    );
+    expect(unknown).toEqual({ error: 'Mocks: nothing is not a name in mocked.py' });
+  });
+});
+
+describe.skipIf(PROBLEM !== undefined)(suiteTitle('the walls around a Python rule'), () => {
+  let runtime: PythonRuntime;
+  let hostFile = '';
+
+  beforeAll(() => {
+    // A file of the host that a rule must not read, as the database file is.
+    const directory = mkdtempSync(join(tmpdir(), 'tripline-walls-'));
+    hostFile = join(directory, 'tripline.sqlite');
+    writeFileSync(hostFile, 'secret');
+    runtime = new PythonRuntime({
+      workers: 1,
+      // Long enough for any honest rule on a busy machine; the hostile ones never finish.
+      requestDeadlineMs: 8_000,
+      sandbox: { ...DEFAULT_SANDBOX_OPTIONS, callSeconds: 1, memoryMb: 512 },
+    });
+  });
+
+  afterAll(() => runtime.close());
+
+  const HOSTILE: Record<string, string> = {
+    'Hostile.ReadPasswd': 'def rule(event):\n    return "root" in open("/etc/passwd").read()\n',
+    'Hostile.ReadDatabase': '', // set in the test: names the host file
+    'Hostile.Socket':
+      'import socket\ndef rule(event):\n    socket.create_connection(("127.0.0.1", 5432), timeout=1)\n    return True\n',
+    'Hostile.System': 'import subprocess\ndef rule(event):\n    subprocess.run(["id"])\n    return True\n',
+    'Hostile.ForkBomb': 'import os\ndef rule(event):\n    while True:\n        os.fork()\n',
+    'Hostile.SwallowingLoop':
+      'def rule(event):\n    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass\n',
+    'Hostile.Allocation':
+      'def rule(event):\n    block = bytearray(4 * 1024 ** 3)\n    return len(block) > 0\n',
+    'Hostile.Regex':
+      'import re\ndef rule(event):\n    return re.match(r"(a+)+$", "a" * 64 + "b") is not None\n',
+  };
+
+  it('holds every wall, answers for the honest rule beside them, and replaces the worker it killed', async () => {
+    HOSTILE['Hostile.ReadDatabase'] =
+      `def rule(event):\n    return len(open(${JSON.stringify(hostFile)}).read()) > 0\n`;
+    for (const [ruleId, body] of Object.entries(HOSTILE))
+      runtime.defineRule(ruleId, `${ruleId}.py`, body, []);
+    runtime.defineRule('Honest', 'honest.py', 'def rule(event):\n    return event.get("ok") is True\n', []);
+    const ruleIds = [...Object.keys(HOSTILE), 'Honest'];
+    const verdicts = await runtime.evaluate([{ event: { ok: true }, ruleIds }]);
+    const byRule = Object.fromEntries(
+      ruleIds.map((ruleId, index) => [ruleId, verdictOf(verdicts, 0, index)]),
+    );
+
+    expect(byRule.Honest).toEqual({ matched: true, outputs: {} });
+    const error = (ruleId: string) => (byRule[ruleId] as { error?: string }).error ?? '';
+    expect(error('Hostile.ReadPasswd')).toMatch(/FileNotFoundError: .*\/etc\/passwd/);
+    expect(error('Hostile.ReadDatabase')).toMatch(/FileNotFoundError/);
+    expect(error('Hostile.Socket')).toMatch(/PermissionError|OSError/);
+    expect(error('Hostile.System')).toMatch(/PermissionError/);
+    expect(error('Hostile.ForkBomb')).toMatch(/PermissionError/);
+    expect(error('Hostile.Allocation')).toMatch(/MemoryError/);
+    // Interrupted inside (the per-call limit) or killed from outside (the deadline): never an answer.
+    expect(error('Hostile.SwallowingLoop')).toMatch(/did not answer within|RuleTimeout/);
+    expect(error('Hostile.Regex')).toMatch(/did not answer within|RuleTimeout/);
+
+    // The worker that was killed was replaced: the runtime still answers.
+    const after = await runtime.evaluate([{ event: { ok: true }, ruleIds: ['Honest'] }]);
+    expect(verdictOf(after, 0)).toEqual({ matched: true, outputs: {} });
+  });
+});
+
+describe.skipIf(PROBLEM !== undefined || !hasShared(CATALOGUE))(
+  PROBLEM === undefined
+    ? sharedSuiteTitle("tripline test on Panther's catalogue", CATALOGUE)
+    : suiteTitle("tripline test on Panther's catalogue"),
+  () => {
+    it('passes the tests of the Python rules, the seed rule among them', async () => {
+      const run = await tripline(['test', CATALOGUE]);
+      const lines = run.stdout.trimEnd().split('\n');
+      const [passed, failed] = (/^(\d+) passed, (\d+) failed$/.exec(lines.at(-1) ?? '') ?? [])
+        .slice(1)
+        .map(Number);
+      expect(passed).toBe(1137);
+      expect(failed).toBe(13);
+      // Every failure is a rule that calls policyuniverse, which the server does not have.
+      const failures = lines.flatMap((line, index) =>
+        line.startsWith('FAIL ') ? [lines[index + 1] ?? ''] : [],
+      );
+      expect(failures).toHaveLength(13);
+      for (const reason of failures) expect(reason).toMatch(/policyuniverse is not installed/);
+      for (const name of ['External Principal Access', 'Same Account Access'])
+        expect(lines).toContain(`PASS AWS.CloudTrail.VPCE.ExternalPrincipal › ${name}`);
+      // The three tests of the one correlation rule are not run: the rule is refused, and said to be.
+      expect(run.stderr).toContain('correlation rules (AnalysisType correlation_rule) are not supported yet');
+    });
+  },
+);

@@ -434,8 +434,10 @@ Detection:
     const python = await http(base, 'POST', '/v1/rules', {
       body: 'AnalysisType: rule\nRuleID: Test.Python\nFilename: rule.py\nLogTypes: [AWS.CloudTrail]\nSeverity: Low\n',
     });
+    // A Python rule sent without its source: refused, saying how to send it.
     expect(python.status).toBe(422);
-    expect(python.body.errors[0]).toMatchObject({ code: 'python_not_supported', key: 'Filename', line: 3 });
+    expect(python.body.errors[0]).toMatchObject({ code: 'missing_body', key: 'Filename', line: 3 });
+    expect(python.body.errors[0].message).toMatch(/send it as Body/);
   });
 });
 

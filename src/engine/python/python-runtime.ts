@@ -59,7 +59,7 @@ export class PythonRuntime implements DetectionBackend {
   private generation = 0;
   private report?: { generation: number; report: PythonLoadReport };
   private readonly idle: PythonWorker[] = [];
-  private readonly waiting: ((worker: PythonWorker) => void)[] = [];
+  private readonly waiting: { resolve(worker: PythonWorker): void; reject(error: unknown): void }[] = [];
   private started = 0;
   private closed = false;
 
@@ -273,19 +273,23 @@ export class PythonRuntime implements DetectionBackend {
       }
       return worker;
     }
-    return new Promise<PythonWorker>((resolve) => this.waiting.push(resolve));
+    return new Promise<PythonWorker>((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private release(worker: PythonWorker): void {
     if (!worker.alive) {
       this.started -= 1;
-      // Someone waits for a worker: start one for them.
+      // Someone waits for a worker: start one for them, or tell them why none starts.
       const next = this.waiting.shift();
-      if (next) void this.acquire().then(next, () => undefined);
+      if (next)
+        this.acquire().then(
+          (started) => next.resolve(started),
+          (error: unknown) => next.reject(error),
+        );
       return;
     }
     const next = this.waiting.shift();
-    if (next) next(worker);
+    if (next) next.resolve(worker);
     else if (this.closed) worker.close();
     else this.idle.push(worker);
   }

@@ -9,7 +9,6 @@ import types
 STAND_IN_ROOTS = {
     "boto3": "the AWS SDK needs the network, which rules in Tripline's sandbox do not have",
     "botocore": "the AWS SDK needs the network, which rules in Tripline's sandbox do not have",
-    "policyuniverse": "policyuniverse is not installed on the Tripline server",
     "pycountry": "pycountry is not installed on the Tripline server",
 }
 

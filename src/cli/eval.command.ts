@@ -3,10 +3,11 @@ import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { prepareEvent, isValidLogTypeName } from '../engine/events.js';
+import { prepareEvent, isValidLogTypeName, type DeferredNormalisation } from '../engine/events.js';
 import { loadRulePaths } from '../engine/pack.js';
+import { MemoryRuleCache } from '../engine/python/memory-rule-cache.js';
 import { sharedPythonRuntime } from '../engine/python/python-runtime.js';
-import { RuleSet } from '../engine/rule-set.js';
+import { RuleSet, type BackendWork, type RuleErrorReport } from '../engine/rule-set.js';
 import { UsageError, type CommandOptions } from './command-options.js';
 import { printDiagnostics, write } from './output.js';
 
@@ -26,6 +27,16 @@ export async function evalCommand(positionals: string[], options: CommandOptions
   } finally {
     sharedPythonRuntime().close();
   }
+}
+
+/** Events evaluated together: one request to each backend per this many. */
+const EVAL_BATCH_EVENTS = 500;
+
+interface PendingEvent {
+  index: number;
+  event: unknown;
+  logType: string;
+  deferred?: DeferredNormalisation;
 }
 
 async function evaluateEvents(positionals: string[], options: CommandOptions): Promise<number> {
@@ -51,12 +62,54 @@ async function evaluateEvents(positionals: string[], options: CommandOptions): P
   const definitions = options['include-disabled']
     ? loaded.rules
     : loaded.rules.filter((rule) => rule.enabled);
-  sharedPythonRuntime().setLibrary(loaded.library);
+  const python = sharedPythonRuntime();
+  python.setLibrary(loaded.library);
+  // Python rules that remember (panther_detection_helpers.caching) remember across this run's events.
+  python.useCache(new MemoryRuleCache().handle);
   const ruleSet = RuleSet.compile(definitions);
 
   const started = process.hrtime.bigint();
   const hitsByRule = new Map<string, number>();
-  const errorsByRule = new Map<string, number>();
+  const errorsByRule = new Map<string, { count: number; first: string }>();
+  const countError = ({ ruleId, error }: RuleErrorReport) => {
+    const known = errorsByRule.get(ruleId);
+    if (known) known.count += 1;
+    else
+      errorsByRule.set(ruleId, { count: 1, first: error instanceof Error ? error.message : String(error) });
+  };
+  // Events wait here so that rules run in a backend (Python) get many events per request.
+  let pending: PendingEvent[] = [];
+  const flush = async (): Promise<number> => {
+    const batch = pending;
+    pending = [];
+    const inProcess = batch.map((item) =>
+      ruleSet.evaluate(item.event, item.logType, countError, item.deferred),
+    );
+    const work = batch.map((item) =>
+      ruleSet.backendWork(item.event, item.logType, countError, item.deferred),
+    );
+    const asked = work.filter((item): item is BackendWork => item !== undefined);
+    const answered = asked.length > 0 ? await ruleSet.evaluateInBackends(asked, countError) : [];
+    let next = 0;
+    let written = 0;
+    for (const [position, item] of batch.entries()) {
+      const fromBackends = work[position] === undefined ? [] : (answered[next++] ?? []);
+      for (const hit of ruleSet.inRuleOrder(inProcess[position] ?? [], fromBackends)) {
+        written += 1;
+        hitsByRule.set(hit.ruleId, (hitsByRule.get(hit.ruleId) ?? 0) + 1);
+        const record = {
+          ruleId: hit.ruleId,
+          title: hit.title,
+          dedup: hit.dedup,
+          severity: hit.severity,
+          alertContext: hit.alertContext,
+          index: item.index,
+        };
+        await write(process.stdout, `${JSON.stringify(record)}\n`);
+      }
+    }
+    return written;
+  };
   let index = -1;
   let events = 0;
   let rejected = 0;
@@ -82,34 +135,17 @@ async function evaluateEvents(positionals: string[], options: CommandOptions): P
       process.stderr.write(`line ${index + 1}: ${prepared.error}\n`);
       continue;
     }
-    const countError = ({ ruleId }: { ruleId: string }) => {
-      errorsByRule.set(ruleId, (errorsByRule.get(ruleId) ?? 0) + 1);
-    };
-    // Rules of a format that runs in a backend are asked an event at a time here: eval is for trying rules.
-    const matches = ruleSet.hasBackendRules
-      ? await ruleSet.evaluateEvent(prepared.event, prepared.logType, countError, prepared.deferred)
-      : ruleSet.evaluate(prepared.event, prepared.logType, countError, prepared.deferred);
-    for (const hit of matches) {
-      hits += 1;
-      hitsByRule.set(hit.ruleId, (hitsByRule.get(hit.ruleId) ?? 0) + 1);
-      const record = {
-        ruleId: hit.ruleId,
-        title: hit.title,
-        dedup: hit.dedup,
-        severity: hit.severity,
-        alertContext: hit.alertContext,
-        index,
-      };
-      await write(process.stdout, `${JSON.stringify(record)}\n`);
-    }
+    pending.push({ index, event: prepared.event, logType: prepared.logType, deferred: prepared.deferred });
+    if (pending.length >= EVAL_BATCH_EVENTS) hits += await flush();
   }
+  hits += await flush();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const rate = seconds > 0 ? Math.round(events / seconds) : events;
   process.stderr.write(
     `${events} events, ${rejected} rejected, ${hits} hits from ${ruleSet.size} rules in ${seconds.toFixed(2)} s (${rate} events/s)\n`,
   );
   for (const [ruleId, count] of [...hitsByRule].sort()) process.stderr.write(`  ${ruleId}: ${count} hits\n`);
-  for (const [ruleId, count] of [...errorsByRule].sort())
-    process.stderr.write(`  ${ruleId}: ${count} errors\n`);
+  for (const [ruleId, { count, first }] of [...errorsByRule].sort())
+    process.stderr.write(`  ${ruleId}: ${count} errors (the first: ${first.slice(0, 300)})\n`);
   return 0;
 }

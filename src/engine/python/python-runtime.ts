@@ -62,14 +62,21 @@ export class PythonRuntime implements DetectionBackend {
   private readonly waiting: { resolve(worker: PythonWorker): void; reject(error: unknown): void }[] = [];
   private started = 0;
   private closed = false;
+  private cache: CacheHandler;
 
   constructor(options: Partial<PythonRuntimeOptions> = {}) {
     this.options = { ...DEFAULT_RUNTIME_OPTIONS, ...options };
+    this.cache = this.options.cache;
   }
 
   /** Why Python rules cannot run on this machine, or undefined. */
   problem(): string | undefined {
     return sandboxProblem(this.options.sandbox);
+  }
+
+  /** Where the rules' cache calls go from now on, in every worker. */
+  useCache(cache: CacheHandler): void {
+    this.cache = cache;
   }
 
   setLibrary(library: PythonLibrary): void {
@@ -263,7 +270,7 @@ export class PythonRuntime implements DetectionBackend {
       const problem = this.problem();
       if (problem !== undefined) throw new PythonWorkerError(problem);
       this.started += 1;
-      const worker = new PythonWorker(this.options.sandbox, this.options.cache);
+      const worker = new PythonWorker(this.options.sandbox, (operation, args) => this.cache(operation, args));
       try {
         await worker.ready();
       } catch (error) {

@@ -1,7 +1,7 @@
 // Panther's Python rules in the sandboxed workers: the rule functions and their outputs, tests with
 // Mocks, Panther's catalogue through `tripline test`, and the walls around an uploaded rule. Needs the
 // host's Python 3 and bubblewrap (.ci/run installs them); without them the suite says so in its title.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { PythonRuntime } from '../src/engine/python/python-runtime.js';
 import { DEFAULT_SANDBOX_OPTIONS, sandboxProblem } from '../src/engine/python/sandbox.js';
 import type { RuleTest } from '../src/engine/rule.js';
 import { tripline } from './support/cli.js';
-import { hasShared, SHARED_DIR, sharedSuiteTitle } from './support/shared.js';
+import { CORPUS_TOOL, hasShared, makeCorpus, SHARED_DIR, sharedSuiteTitle } from './support/shared.js';
 
 const PROBLEM = sandboxProblem(DEFAULT_SANDBOX_OPTIONS);
 const CATALOGUE = join(SHARED_DIR, 'panther-analysis');
@@ -264,5 +264,37 @@ describe.skipIf(PROBLEM !== undefined || !hasShared(CATALOGUE))(
       // The three tests of the one correlation rule are not run: the rule is refused, and said to be.
       expect(run.stderr).toContain('correlation rules (AnalysisType correlation_rule) are not supported yet');
     });
+
+    it.skipIf(!hasShared(CORPUS_TOOL))(
+      sharedSuiteTitle(
+        'finds the same hits with the guards read from the rules as without them',
+        CORPUS_TOOL,
+      ),
+      async () => {
+        // The CloudTrail rules with their helpers and data models, but the correlation rule (refused).
+        const directory = mkdtempSync(join(tmpdir(), 'tripline-guards-'));
+        for (const folder of ['global_helpers', 'data_models', 'rules/aws_cloudtrail_rules'])
+          cpSync(join(CATALOGUE, folder), join(directory, folder), { recursive: true });
+        rmSync(join(directory, 'rules/aws_cloudtrail_rules/aws_cloudtrail_ses_enumeration.yml'));
+        const corpus = await makeCorpus(
+          5_000,
+          join(mkdtempSync(join(tmpdir(), 'tripline-corpus-')), 'events.ndjson'),
+        );
+        const evaluate = (guards: 'on' | 'off') =>
+          tripline(['eval', '--rules', directory, '--events', corpus.file], {
+            env: { TRIPLINE_PYTHON_GUARDS: guards },
+          });
+        const [guarded, unguarded] = [await evaluate('on'), await evaluate('off')];
+        expect(guarded.code).toBe(0);
+        const hits = guarded.stdout.trimEnd().split('\n');
+        expect(hits.length).toBeGreaterThan(1_000);
+        expect(guarded.stdout).toBe(unguarded.stdout);
+        // The seed rule among them finds the corpus's external principals.
+        const seedHits = hits.filter((line) =>
+          line.includes('"ruleId":"AWS.CloudTrail.VPCE.ExternalPrincipal"'),
+        );
+        expect(seedHits).toHaveLength(corpus.expected.externalPrincipal);
+      },
+    );
   },
 );

@@ -57,6 +57,18 @@ class ImmutableDict(Mapping):
             return view
         return value
 
+    def get(self, key, default=None):
+        # Mapping.get by way of __getitem__ and KeyError, without the exception on the common path:
+        # rules call get() more than anything else.
+        container = self._container
+        if key in container:
+            value = container[key]
+            return self[key] if isinstance(value, (dict, list)) else value
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
     def __iter__(self):
         return iter(self._container)
 

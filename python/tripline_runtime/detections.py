@@ -7,6 +7,7 @@ import traceback
 
 from panther_core.immutable import plain
 
+from .guards import extract_guards
 from .sources import module_from_source
 from .timing import RuleTimeout
 
@@ -60,6 +61,10 @@ class PythonRule:
         if not callable(function):
             raise RuleError("rule", f"{file_name} defines no rule(event) function")
         self.functions = [name for name in KNOWN_FUNCTIONS if callable(getattr(self.module, name, None))]
+        try:
+            self.guards = extract_guards(self.module, source)
+        except Exception:  # pylint: disable=broad-except
+            self.guards = []  # a guard is an optimisation: without one, rule() decides every event
 
     def call(self, function, event):
         """Runs one of the rule's functions under the per-call time limit."""

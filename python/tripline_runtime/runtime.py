@@ -8,6 +8,7 @@ from panther_core import PantherEvent
 from panther_core.data_model import DataModel, PathSyntaxError
 
 from .detections import PythonRule, RuleError, describe_exception
+from .guards import GuardIndex, forget_sources
 from .sources import HelperFinder, module_from_source
 
 
@@ -19,12 +20,16 @@ class Runtime:
         self.rules = {}
         self.data_models = {}
         self.generation = 0
+        self.use_guards = True
+        self.guard_index = GuardIndex([])
 
     # -- load ------------------------------------------------------------------------------------------
 
     def load(self, message):
         """Replaces every helper, data model and rule with the ones sent; says what failed, by name."""
         self.generation += 1
+        self.use_guards = message.get("guards", True)
+        forget_sources()
         self.helpers.replace_all(
             {helper["name"]: (helper["source"], helper.get("file") or f"{helper['name']}.py") for helper in message.get("helpers", [])}
         )
@@ -47,6 +52,7 @@ class Runtime:
         self.rules = {}
         rule_errors = {}
         rule_functions = {}
+        rule_guards = {}
         for rule in message.get("rules", []):
             file_name = rule.get("file") or f"{rule['id']}.py"
             try:
@@ -59,12 +65,16 @@ class Runtime:
                 continue
             self.rules[rule["id"]] = loaded
             rule_functions[rule["id"]] = loaded.functions
+            if loaded.guards:
+                rule_guards[rule["id"]] = [guard.describe() for guard in loaded.guards]
+        self.guard_index = GuardIndex(self.rules.values())
         return {
             "generation": self.generation,
             "helperErrors": helper_errors,
             "dataModelErrors": model_errors,
             "ruleErrors": rule_errors,
             "ruleFunctions": rule_functions,
+            "ruleGuards": rule_guards,
         }
 
     def _data_model(self, model):
@@ -96,24 +106,41 @@ class Runtime:
         return PantherEvent(raw, self.data_models.get(kind))
 
     def evaluate(self, message):
-        """requests: [[event index, [rule ids]]]. Answers only what is not a plain "no": matches with
-        their outputs, and errors, each as [request index, rule position, …]."""
+        """requests: [[event index, list index]], each list a list of positions in `rules` (rule ids).
+        Answers only what is not a plain "no": matches with their outputs, and errors, each as
+        [request index, position in its list, …]."""
         events = message["events"]
+        table = [self.rules.get(rule_id) for rule_id in message["rules"]]
+        lists = [[(message["rules"][position], table[position]) for position in listed] for listed in message["lists"]]
         log_types = message.get("logTypes") or []
         matches = []
         errors = []
         views = {}
-        for position, (event_index, rule_ids) in enumerate(message["requests"]):
+        reads_by_event = {}
+        admitted_by_event = {}
+        use_guards = self.use_guards
+        for position, (event_index, list_index) in enumerate(message["requests"]):
             view = views.get(event_index)
             if view is None:
                 raw = events[event_index]
                 log_type = log_types[event_index] if event_index < len(log_types) else None
                 view = views[event_index] = self.event_for(raw, log_type)
-            for rule_position, rule_id in enumerate(rule_ids):
-                rule = self.rules.get(rule_id)
+            reads = reads_by_event.get(event_index)
+            if reads is None:
+                reads = reads_by_event[event_index] = {}
+                admitted = admitted_by_event[event_index] = self.guard_index.admitted(view) if use_guards else {}
+            else:
+                admitted = admitted_by_event[event_index]
+            for rule_position, (rule_id, rule) in enumerate(lists[list_index]):
                 if rule is None:
                     errors.append([position, rule_position, f"rule {rule_id} is not loaded in this worker"])
                     continue
+                if use_guards and rule.guards:
+                    passed = admitted.get(rule.guards[0].read_key)
+                    if passed is not None and rule_id not in passed:
+                        continue
+                    if len(rule.guards) > 1 and not _guards_admit(rule.guards[1:], view, reads):
+                        continue
                 try:
                     if not rule.matches(view):
                         continue
@@ -150,6 +177,23 @@ class Runtime:
                 return {"matched": False}
             outputs, function_errors = rule.outputs(view)
         return {"matched": True, "outputs": outputs, "errors": function_errors}
+
+
+def _guards_admit(guards, view, reads):
+    """Whether the event passes every guard of the rule; each field is read once per event."""
+    for guard in guards:
+        key = guard.read_key
+        if key in reads:
+            value = reads[key]
+        else:
+            try:
+                value = guard.read(view)
+            except Exception:  # pylint: disable=broad-except
+                return True  # the rule itself will say what is wrong
+            reads[key] = value
+        if not guard.admits(value):
+            return False
+    return True
 
 
 class _nothing:

@@ -7,6 +7,8 @@ import importlib.util
 import sys
 import types
 
+from .guards import remember_source
+
 
 class HelperFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves the uploaded global helpers to `import`. Put first on sys.meta_path, so that an uploaded
@@ -40,6 +42,7 @@ class HelperFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module):
         source, file_name = self._sources[module.__name__]
         module.__file__ = file_name
+        remember_source(module, source)
         exec(compile(source, file_name, "exec"), module.__dict__)
 
 
@@ -49,5 +52,6 @@ def module_from_source(name, source, file_name):
     module = types.ModuleType(name)
     module.__file__ = file_name
     code = compile(source, file_name, "exec")
+    remember_source(module, source)
     exec(code, module.__dict__)
     return module

@@ -23,6 +23,11 @@ export interface PythonRuntimeOptions {
   requestDeadlineMs: number;
   /** Answers the rules' cache calls (panther_detection_helpers.caching). */
   cache: CacheHandler;
+  /**
+   * Whether rule() is skipped for events that fail the guards read from its source (see
+   * python/tripline_runtime/guards.py). Off only to show that they change no result.
+   */
+  guards: boolean;
 }
 
 /** A Python rule as the workers load it. */
@@ -39,6 +44,8 @@ export interface PythonLoadReport {
   dataModelErrors: Record<string, string>;
   ruleErrors: Record<string, string>;
   ruleFunctions: Record<string, string[]>;
+  /** The guards found in each rule that has any, described (`eventName in ['DeleteTrail']`). */
+  ruleGuards: Record<string, string[]>;
 }
 
 const noCache: CacheHandler = () =>
@@ -49,6 +56,7 @@ export const DEFAULT_RUNTIME_OPTIONS: PythonRuntimeOptions = {
   workers: 1,
   requestDeadlineMs: Number(process.env.PYTHON_REQUEST_DEADLINE_MS ?? 30_000),
   cache: noCache,
+  guards: process.env.TRIPLINE_PYTHON_GUARDS !== 'off',
 };
 
 export class PythonRuntime implements DetectionBackend {
@@ -173,6 +181,13 @@ export class PythonRuntime implements DetectionBackend {
     // Events are sent once each, however many requests name them.
     const eventIndex = new Map<unknown, number>();
     const events: unknown[] = [];
+    // Rule lists are sent once each too (most events of a batch ask the same rules), as positions in a
+    // table of rule ids.
+    const ruleTable: string[] = [];
+    const rulePosition = new Map<string, number>();
+    const lists: number[][] = [];
+    const listPosition = new Map<readonly string[], number>();
+    const listByText = new Map<string, number>();
     const wire = requests.map((request) => {
       let index = eventIndex.get(request.event);
       if (index === undefined) {
@@ -180,10 +195,34 @@ export class PythonRuntime implements DetectionBackend {
         events.push(request.event);
         eventIndex.set(request.event, index);
       }
-      return [index, request.ruleIds];
+      let list = listPosition.get(request.ruleIds);
+      if (list === undefined) {
+        const text = request.ruleIds.join('\u0000');
+        list = listByText.get(text);
+        if (list === undefined) {
+          list = lists.length;
+          lists.push(
+            request.ruleIds.map((ruleId) => {
+              let position = rulePosition.get(ruleId);
+              if (position === undefined) {
+                position = ruleTable.length;
+                ruleTable.push(ruleId);
+                rulePosition.set(ruleId, position);
+              }
+              return position;
+            }),
+          );
+          listByText.set(text, list);
+        }
+        listPosition.set(request.ruleIds, list);
+      }
+      return [index, list];
     });
     const answer = await this.withWorker((worker) =>
-      worker.request({ op: 'evaluate', events, requests: wire }, this.options.requestDeadlineMs),
+      worker.request(
+        { op: 'evaluate', events, rules: ruleTable, lists, requests: wire },
+        this.options.requestDeadlineMs,
+      ),
     );
     if (typeof answer.error === 'string') throw new PythonWorkerError(answer.error);
     for (const [position, rulePosition, outputs] of asRows(answer.matches)) {
@@ -222,6 +261,7 @@ export class PythonRuntime implements DetectionBackend {
     const answer = await worker.request(
       {
         op: 'load',
+        guards: this.options.guards,
         helpers: this.library.helpers.map((helper) => ({
           name: helper.globalId,
           source: helper.body,
@@ -254,6 +294,7 @@ export class PythonRuntime implements DetectionBackend {
         dataModelErrors: record(answer.dataModelErrors),
         ruleErrors: record(answer.ruleErrors),
         ruleFunctions: (answer.ruleFunctions ?? {}) as Record<string, string[]>,
+        ruleGuards: (answer.ruleGuards ?? {}) as Record<string, string[]>,
       },
     };
   }

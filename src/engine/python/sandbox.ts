@@ -79,6 +79,10 @@ export function workerCommand(options: PythonSandboxOptions): { command: string;
     '--setenv',
     'PYTHONDONTWRITEBYTECODE',
     '1',
+    // The same order of sets on every run (a rule's string set from the cache, say): results repeat.
+    '--setenv',
+    'PYTHONHASHSEED',
+    '0',
     '--ro-bind',
     '/usr',
     '/usr',
@@ -105,7 +109,8 @@ export function workerCommand(options: PythonSandboxOptions): { command: string;
     '--chdir',
     '/tmp',
     options.python,
-    '-I',
+    // No user site; the environment is bubblewrap's, cleared but for the variables above.
+    '-s',
     '-B',
     `${RUNTIME_MOUNT}/worker.py`,
     '--memory-mb',

@@ -160,6 +160,18 @@ export class PythonRuntime implements DetectionBackend {
     }
   }
 
+  /**
+   * The requests sent to a worker and answered without evaluating anything: what the pipe, the JSON and
+   * the worker's loop cost alone (the benchmark's floor).
+   */
+  async roundTrip(requests: readonly BackendRequest[]): Promise<void> {
+    const message = encodeRequests(requests);
+    const answer = await this.withWorker((worker) =>
+      worker.request({ op: 'roundtrip', ...message }, this.options.requestDeadlineMs),
+    );
+    if (typeof answer.error === 'string') throw new PythonWorkerError(answer.error);
+  }
+
   /** Ends every worker. */
   close(): void {
     this.closed = true;
@@ -178,51 +190,9 @@ export class PythonRuntime implements DetectionBackend {
     requests: readonly BackendRequest[],
     verdicts: BackendVerdict[][],
   ): Promise<void> {
-    // Events are sent once each, however many requests name them.
-    const eventIndex = new Map<unknown, number>();
-    const events: unknown[] = [];
-    // Rule lists are sent once each too (most events of a batch ask the same rules), as positions in a
-    // table of rule ids.
-    const ruleTable: string[] = [];
-    const rulePosition = new Map<string, number>();
-    const lists: number[][] = [];
-    const listPosition = new Map<readonly string[], number>();
-    const listByText = new Map<string, number>();
-    const wire = requests.map((request) => {
-      let index = eventIndex.get(request.event);
-      if (index === undefined) {
-        index = events.length;
-        events.push(request.event);
-        eventIndex.set(request.event, index);
-      }
-      let list = listPosition.get(request.ruleIds);
-      if (list === undefined) {
-        const text = request.ruleIds.join('\u0000');
-        list = listByText.get(text);
-        if (list === undefined) {
-          list = lists.length;
-          lists.push(
-            request.ruleIds.map((ruleId) => {
-              let position = rulePosition.get(ruleId);
-              if (position === undefined) {
-                position = ruleTable.length;
-                ruleTable.push(ruleId);
-                rulePosition.set(ruleId, position);
-              }
-              return position;
-            }),
-          );
-          listByText.set(text, list);
-        }
-        listPosition.set(request.ruleIds, list);
-      }
-      return [index, list];
-    });
+    const message = encodeRequests(requests);
     const answer = await this.withWorker((worker) =>
-      worker.request(
-        { op: 'evaluate', events, rules: ruleTable, lists, requests: wire },
-        this.options.requestDeadlineMs,
-      ),
+      worker.request({ op: 'evaluate', ...message }, this.options.requestDeadlineMs),
     );
     if (typeof answer.error === 'string') throw new PythonWorkerError(answer.error);
     for (const [position, rulePosition, outputs] of asRows(answer.matches)) {
@@ -341,6 +311,53 @@ export class PythonRuntime implements DetectionBackend {
     else if (this.closed) worker.close();
     else this.idle.push(worker);
   }
+}
+
+/** A request for a worker: events sent once each, and rule lists once each, as positions in a table of rule ids. */
+function encodeRequests(requests: readonly BackendRequest[]): {
+  events: unknown[];
+  rules: string[];
+  lists: number[][];
+  requests: number[][];
+} {
+  const eventIndex = new Map<unknown, number>();
+  const events: unknown[] = [];
+  const ruleTable: string[] = [];
+  const rulePosition = new Map<string, number>();
+  const lists: number[][] = [];
+  const listPosition = new Map<readonly string[], number>();
+  const listByText = new Map<string, number>();
+  const wire = requests.map((request) => {
+    let index = eventIndex.get(request.event);
+    if (index === undefined) {
+      index = events.length;
+      events.push(request.event);
+      eventIndex.set(request.event, index);
+    }
+    let list = listPosition.get(request.ruleIds);
+    if (list === undefined) {
+      const text = request.ruleIds.join('\u0000');
+      list = listByText.get(text);
+      if (list === undefined) {
+        list = lists.length;
+        lists.push(
+          request.ruleIds.map((ruleId) => {
+            let position = rulePosition.get(ruleId);
+            if (position === undefined) {
+              position = ruleTable.length;
+              ruleTable.push(ruleId);
+              rulePosition.set(ruleId, position);
+            }
+            return position;
+          }),
+        );
+        listByText.set(text, list);
+      }
+      listPosition.set(request.ruleIds, list);
+    }
+    return [index, list];
+  });
+  return { events, rules: ruleTable, lists, requests: wire };
 }
 
 function asRows(value: unknown): unknown[][] {

@@ -138,6 +138,17 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed
     });
   });
 
+  it('starts a new worker for the next request after close(), which only ends the workers it had', async () => {
+    const event = { p_log_type: 'AWS.CloudTrail', eventName: 'DeleteTrail' };
+    await runtime.evaluate([{ event, ruleIds: ['Test.Outputs'] }]);
+    runtime.close();
+    const again = await runtime.evaluate([{ event, ruleIds: ['Test.Outputs'] }]);
+    expect(verdictOf(again, 0)).toMatchObject({
+      matched: true,
+      outputs: { title: 'DeleteTrail by unknown' },
+    });
+  });
+
   it("applies a test's Mocks to the rule's module, and fails a test whose other functions fail", async () => {
     runtime.defineRule(
       'Test.Mocked',

@@ -56,5 +56,36 @@ def rule(event):
         self.assertEqual(guards_of('def rule(event):\n    if event.get("a") == "x":\n        return True\n    return event.get("b") == "y"\n'), [])
 
 
+class MoreShapesTest(unittest.TestCase):
+    def test_reads_all_of_a_list_an_if_before_return_false_and_either_of_two_values(self):
+        listed = guards_of(
+            'def rule(event):\n'
+            '    kind = event.deep_get("userIdentity", "type") == "AWSService"\n'
+            '    return all([event.get("eventName") == "AssumeRole", not kind])\n'
+        )
+        self.assertEqual([guard.describe() for guard in listed], ["eventName in ['AssumeRole']"])
+        inside = guards_of(
+            'CRUD = ["CreateRepository", "DeleteRepository"]\n'
+            'def rule(event):\n'
+            '    if event.get("eventSource") == "ecr.amazonaws.com" and event.get("eventName") in CRUD:\n'
+            '        return True\n'
+            '    return False\n'
+        )
+        self.assertEqual(len(inside), 2)
+        either = guards_of(
+            'def rule(event):\n'
+            '    return event.get("eventName", "") == "A" or event.get("eventName", "") == "B"\n'
+        )
+        self.assertEqual([guard.describe() for guard in either], ["eventName in ['A', 'B']"])
+
+    def test_takes_nothing_from_a_list_with_a_call_that_may_write_or_after_the_event_is_rebound(self):
+        self.assertEqual(
+            guards_of('seen = []\ndef rule(event):\n    return all([seen.append(1), event.get("a") == "x"])\n'), []
+        )
+        self.assertEqual(
+            guards_of('def rule(event):\n    event = event.get("detail")\n    return event.get("a") == "x"\n'), []
+        )
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -160,6 +160,8 @@ class _Analysis:
         """The guard a comparison gives when it must come out `holds` for the rule to go on."""
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return self.guard_from(node.operand, not holds)
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and holds:
+            return self.either(node.values)
         if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
             return None
         read = self.field_read(node.left)
@@ -185,6 +187,30 @@ class _Analysis:
         if _hashable(default) in values:
             return None
         return Guard(method, keys, default, values)
+
+    def either(self, operands):
+        """`a == "x" or a == "y" or a in (…)`, all reading the same field: one guard admitting each."""
+        guards = [self.guard_from(operand, holds=True) for operand in operands]
+        if any(guard is None for guard in guards) or not all(self.pure(operand) for operand in operands):
+            return None
+        if len({guard.read_key for guard in guards}) != 1:
+            return None
+        first = guards[0]
+        return Guard(first.method, first.keys, first.default, frozenset().union(*(guard.values for guard in guards)))
+
+    def all_of(self, node):
+        """`all([a, b, c])` with the builtin all and a literal list: its elements; else None."""
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "all"
+            and not hasattr(self.module, "all")
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], (ast.List, ast.Tuple))
+        ):
+            return node.args[0].elts
+        return None
 
     # -- purity ----------------------------------------------------------------------------------------
 
@@ -316,7 +342,8 @@ def extract_guards(module, source):
         return []
     analysis = _Analysis(module, rule.args.args[0].arg)
     guards = []
-    for statement in rule.body:
+    body = rule.body
+    for index, statement in enumerate(body):
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
             continue
         if isinstance(statement, ast.If) and not statement.orelse and _returns_false(statement.body):
@@ -324,10 +351,24 @@ def extract_guards(module, source):
             if not analysis.pure(statement.test):
                 break
             continue
+        if isinstance(statement, ast.If) and not statement.orelse and _only_returns_false(body[index + 1 :]):
+            # `if test: …` then `return False`: the rule can only match inside, where test held.
+            guards += _guards_when_true(analysis, statement.test)
+            break
+        if (
+            isinstance(statement, ast.Assign)
+            and all(isinstance(target, ast.Name) and target.id != analysis.parameter for target in statement.targets)
+            and analysis.pure(statement.value)
+        ):
+            continue
         if isinstance(statement, ast.Return) and statement.value is not None:
             guards += _guards_when_true(analysis, statement.value)
         break
     return guards
+
+
+def _only_returns_false(statements):
+    return len(statements) >= 1 and _returns_false(statements[:1])
 
 
 def _returns_false(body):
@@ -353,6 +394,13 @@ def _guards_when_true(analysis, value):
     """Guards that must hold for `value` to be true."""
     if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.And):
         return _each_in_order(analysis, value.values, holds=True)
+    elements = analysis.all_of(value)
+    if elements is not None:
+        # The list is built before all() looks at it: every element is evaluated, so a guard from any
+        # of them is certain only when none has side effects.
+        if not all(analysis.pure(element) for element in elements):
+            return []
+        return [guard for guard in (analysis.guard_from(element, holds=True) for element in elements) if guard]
     if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
         return _guards_when_false(analysis, value.operand)
     guard = analysis.guard_from(value, holds=True)

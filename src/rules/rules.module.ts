@@ -3,13 +3,20 @@ import { storeProvider } from '../storage/database-store.js';
 import { openRuleStore } from '../storage/rules.repository.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
 import { BuiltinPackLoader } from './builtin-pack.loader.js';
+import { PythonWorkers } from './python-workers.js';
 import { RULE_STORE } from './rule-store.js';
 import { RulesController } from './rules.controller.js';
 import { RulesService } from './rules.service.js';
 
 @Module({
   controllers: [RulesController],
-  providers: [RulesService, ActiveRuleSet, BuiltinPackLoader, storeProvider(RULE_STORE, openRuleStore)],
+  providers: [
+    RulesService,
+    ActiveRuleSet,
+    BuiltinPackLoader,
+    PythonWorkers,
+    storeProvider(RULE_STORE, openRuleStore),
+  ],
   exports: [RulesService, ActiveRuleSet],
 })
 export class RulesModule {}

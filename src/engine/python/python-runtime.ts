@@ -69,7 +69,9 @@ export class PythonRuntime implements DetectionBackend {
   private readonly idle: PythonWorker[] = [];
   private readonly waiting: { resolve(worker: PythonWorker): void; reject(error: unknown): void }[] = [];
   private started = 0;
-  private closed = false;
+  /** Workers started before the last close() end when they are released. */
+  private readonly closing = new WeakSet<PythonWorker>();
+  private readonly busy = new Set<PythonWorker>();
   private cache: CacheHandler;
 
   constructor(options: Partial<PythonRuntimeOptions> = {}) {
@@ -172,10 +174,16 @@ export class PythonRuntime implements DetectionBackend {
     if (typeof answer.error === 'string') throw new PythonWorkerError(answer.error);
   }
 
-  /** Ends every worker. */
+  /**
+   * Ends every worker: idle ones now, busy ones when their request is answered. The runtime stays usable:
+   * the next request starts a new worker (one process runs several apps in the tests).
+   */
   close(): void {
-    this.closed = true;
-    for (const worker of this.idle.splice(0)) worker.close();
+    for (const worker of this.busy) this.closing.add(worker);
+    for (const worker of this.idle.splice(0)) {
+      this.started -= 1;
+      worker.close();
+    }
   }
 
   private async loadError(ruleId: string): Promise<string | undefined> {
@@ -218,10 +226,12 @@ export class PythonRuntime implements DetectionBackend {
   /** Runs `work` on a worker that holds the current generation. */
   private async withWorker<T>(work: (worker: PythonWorker) => Promise<T>): Promise<T> {
     const worker = await this.acquire();
+    this.busy.add(worker);
     try {
       if (worker.loadedGeneration !== this.generation) await this.load(worker);
       return await work(worker);
     } finally {
+      this.busy.delete(worker);
       this.release(worker);
     }
   }
@@ -270,7 +280,6 @@ export class PythonRuntime implements DetectionBackend {
   }
 
   private async acquire(): Promise<PythonWorker> {
-    if (this.closed) throw new PythonWorkerError('the Python runtime is closed');
     for (;;) {
       const worker = this.idle.pop();
       if (worker === undefined) break;
@@ -306,9 +315,19 @@ export class PythonRuntime implements DetectionBackend {
         );
       return;
     }
+    if (this.closing.has(worker)) {
+      this.started -= 1;
+      worker.close();
+      const waiting = this.waiting.shift();
+      if (waiting)
+        this.acquire().then(
+          (started) => waiting.resolve(started),
+          (error: unknown) => waiting.reject(error),
+        );
+      return;
+    }
     const next = this.waiting.shift();
     if (next) next.resolve(worker);
-    else if (this.closed) worker.close();
     else this.idle.push(worker);
   }
 }

@@ -42,12 +42,28 @@ def alert_context(event):
     return {"actor": event.udm("actor"), "trail": event.deep_get("requestParameters", "name")}
 `;
 
+/** Rules as a runtime knows them: each defined rule's key, which requests and tests name it by. */
+function ruleKeys(runtime: () => PythonRuntime) {
+  const keys = new Map<string, string>();
+  return {
+    define: (ruleId: string, file: string, body: string, logTypes: readonly string[]): void => {
+      keys.set(ruleId, runtime().defineRule(ruleId, file, body, logTypes));
+    },
+    key: (ruleId: string): string => {
+      const known = keys.get(ruleId);
+      if (known === undefined) throw new Error(`rule ${ruleId} was not defined`);
+      return known;
+    },
+  };
+}
+
 function verdictOf(verdicts: BackendVerdict[][], request: number, rule = 0): BackendVerdict | undefined {
   return verdicts[request]?.[rule];
 }
 
 describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed runtime'), () => {
   let runtime: PythonRuntime;
+  const { define, key } = ruleKeys(() => runtime);
 
   beforeAll(() => {
     runtime = new PythonRuntime({ workers: 1, requestDeadlineMs: 20_000 });
@@ -70,10 +86,10 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed
         },
       ],
     });
-    runtime.defineRule('Test.Outputs', 'outputs.py', OUTPUTS_RULE, ['AWS.CloudTrail']);
-    runtime.defineRule('Test.Broken', 'broken.py', 'def rule(event):\n    return event["missing"]\n', []);
-    runtime.defineRule('Test.NotBool', 'not_bool.py', 'def rule(event):\n    return "yes"\n', []);
-    runtime.defineRule('Test.Syntax', 'syntax.py', 'def rule(event)\n    return True\n', []);
+    define('Test.Outputs', 'outputs.py', OUTPUTS_RULE, ['AWS.CloudTrail']);
+    define('Test.Broken', 'broken.py', 'def rule(event):\n    return event["missing"]\n', []);
+    define('Test.NotBool', 'not_bool.py', 'def rule(event):\n    return "yes"\n', []);
+    define('Test.Syntax', 'syntax.py', 'def rule(event)\n    return True\n', []);
   });
 
   afterAll(() => runtime.close());
@@ -88,9 +104,9 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed
     const stopped = { ...deleted, eventName: 'StopLogging' };
     const other = { ...deleted, eventName: 'DescribeTrails' };
     const verdicts = await runtime.evaluate([
-      { event: deleted, ruleIds: ['Test.Outputs'] },
-      { event: stopped, ruleIds: ['Test.Outputs'] },
-      { event: other, ruleIds: ['Test.Outputs'] },
+      { event: deleted, ruleIds: [key('Test.Outputs')] },
+      { event: stopped, ruleIds: [key('Test.Outputs')] },
+      { event: other, ruleIds: [key('Test.Outputs')] },
     ]);
     expect(verdictOf(verdicts, 0)).toEqual({
       matched: true,
@@ -114,7 +130,7 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed
   it('reports a rule that fails, returns a non-bool or does not compile, with the function and the line', async () => {
     const event = { eventName: 'x' };
     const verdicts = await runtime.evaluate([
-      { event, ruleIds: ['Test.Broken', 'Test.NotBool', 'Test.Syntax', 'Test.Outputs'] },
+      { event, ruleIds: [key('Test.Broken'), key('Test.NotBool'), key('Test.Syntax'), key('Test.Outputs')] },
     ]);
     expect(verdictOf(verdicts, 0, 0)).toEqual({ error: "rule(): KeyError: 'missing' (broken.py, line 2)" });
     expect(verdictOf(verdicts, 0, 1)).toEqual({ error: 'rule() returned str, not bool' });
@@ -124,14 +140,30 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed
     expect(verdictOf(verdicts, 0, 3)).toEqual({ matched: false });
   });
 
+  it('keeps a version of a rule being tested beside the version ingest runs', async () => {
+    const active = runtime.defineRule('Test.Versioned', 'v.py', 'def rule(event):\n    return True\n', []);
+    const candidate = runtime.defineRule(
+      'Test.Versioned',
+      'v.py',
+      'def rule(event):\n    return False\n',
+      [],
+    );
+    expect(candidate).not.toBe(active);
+    expect(runtime.defineRule('Test.Versioned', 'v.py', 'def rule(event):\n    return True\n', [])).toBe(
+      active,
+    );
+    const verdicts = await runtime.evaluate([{ event: {}, ruleIds: [active, candidate] }]);
+    expect(verdicts[0]).toEqual([{ matched: true, outputs: {} }, { matched: false }]);
+  });
+
   it('imports boto3 as a stand-in that fails, with the reason, only when used', async () => {
-    runtime.defineRule(
+    define(
       'Test.Boto',
       'boto.py',
       'import boto3\n\ndef rule(event):\n    return boto3.client("s3") is not None\n',
       [],
     );
-    const verdicts = await runtime.evaluate([{ event: {}, ruleIds: ['Test.Boto'] }]);
+    const verdicts = await runtime.evaluate([{ event: {}, ruleIds: [key('Test.Boto')] }]);
     expect(verdictOf(verdicts, 0)).toEqual({
       error:
         "rule(): UnavailableModuleError: boto3.client cannot be used: the AWS SDK needs the network, which rules in Tripline's sandbox do not have (boto.py, line 4)",
@@ -140,9 +172,9 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed
 
   it('starts a new worker for the next request after close(), which only ends the workers it had', async () => {
     const event = { p_log_type: 'AWS.CloudTrail', eventName: 'DeleteTrail' };
-    await runtime.evaluate([{ event, ruleIds: ['Test.Outputs'] }]);
+    await runtime.evaluate([{ event, ruleIds: [key('Test.Outputs')] }]);
     runtime.close();
-    const again = await runtime.evaluate([{ event, ruleIds: ['Test.Outputs'] }]);
+    const again = await runtime.evaluate([{ event, ruleIds: [key('Test.Outputs')] }]);
     expect(verdictOf(again, 0)).toMatchObject({
       matched: true,
       outputs: { title: 'DeleteTrail by unknown' },
@@ -150,7 +182,7 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed
   });
 
   it("applies a test's Mocks to the rule's module, and fails a test whose other functions fail", async () => {
-    runtime.defineRule(
+    define(
       'Test.Mocked',
       'mocked.py',
       [
@@ -171,7 +203,7 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed
       ...(mocks ? { mocks } : {}),
     });
     const mocked = await runtime.runTest(
-      'Test.Mocked',
+      key('Test.Mocked'),
       test([{ objectName: 'lookup', returnValue: '["alice"]' }]),
       {
         user: 'alice',
@@ -182,10 +214,10 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed
       outputs: {},
       functionErrors: { title: 'title(): ZeroDivisionError: division by zero (mocked.py, line 7)' },
     });
-    const unmocked = await runtime.runTest('Test.Mocked', test(undefined), { user: 'alice' });
+    const unmocked = await runtime.runTest(key('Test.Mocked'), test(undefined), { user: 'alice' });
     expect(unmocked).toEqual({ error: 'rule(): RuntimeError: no lookups in tests (mocked.py, line 3)' });
     const unknown = await runtime.runTest(
-      'Test.Mocked',
+      key('Test.Mocked'),
       test([{ objectName: 'nothing', returnValue: 'x' }]),
       {},
     );
@@ -195,6 +227,7 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('Python rules in the sandboxed
 
 describe.skipIf(PROBLEM !== undefined)(suiteTitle('the walls around a Python rule'), () => {
   let runtime: PythonRuntime;
+  const { define, key } = ruleKeys(() => runtime);
   let hostFile = '';
 
   beforeAll(() => {
@@ -230,11 +263,10 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('the walls around a Python rul
   it('holds every wall, answers for the honest rule beside them, and replaces the worker it killed', async () => {
     HOSTILE['Hostile.ReadDatabase'] =
       `def rule(event):\n    return len(open(${JSON.stringify(hostFile)}).read()) > 0\n`;
-    for (const [ruleId, body] of Object.entries(HOSTILE))
-      runtime.defineRule(ruleId, `${ruleId}.py`, body, []);
-    runtime.defineRule('Honest', 'honest.py', 'def rule(event):\n    return event.get("ok") is True\n', []);
+    for (const [ruleId, body] of Object.entries(HOSTILE)) define(ruleId, `${ruleId}.py`, body, []);
+    define('Honest', 'honest.py', 'def rule(event):\n    return event.get("ok") is True\n', []);
     const ruleIds = [...Object.keys(HOSTILE), 'Honest'];
-    const verdicts = await runtime.evaluate([{ event: { ok: true }, ruleIds }]);
+    const verdicts = await runtime.evaluate([{ event: { ok: true }, ruleIds: ruleIds.map(key) }]);
     const byRule = Object.fromEntries(
       ruleIds.map((ruleId, index) => [ruleId, verdictOf(verdicts, 0, index)]),
     );
@@ -252,7 +284,7 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('the walls around a Python rul
     expect(error('Hostile.Regex')).toMatch(/did not answer within|RuleTimeout/);
 
     // The worker that was killed was replaced: the runtime still answers.
-    const after = await runtime.evaluate([{ event: { ok: true }, ruleIds: ['Honest'] }]);
+    const after = await runtime.evaluate([{ event: { ok: true }, ruleIds: [key('Honest')] }]);
     expect(verdictOf(after, 0)).toEqual({ matched: true, outputs: {} });
   });
 });

@@ -53,6 +53,8 @@ def describe_exception(error, file_name):
 class PythonRule:
     def __init__(self, rule_id, source, file_name, log_types, module_name, clock):
         self.rule_id = rule_id
+        # What requests name this version by (its module's name): several versions of a rule may be loaded.
+        self.key = module_name
         self.file_name = file_name
         self.log_types = list(log_types)
         self.clock = clock

@@ -88,10 +88,10 @@ class GuardIndex:
             first = rule.guards[0]
             field = self._fields.setdefault(first.read_key, (first, {}))
             for value in first.values:
-                field[1].setdefault(value, set()).add(rule.rule_id)
+                field[1].setdefault(value, set()).add(rule.key)
 
     def admitted(self, view):
-        """{field read: the ids of the rules whose first guard the event passes, or None for all}."""
+        """{field read: the keys of the rules whose first guard the event passes, or None for all}."""
         admitted = {}
         for read_key, (guard, by_value) in self._fields.items():
             try:

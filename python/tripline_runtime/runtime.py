@@ -56,7 +56,8 @@ class Runtime:
         for rule in message.get("rules", []):
             file_name = rule.get("file") or f"{rule['id']}.py"
             try:
-                loaded = PythonRule(rule["id"], rule["source"], file_name, rule.get("logTypes", []), rule["id"], self.clock)
+                # Errors and time limits name the rule by its RuleID; its module, by the key of this version.
+                loaded = PythonRule(rule.get("name") or rule["id"], rule["source"], file_name, rule.get("logTypes", []), rule["id"], self.clock)
             except RuleError as error:
                 rule_errors[rule["id"]] = str(error)
                 continue

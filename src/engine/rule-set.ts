@@ -4,11 +4,12 @@
 // the set it started with.
 import { compileRule, type CompiledRule, type RuleHit } from './compile.js';
 import { completeEvent, type DeferredNormalisation } from './events.js';
-import type {
-  BackendDetection,
-  DetectionBackend,
-  KeyRequirement,
-  Requirement,
+import {
+  backendRuleIdOf,
+  type BackendDetection,
+  type DetectionBackend,
+  type KeyRequirement,
+  type Requirement,
 } from './formats/rule-format.js';
 import { askBackend, verdictAt } from './formats/backend-verdicts.js';
 import type { RuleDefinition } from './rule.js';
@@ -207,7 +208,7 @@ export class RuleSet {
           backend,
           shares.map(({ item, rules }) => ({
             event: work[item]?.event,
-            ruleIds: rules.map((rule) => rule.ruleId),
+            ruleIds: rules.map((rule) => backendRuleIdOf(rule.ruleId, rule.detection as BackendDetection)),
           })),
         );
         shares.forEach(({ item, rules }, share) => {

@@ -2,7 +2,7 @@
 // p_log_type, and never overwriting what the Log says), then checked against every expectation.
 import type { CompiledRule } from './compile.js';
 import { askBackend, verdictAt } from './formats/backend-verdicts.js';
-import { runsInProcess } from './formats/rule-format.js';
+import { backendRuleIdOf, runsInProcess } from './formats/rule-format.js';
 import { normaliseEvent } from './logtypes/index.js';
 import type { RuleOutputs } from './outputs.js';
 import type { RuleTest } from './rule.js';
@@ -87,9 +87,11 @@ export async function testRule(rule: CompiledRule): Promise<RuleTestResult[]> {
     const results: RuleTestResult[] = [];
     for (const [index, test] of tests.entries()) {
       const event = events[index];
-      const verdict = await runTest(rule.ruleId, test, event).catch((error: unknown) => ({
-        error: `${backend.name}: ${error instanceof Error ? error.message : String(error)}`,
-      }));
+      const verdict = await runTest(backendRuleIdOf(rule.ruleId, detection), test, event).catch(
+        (error: unknown) => ({
+          error: `${backend.name}: ${error instanceof Error ? error.message : String(error)}`,
+        }),
+      );
       if ('error' in verdict || !verdict.matched) {
         results.push(judge(rule, test, verdict));
         continue;
@@ -112,7 +114,7 @@ export async function testRule(rule: CompiledRule): Promise<RuleTestResult[]> {
   }
   const answer = await askBackend(
     backend,
-    events.map((event) => ({ event, ruleIds: [rule.ruleId] })),
+    events.map((event) => ({ event, ruleIds: [backendRuleIdOf(rule.ruleId, detection)] })),
   );
   return tests.map((test, index) => {
     const verdict = verdictAt(backend, answer, index, 0);

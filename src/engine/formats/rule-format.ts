@@ -77,6 +77,16 @@ export interface InProcessDetection extends DetectionFacts {
 /** A detection a backend evaluates elsewhere (another process), a batch of events at a time. */
 export interface BackendDetection extends DetectionFacts {
   readonly backend: DetectionBackend;
+  /**
+   * What the backend knows this detection by, in requests and tests, when not its RuleID (a version of a
+   * rule being tested lives beside the version ingest runs).
+   */
+  readonly backendRuleId?: string;
+}
+
+/** The id a backend's requests and tests name a detection by. */
+export function backendRuleIdOf(ruleId: string, detection: BackendDetection): string {
+  return detection.backendRuleId ?? ruleId;
 }
 
 export type CompiledDetection = InProcessDetection | BackendDetection;

@@ -13,9 +13,20 @@ export const pythonRuleFormat: RuleFormat = {
     const detection = definition.detection;
     if (!isPythonDetection(detection)) throw new Error(`rule ${definition.ruleId} is not a Python rule`);
     const runtime = sharedPythonRuntime();
-    runtime.defineRule(definition.ruleId, detection.filename, detection.body, definition.logTypes);
+    const backendRuleId = runtime.defineRule(
+      definition.ruleId,
+      detection.filename,
+      detection.body,
+      definition.logTypes,
+    );
     // Nothing is certain about what Python reads until its guards are extracted: every event of the
     // rule's log types is a candidate. Panther's event objects find keys ignoring case.
-    return { backend: runtime, requirements: [], readsNormalisedFields: true, keysIgnoreCase: true };
+    return {
+      backend: runtime,
+      backendRuleId,
+      requirements: [],
+      readsNormalisedFields: true,
+      keysIgnoreCase: true,
+    };
   },
 };

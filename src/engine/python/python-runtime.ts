@@ -2,6 +2,7 @@
 // helpers, data models and rules. Whatever changes those bumps a generation; a worker loads the current
 // generation before its next request. A request that kills its worker (a deadline, a crash, os._exit) is
 // run again one rule at a time on fresh workers, so that only the rule at fault gets errors.
+import { createHash } from 'node:crypto';
 import type { RuleTest } from '../rule.js';
 import type {
   BackendRequest,
@@ -30,8 +31,9 @@ export interface PythonRuntimeOptions {
   guards: boolean;
 }
 
-/** A Python rule as the workers load it. */
+/** A Python rule as the workers load it, under its key (one per distinct source of a rule). */
 interface LoadedRule {
+  key: string;
   ruleId: string;
   file: string;
   body: string;
@@ -50,6 +52,12 @@ export interface PythonLoadReport {
 
 const noCache: CacheHandler = () =>
   Promise.reject(new Error('the rule cache is not available here (tripline test: mock the cache calls)'));
+
+/**
+ * Versions of rules defined but no longer active that stay loaded: an upload's tests define its version
+ * beside the active one, and the next few uploads may still be testing theirs.
+ */
+const RETAINED_INACTIVE_RULES = 100;
 
 export const DEFAULT_RUNTIME_OPTIONS: PythonRuntimeOptions = {
   sandbox: DEFAULT_SANDBOX_OPTIONS,
@@ -94,15 +102,54 @@ export class PythonRuntime implements DetectionBackend {
     this.generation += 1;
   }
 
-  defineRule(ruleId: string, file: string, body: string, logTypes: readonly string[]): void {
-    const known = this.rules.get(ruleId);
-    if (known && known.body === body && known.file === file && sameList(known.logTypes, logTypes)) return;
-    this.rules.set(ruleId, { ruleId, file, body, logTypes: [...logTypes] });
-    this.generation += 1;
+  /**
+   * Makes a rule's source known to the workers, under a key of its own that the rule's requests and tests
+   * name: a version being tested never replaces the version that ingest runs.
+   */
+  defineRule(ruleId: string, file: string, body: string, logTypes: readonly string[]): string {
+    const key = `${ruleId}@${createHash('sha256')
+      .update([file, body, ...logTypes].join('\u0000'))
+      .digest('hex')
+      .slice(0, 16)}`;
+    const known = this.rules.get(key);
+    this.rules.delete(key); // most recently defined last: what retain() keeps
+    if (known) this.rules.set(key, known);
+    else {
+      this.rules.set(key, { key, ruleId, file, body, logTypes: [...logTypes] });
+      this.generation += 1;
+    }
+    return key;
   }
 
-  /** What loading the current helpers, data models and rules says. */
+  /** Forgets rule versions that are neither in `keys` nor among the last few defined. */
+  retain(keys: ReadonlySet<string>): void {
+    let inactive = [...this.rules.keys()].filter((key) => !keys.has(key)).length;
+    for (const key of this.rules.keys()) {
+      if (inactive <= RETAINED_INACTIVE_RULES) break;
+      if (keys.has(key)) continue;
+      this.rules.delete(key);
+      inactive -= 1;
+      this.generation += 1;
+    }
+  }
+
+  /** What loading the current helpers, data models and rules says, rules by RuleID. */
   async loadReport(): Promise<PythonLoadReport> {
+    const report = await this.keyedReport();
+    const byRuleId = <T>(byKey: Record<string, T>): Record<string, T> =>
+      Object.fromEntries(
+        Object.entries(byKey).map(([key, value]) => [this.rules.get(key)?.ruleId ?? key, value]),
+      );
+    return {
+      ...report,
+      ruleErrors: byRuleId(report.ruleErrors),
+      ruleFunctions: byRuleId(report.ruleFunctions),
+      ruleGuards: byRuleId(report.ruleGuards),
+    };
+  }
+
+  /** The load report as the workers gave it, rules by their keys. */
+  private keyedReport(): Promise<PythonLoadReport> {
     return this.withWorker(() => Promise.resolve((this.report as { report: PythonLoadReport }).report));
   }
 
@@ -126,7 +173,8 @@ export class PythonRuntime implements DetectionBackend {
           await this.evaluateInto(single, singleVerdicts);
         } catch (again) {
           if (!(again instanceof PythonWorkerError)) throw again;
-          for (const row of singleVerdicts) row[0] = { error: `rule ${ruleId}: ${again.message}` };
+          for (const row of singleVerdicts)
+            row[0] = { error: `rule ${this.rules.get(ruleId)?.ruleId ?? ruleId}: ${again.message}` };
         }
         subset.forEach(({ request, index }, position) => {
           const verdict = singleVerdicts[position]?.[0] as BackendVerdict;
@@ -137,14 +185,14 @@ export class PythonRuntime implements DetectionBackend {
     return verdicts;
   }
 
-  /** One of the rule's tests, its Mocks applied inside the worker. */
-  async runTest(ruleId: string, test: RuleTest, event: unknown): Promise<BackendTestVerdict> {
-    const loadError = await this.loadError(ruleId);
+  /** One of the rule's tests (the rule by the key defineRule gave), its Mocks applied inside the worker. */
+  async runTest(key: string, test: RuleTest, event: unknown): Promise<BackendTestVerdict> {
+    const loadError = await this.loadError(key);
     if (loadError !== undefined) return { error: loadError };
     try {
       const answer = await this.withWorker((worker) =>
         worker.request(
-          { op: 'test', rule: ruleId, log: event, mocks: test.mocks ?? [], logType: test.logType ?? null },
+          { op: 'test', rule: key, log: event, mocks: test.mocks ?? [], logType: test.logType ?? null },
           this.options.requestDeadlineMs,
         ),
       );
@@ -186,11 +234,11 @@ export class PythonRuntime implements DetectionBackend {
     }
   }
 
-  private async loadError(ruleId: string): Promise<string | undefined> {
-    const report = await this.loadReport();
-    const error = report.ruleErrors[ruleId];
+  private async loadError(key: string): Promise<string | undefined> {
+    const report = await this.keyedReport();
+    const error = report.ruleErrors[key];
     if (error !== undefined) return error;
-    if (!(ruleId in report.ruleFunctions)) return `rule ${ruleId} is not a Python rule of this runtime`;
+    if (!(key in report.ruleFunctions)) return `rule ${key} is not a Python rule of this runtime`;
     return undefined;
   }
 
@@ -214,11 +262,11 @@ export class PythonRuntime implements DetectionBackend {
     // A rule that did not load says why, rather than that the worker does not know it.
     const report = this.report?.report;
     requests.forEach((request, position) =>
-      request.ruleIds.forEach((ruleId, rulePosition) => {
-        const error = report?.ruleErrors[ruleId];
+      request.ruleIds.forEach((key, rulePosition) => {
+        const error = report?.ruleErrors[key];
         const row = verdicts[position];
         if (error !== undefined && row)
-          row[rulePosition] = { error: `rule ${ruleId} did not load: ${error}` };
+          row[rulePosition] = { error: `rule ${this.rules.get(key)?.ruleId ?? key} did not load: ${error}` };
       }),
     );
   }
@@ -257,7 +305,8 @@ export class PythonRuntime implements DetectionBackend {
             file: model.filename ?? null,
           })),
         rules: [...this.rules.values()].map((rule) => ({
-          id: rule.ruleId,
+          id: rule.key,
+          name: rule.ruleId,
           source: rule.body,
           file: rule.file,
           logTypes: rule.logTypes,
@@ -385,10 +434,6 @@ function asRows(value: unknown): unknown[][] {
 
 function record(value: unknown): Record<string, string> {
   return typeof value === 'object' && value !== null ? (value as Record<string, string>) : {};
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
 let shared: PythonRuntime | undefined;

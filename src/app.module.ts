@@ -12,6 +12,7 @@ import { StatsModule } from './stats/stats.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { ForwardersModule } from './forwarders/forwarders.module.js';
 import { BUILTIN_PACK_READING, type BuiltinPackReading } from './rules/builtin-pack.reading.js';
+import { LibraryModule } from './library/library.module.js';
 import { RulesModule } from './rules/rules.module.js';
 import { StorageModule } from './storage/storage.module.js';
 
@@ -36,6 +37,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         RulesModule,
+        LibraryModule,
         IngestModule,
         ForwardersModule,
         HitsModule,

@@ -25,6 +25,7 @@ import { RULE_SOURCE_ROUTES } from './rules/rule-body.js';
 import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller.js';
 import { FORWARDER_STREAMED_ROUTES } from './forwarders/forwarders.module.js';
 import { PACK_EXAMPLE, SEED_RULE_EXAMPLE } from './rules/rule-examples.js';
+import { DATA_MODEL_EXAMPLE, GLOBAL_HELPER_EXAMPLE } from './library/library-examples.js';
 import { createJsonLogger } from './logging/json-logger.js';
 import { registerRequestLogging } from './logging/request-logging.js';
 import { registerConnectionDraining } from './shutdown/graceful-shutdown.js';
@@ -181,18 +182,26 @@ function withServiceFaults(document: OpenAPIObject): OpenAPIObject {
  * the seed rule or a pack as example) or JSON. Swagger UI reads a YAML example as one document and shows
  * an error for a pack, so a pack is offered first as text/plain (read as YAML too), which it shows as written.
  */
+const SOURCE_BODIES = {
+  rule: { example: SEED_RULE_EXAMPLE, description: 'One rule in Panther’s format' },
+  pack: {
+    example: PACK_EXAMPLE,
+    description:
+      'A multi-document YAML stream of rules, global helpers and data models (documents separated by ---)',
+  },
+  global: { example: GLOBAL_HELPER_EXAMPLE, description: 'One global helper in Panther’s format' },
+  datamodel: { example: DATA_MODEL_EXAMPLE, description: 'One data model in Panther’s format' },
+};
+
 function withRuleSourceBodies(document: OpenAPIObject): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
     for (const operation of [path.post, path.put]) {
       const marker = (operation as unknown as Record<string, unknown> | undefined)?.['x-rule-source-body'];
-      if (!operation || (marker !== 'rule' && marker !== 'pack')) continue;
-      const example = marker === 'rule' ? SEED_RULE_EXAMPLE : PACK_EXAMPLE;
+      if (!operation || typeof marker !== 'string' || !(marker in SOURCE_BODIES)) continue;
+      const { example, description } = SOURCE_BODIES[marker as keyof typeof SOURCE_BODIES];
       operation.requestBody = {
         required: true,
-        description:
-          marker === 'rule'
-            ? 'One rule in Panther’s format'
-            : 'A multi-document YAML stream of rules (documents separated by ---)',
+        description,
         content: {
           ...(marker === 'pack' ? { 'text/plain': { schema: { type: 'string' }, example } } : {}),
           'application/yaml': { schema: { type: 'string' }, example },

@@ -618,6 +618,7 @@ Tests:
       ruleSet: RuleSet.fromCompiled([broken]),
       versions: real.versions,
       generation: real.generation,
+      library: real.library,
     });
     try {
       const events = [

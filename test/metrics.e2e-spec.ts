@@ -234,6 +234,7 @@ Tests:
       ruleSet: RuleSet.fromCompiled([broken]),
       versions: real.versions,
       generation: real.generation,
+      library: real.library,
     });
     const before = await scrape(running.url);
     try {

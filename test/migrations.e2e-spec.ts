@@ -6,17 +6,19 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POSTGRES_MIGRATIONS } from '../migrations/postgres/index.js';
+import { SQLITE_MIGRATIONS } from '../migrations/sqlite/index.js';
 import { loadConfig } from '../src/config/config.js';
 import { dataSourceOptions } from '../src/storage/data-source.js';
 import { openDataSource } from '../src/storage/storage.module.js';
 import { newDatabase, removeDatabase } from './support/app.js';
 
 /**
- * Undoes the RuleFormat migration, stores versions the way older releases did (no format column), and
- * applies it again: each version takes the language its metadata named.
+ * Undoes the migrations from RuleFormat on, stores versions the way older releases did (no format column),
+ * and applies them again: each version takes the language its metadata named.
  */
 async function backfilledFormats(dataSource: DataSource): Promise<string[]> {
-  await dataSource.undoLastMigration();
+  await dataSource.undoLastMigration(); // PythonLibrary
+  await dataSource.undoLastMigration(); // RuleFormat
   const insert = (id: number, language: string | undefined) =>
     dataSource.query(
       `INSERT INTO "rule_versions" ("id", "rule_id", "version", "source_text", "source_format", "content_hash", "metadata", "origin", "tests_passed", "tests_failed", "created_at") VALUES (${id}, 'Old.Rule', ${id}, 'RuleID: Old.Rule', 'yaml', 'hash', '${JSON.stringify(language === undefined ? {} : { detectionLanguage: language })}', 'api', 0, 0, '2025-01-01T00:00:00.000Z')`,
@@ -26,6 +28,7 @@ async function backfilledFormats(dataSource: DataSource): Promise<string[]> {
   await insert(3, undefined);
   expect((await dataSource.runMigrations()).map((migration) => migration.name)).toEqual([
     'RuleFormat1765200000000',
+    'PythonLibrary1765300000000',
   ]);
   const rows = await dataSource.query<{ format: string }[]>(
     `SELECT "format" FROM "rule_versions" ORDER BY "id"`,
@@ -60,6 +63,7 @@ describe('SQLite migrations', () => {
       'Security1764490000000',
       'WriteProbe1765100000000',
       'RuleFormat1765200000000',
+      'PythonLibrary1765300000000',
     ]);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
@@ -72,12 +76,12 @@ describe('SQLite migrations', () => {
   });
 
   it('revert to an empty schema and apply again', async () => {
-    for (let step = 0; step < 6; step++) await dataSource.undoLastMigration();
+    for (let step = 0; step < SQLITE_MIGRATIONS.length; step++) await dataSource.undoLastMigration();
     const tables = await dataSource.query<{ name: string }[]>(
-      `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('rules', 'rule_versions', 'api_keys', 'audit_events', 'write_probe')`,
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('migrations', 'sqlite_sequence')`,
     );
     expect(tables).toEqual([]);
-    expect((await dataSource.runMigrations()).length).toBe(6);
+    expect((await dataSource.runMigrations()).length).toBe(SQLITE_MIGRATIONS.length);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries).toEqual([]);
   });
@@ -108,6 +112,7 @@ describe('PostgreSQL migrations', () => {
       'InitialSchema1764500000000',
       'WriteProbe1765100000000',
       'RuleFormat1765200000000',
+      'PythonLibrary1765300000000',
     ]);
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
@@ -122,12 +127,12 @@ describe('PostgreSQL migrations', () => {
   });
 
   it('revert to an empty schema and apply again', async () => {
-    for (let step = 0; step < 3; step++) await dataSource.undoLastMigration();
+    for (let step = 0; step < POSTGRES_MIGRATIONS.length; step++) await dataSource.undoLastMigration();
     const tables = await dataSource.query<{ table_name: string }[]>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`,
     );
     expect(tables).toEqual([]);
-    expect((await dataSource.runMigrations()).length).toBe(3);
+    expect((await dataSource.runMigrations()).length).toBe(POSTGRES_MIGRATIONS.length);
   });
 
   it('record the format of versions stored before the column existed', async () => {

@@ -287,6 +287,34 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('the walls around a Python rul
     const after = await runtime.evaluate([{ event: { ok: true }, ruleIds: [key('Honest')] }]);
     expect(verdictOf(after, 0)).toEqual({ matched: true, outputs: {} });
   });
+
+  it('blames a rule whose top level never finishes loading on that rule alone, and keeps loading the others', async () => {
+    define(
+      'Hostile.LoadLoop',
+      'load_loop.py',
+      'while True:\n    pass\n\ndef rule(event):\n    return True\n',
+      [],
+    );
+    define(
+      'Hostile.LoadSwallow',
+      'load_swallow.py',
+      'while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n\ndef rule(event):\n    return True\n',
+      [],
+    );
+    const ruleIds = ['Hostile.LoadLoop', 'Hostile.LoadSwallow', 'Honest'].map(key);
+    const [verdicts = []] = await runtime.evaluate([{ event: { ok: true }, ruleIds }]);
+    // Interrupted by the per-call limit while loading: that rule's error.
+    expect(verdicts[0]).toMatchObject({
+      error: expect.stringMatching(/did not load: .*RuleTimeout: loading load_loop\.py/),
+    });
+    // Swallows the limit: the load is killed, each rule is loaded alone, and only this one is left out.
+    expect(verdicts[1]).toMatchObject({
+      error: expect.stringMatching(/loading load_swallow\.py never finished/),
+    });
+    expect(verdicts[2]).toEqual({ matched: true, outputs: {} });
+    const again = await runtime.evaluate([{ event: { ok: true }, ruleIds: [key('Honest')] }]);
+    expect(verdictOf(again, 0)).toEqual({ matched: true, outputs: {} });
+  });
 });
 
 describe.skipIf(PROBLEM !== undefined || !hasShared(CATALOGUE))(

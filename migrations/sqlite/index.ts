@@ -5,6 +5,7 @@ import { Queries1764480000000 } from './1764480000000-Queries.js';
 import { Security1764490000000 } from './1764490000000-Security.js';
 import { WriteProbe1765100000000 } from './1765100000000-WriteProbe.js';
 import { RuleFormat1765200000000 } from './1765200000000-RuleFormat.js';
+import { PythonLibrary1765300000000 } from './1765300000000-PythonLibrary.js';
 
 export const SQLITE_MIGRATIONS = [
   InitialSchema1764460800000,
@@ -13,4 +14,5 @@ export const SQLITE_MIGRATIONS = [
   Security1764490000000,
   WriteProbe1765100000000,
   RuleFormat1765200000000,
+  PythonLibrary1765300000000,
 ];

@@ -35,18 +35,26 @@ class Runtime:
         )
         helper_errors = {}
         for name in self.helpers.names():
+            # Top-level code runs under the per-call limit too: a module that never finishes importing
+            # is that module's error, not the worker's end.
+            self.clock.start(f"importing {self.helpers.file_of(name)}")
             try:
                 __import__(name)
             except BaseException as error:  # pylint: disable=broad-except
                 helper_errors[name] = describe_exception(error, self.helpers.file_of(name))
+            finally:
+                self.clock.stop()
         self.data_models = {}
         model_errors = {}
         for model in message.get("dataModels", []):
+            self.clock.start(f"loading data model {model['id']}")
             try:
                 built = self._data_model(model)
             except BaseException as error:  # pylint: disable=broad-except
                 model_errors[model["id"]] = describe_exception(error, model.get("file") or "")
                 continue
+            finally:
+                self.clock.stop()
             for log_type in model.get("logTypes", []):
                 self.data_models[log_type] = built
         self.rules = {}
@@ -55,6 +63,7 @@ class Runtime:
         rule_guards = {}
         for rule in message.get("rules", []):
             file_name = rule.get("file") or f"{rule['id']}.py"
+            self.clock.start(f"loading {file_name}")
             try:
                 # Errors and time limits name the rule by its RuleID; its module, by the key of this version.
                 loaded = PythonRule(rule.get("name") or rule["id"], rule["source"], file_name, rule.get("logTypes", []), rule["id"], self.clock)
@@ -64,6 +73,8 @@ class Runtime:
             except BaseException as error:  # pylint: disable=broad-except
                 rule_errors[rule["id"]] = describe_exception(error, file_name)
                 continue
+            finally:
+                self.clock.stop()
             self.rules[rule["id"]] = loaded
             rule_functions[rule["id"]] = loaded.functions
             if loaded.guards:

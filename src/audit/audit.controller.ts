@@ -21,7 +21,7 @@ class AuditEventDto {
   })
   keyId: string;
   @ApiProperty({ example: 'rule.update' }) action: string;
-  @ApiProperty({ enum: ['rule', 'api_key', 'alert'] }) targetType: string;
+  @ApiProperty({ enum: ['rule', 'api_key', 'alert', 'global_helper', 'data_model'] }) targetType: string;
   @ApiProperty({ example: 'AWS.CloudTrail.VPCE.ExternalPrincipal' }) targetId: string;
   @ApiProperty({
     nullable: true,
@@ -54,7 +54,7 @@ export class AuditController {
   @ApiQueries(
     text('action', 'Only this action, e.g. rule.update'),
     text('keyId', 'Only changes made with this API key id (system: the service itself)'),
-    oneOf('targetType', ['rule', 'api_key', 'alert'], 'Only changes to this kind of thing'),
+    oneOf('targetType', ['rule', 'api_key', 'alert', 'global_helper', 'data_model'], 'Only changes to this kind of thing'),
     text('targetId', 'Only changes to this rule id, key id or alert id'),
     ...timeRange('Changes made'),
     ...page(MAX_AUDIT_PAGE, DEFAULT_AUDIT_PAGE),

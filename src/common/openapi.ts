@@ -137,7 +137,10 @@ export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecor
   return applyDecorators(...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })));
 }
 
-/** Marks an operation whose body is rule YAML (or JSON); app.setup fills in the request body. */
-export function ApiRuleSourceBody(example: 'rule' | 'pack'): MethodDecorator {
+/**
+ * Marks an operation whose body is rule YAML (or JSON), or a global helper's or data model's; app.setup
+ * fills in the request body.
+ */
+export function ApiRuleSourceBody(example: 'rule' | 'pack' | 'global' | 'datamodel'): MethodDecorator {
   return applyDecorators(ApiExtension('x-rule-source-body', example));
 }

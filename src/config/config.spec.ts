@@ -56,6 +56,12 @@ describe('loadConfig', () => {
       BULK_INDICES: 'cloudtrail*=AWS.CloudTrail,okta=Okta.SystemLog',
       EVALUATION_THREADS: '3',
       EVALUATION_THREAD_MIN_BYTES: '65536',
+      TRIPLINE_PYTHON: '/usr/local/bin/python3',
+      TRIPLINE_BWRAP: '/usr/local/bin/bwrap',
+      PYTHON_WORKER_MEMORY_MB: '512',
+      PYTHON_CALL_SECONDS: '3',
+      PYTHON_REQUEST_DEADLINE_MS: '9000',
+      PYTHON_WORKERS: '2',
     });
     expect(config).toEqual({
       port: 9000,
@@ -87,6 +93,14 @@ describe('loadConfig', () => {
           { pattern: 'cloudtrail*', logType: 'AWS.CloudTrail' },
           { pattern: 'okta', logType: 'Okta.SystemLog' },
         ],
+      },
+      python: {
+        interpreter: '/usr/local/bin/python3',
+        bwrap: '/usr/local/bin/bwrap',
+        workerMemoryMb: 512,
+        callSeconds: 3,
+        requestDeadlineMs: 9000,
+        workers: 2,
       },
       corsOrigins: ['https://console.example.com', 'http://localhost:3000'],
       logLevel: 'debug',

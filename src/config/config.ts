@@ -71,6 +71,20 @@ export interface AppConfig {
     /** Elasticsearch index pattern (exact, or a prefix ending in *) → log type (BULK_INDICES), in order. */
     bulkIndices: ReadonlyArray<{ pattern: string; logType: string }>;
   };
+  /** Panther's Python rules: the sandboxed workers they run in (docs/python-rules.md). */
+  python: {
+    /** The interpreter (under /usr) and bubblewrap. */
+    interpreter: string;
+    bwrap: string;
+    /** Address-space limit of one worker, in MiB. */
+    workerMemoryMb: number;
+    /** How long one rule function may run, in seconds. */
+    callSeconds: number;
+    /** How long one request to a worker may take before the worker is killed, in milliseconds. */
+    requestDeadlineMs: number;
+    /** Workers that evaluate ingest's events. */
+    workers: number;
+  };
   /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
   corsOrigins: string[];
   /** The built-in rule pack, loaded at start. Empty: none. */
@@ -384,6 +398,28 @@ export function loadConfig(
     3_600_000,
     problems,
   );
+  const python = {
+    interpreter: env.TRIPLINE_PYTHON?.trim() || '/usr/bin/python3',
+    bwrap: env.TRIPLINE_BWRAP?.trim() || '/usr/bin/bwrap',
+    workerMemoryMb: integer(
+      'PYTHON_WORKER_MEMORY_MB',
+      env.PYTHON_WORKER_MEMORY_MB,
+      1024,
+      128,
+      65_536,
+      problems,
+    ),
+    callSeconds: integer('PYTHON_CALL_SECONDS', env.PYTHON_CALL_SECONDS, 2, 1, 600, problems),
+    requestDeadlineMs: integer(
+      'PYTHON_REQUEST_DEADLINE_MS',
+      env.PYTHON_REQUEST_DEADLINE_MS,
+      30_000,
+      1000,
+      3_600_000,
+      problems,
+    ),
+    workers: integer('PYTHON_WORKERS', env.PYTHON_WORKERS, 1, 1, 64, problems),
+  };
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -394,6 +430,7 @@ export function loadConfig(
     limits,
     auth,
     forwarders,
+    python,
     corsOrigins,
     builtinRulesDir,
     logLevel: level,

@@ -1,6 +1,11 @@
 // A rule compiled once: its detection (by its format), its inline filters and its outputs.
 import { ruleFormat } from './formats/registry.js';
-import { runsInProcess, type CompiledDetection, type EventPredicate } from './formats/rule-format.js';
+import {
+  runsInProcess,
+  type CompileContext,
+  type CompiledDetection,
+  type EventPredicate,
+} from './formats/rule-format.js';
 import { compileOutputs, type RuleOutputs } from './outputs.js';
 import { compileMatchList } from './panther/compile.js';
 import { readsNormalisedFields as filtersReadNormalisedFields } from './panther/format.js';
@@ -33,8 +38,8 @@ export interface CompiledRule {
 
 const always: EventPredicate = () => true;
 
-export function compileRule(definition: RuleDefinition): CompiledRule {
-  const detection = ruleFormat(definition.detection.language).compile(definition);
+export function compileRule(definition: RuleDefinition, context?: CompileContext): CompiledRule {
+  const detection = ruleFormat(definition.detection.language).compile(definition, context);
   const ruleId = definition.ruleId;
   const inProcess = runsInProcess(detection);
   const detect: EventPredicate = inProcess

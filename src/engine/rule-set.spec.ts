@@ -127,7 +127,7 @@ function everyRule(event: Record<string, unknown>): string[] {
     receivedAt: new Date(0),
   });
   if (!prepared.ok) throw new Error(prepared.error);
-  return RULES.map(compileRule)
+  return RULES.map((definition) => compileRule(definition))
     .map((compiled) => compiled.evaluate(prepared.event))
     .filter((hit) => hit !== null)
     .map((hit) => `${hit.ruleId} ${hit.title} ${JSON.stringify(hit.alertContext)}`);

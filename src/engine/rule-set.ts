@@ -74,7 +74,7 @@ export class RuleSet {
   }
 
   static compile(definitions: readonly RuleDefinition[]): RuleSet {
-    return new RuleSet(definitions.map(compileRule));
+    return new RuleSet(definitions.map((definition) => compileRule(definition)));
   }
 
   static fromCompiled(rules: readonly CompiledRule[]): RuleSet {

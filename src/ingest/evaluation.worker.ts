@@ -5,7 +5,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DomainError } from '../common/errors.js';
 import type { CompiledRule } from '../engine/compile.js';
-import { buildSnapshot, EMPTY_SNAPSHOT, type RuleSetSnapshot } from '../rules/rule-set-snapshot.js';
+import {
+  buildSnapshot,
+  EMPTY_ACTIVE_LIBRARY,
+  EMPTY_SNAPSHOT,
+  type RuleSetSnapshot,
+} from '../rules/rule-set-snapshot.js';
 import { BodyEvaluation } from './batch-evaluation.js';
 import { EVALUATION_PROTOCOL, type FromThread, type ToThread } from './evaluation-protocol.js';
 
@@ -52,7 +57,13 @@ function receive(message: ToThread): void {
   switch (message.kind) {
     case 'rules': {
       const started = performance.now();
-      const built = buildSnapshot(message.sources, message.generation, compiledByVersionId);
+      // Python rules never run on these threads (evaluation-pool.ts): their library stays empty here.
+      const built = buildSnapshot(
+        message.sources,
+        message.generation,
+        EMPTY_ACTIVE_LIBRARY,
+        compiledByVersionId,
+      );
       compiledByVersionId = built.compiledByVersionId;
       current = built.snapshot;
       post({

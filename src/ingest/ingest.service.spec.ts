@@ -12,6 +12,7 @@ import { loadConfig } from '../config/config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
 import { RulesService } from '../rules/rules.service.js';
+import { PythonChecks } from '../rules/python-checks.js';
 import { EvaluationPool } from './evaluation-pool.js';
 import { IDEMPOTENCY_TTL_MS, IngestService, type IngestRequest } from './ingest.service.js';
 
@@ -52,7 +53,7 @@ describe('IngestService', () => {
     const config = loadConfig({});
     const ruleStore = new InMemoryRuleStore();
     const active = new ActiveRuleSet(ruleStore, config);
-    await new RulesService(ruleStore, active).upsert(DELETE_RULE, {
+    await new RulesService(ruleStore, active, new PythonChecks(config)).upsert(DELETE_RULE, {
       format: 'yaml',
       ignoreExtraKeys: false,
       storeDisabled: false,

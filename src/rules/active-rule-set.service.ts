@@ -6,10 +6,11 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { CompiledRule } from '../engine/compile.js';
 import type { RuleSet } from '../engine/rule-set.js';
+import { pythonLibraryOf } from '../library/library-source.js';
 import { RULE_STORE, type ActiveRuleSource, type RuleStore } from './rule-store.js';
 import { buildSnapshot, EMPTY_SNAPSHOT, type ActiveRule, type RuleSetSnapshot } from './rule-set-snapshot.js';
 
-export type { ActiveRule, RuleSetSnapshot } from './rule-set-snapshot.js';
+export type { ActiveLibrary, ActiveRule, RuleSetSnapshot } from './rule-set-snapshot.js';
 
 /** Told of every new active set, with the sources it was built from (an evaluation thread builds its own). */
 export type RuleSetListener = (snapshot: RuleSetSnapshot, sources: readonly ActiveRuleSource[]) => void;
@@ -105,12 +106,22 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
 
   private async rebuild(known: ReadonlyMap<number, CompiledRule> | undefined): Promise<void> {
     // The stamp is read first: a change made between the two reads is seen again at the next look.
-    const { stamp, sources } = await this.ruleStore.read(async (rules) => ({
+    const { stamp, sources, stored } = await this.ruleStore.read(async (rules) => ({
       stamp: await rules.rulesStamp(),
       sources: await rules.enabledCurrentSources(),
+      stored: await rules.currentLibrary(),
     }));
     const started = performance.now();
-    const built = buildSnapshot(sources, this.active.generation + 1, this.compiledByVersionId, known);
+    const library = pythonLibraryOf(stored);
+    for (const item of library.unreadable)
+      this.logger.error(`stored ${item} no longer loads; Python rules run without it`);
+    const built = buildSnapshot(
+      sources,
+      this.active.generation + 1,
+      { python: library.library, versions: library.versions },
+      this.compiledByVersionId,
+      known,
+    );
     for (const { ruleId, format } of built.unreadable) {
       // Stored versions were checked on upload: the engine became stricter, or the format is gone.
       this.logger.error(

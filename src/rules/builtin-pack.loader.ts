@@ -53,7 +53,7 @@ export class BuiltinPackLoader implements OnApplicationBootstrap {
     const loaded: ReadRule[] = [];
     for (const { rules, problems } of files) {
       for (const problem of problems.errors) this.logger.error(`skipped: ${formatDiagnostic(problem)}`);
-      loaded.push(...rules.map(compileParsedRule));
+      loaded.push(...rules.map((rule) => compileParsedRule(rule)));
     }
     // A RuleID defined twice would get a new version at every start, from each file in turn.
     const unique = rejectDuplicateRuleIds(loaded.map((rule) => rule.definition));

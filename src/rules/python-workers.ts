@@ -1,13 +1,27 @@
 // The service's side of the Python runtime (engine/python): says at start-up whether Python rules can run
-// here and what to install when they cannot, and ends the sandboxed workers when the service stops.
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+// here and what to install when they cannot, gives the workers the stored helpers and data models with
+// every new active set, and ends the workers when the service stops.
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { backendRuleIdOf, runsInProcess } from '../engine/formats/rule-format.js';
 import { sharedPythonRuntime } from '../engine/python/python-runtime.js';
+import { ActiveRuleSet, type RuleSetSnapshot } from './active-rule-set.service.js';
+import { pythonRuntimeOptions } from './python-options.js';
 
 @Injectable()
 export class PythonWorkers implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(PythonWorkers.name);
+  /** The stored versions of the library the workers were last given. */
+  private libraryGiven = '';
+
+  constructor(
+    private readonly activeRules: ActiveRuleSet,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   onModuleInit(): void {
+    sharedPythonRuntime().configure(pythonRuntimeOptions(this.config.python));
     const problem = sharedPythonRuntime().problem();
     if (problem !== undefined)
       this.logger.warn(`${problem}; YAML rules are not affected (see docs/python-rules.md)`);
@@ -15,9 +29,27 @@ export class PythonWorkers implements OnModuleInit, OnApplicationShutdown {
       this.logger.log(
         'Python rules run in sandboxed workers (bubblewrap and seccomp), started when first needed',
       );
+    this.activeRules.subscribe((snapshot) => this.follow(snapshot));
   }
 
   onApplicationShutdown(): void {
     sharedPythonRuntime().close();
+  }
+
+  /** The active set's helpers and data models, and only its rule versions (plus a few being tested). */
+  private follow(snapshot: RuleSetSnapshot): void {
+    const runtime = sharedPythonRuntime();
+    const given = JSON.stringify(snapshot.library.versions);
+    if (given !== this.libraryGiven) {
+      runtime.setLibrary(snapshot.library.python);
+      this.libraryGiven = given;
+    }
+    const keys = new Set<string>();
+    for (const { compiled } of snapshot.versions.values()) {
+      const detection = compiled.detection;
+      if (!runsInProcess(detection) && detection.backend === runtime)
+        keys.add(backendRuleIdOf(compiled.ruleId, detection));
+    }
+    runtime.retain(keys);
   }
 }

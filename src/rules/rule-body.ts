@@ -10,6 +10,8 @@ export const RULE_SOURCE_ROUTES: ReadonlySet<string> = new Set([
   'POST /v1/rules',
   'PUT /v1/rules/:ruleId',
   'POST /v1/rules/import',
+  'POST /v1/global-helpers',
+  'POST /v1/data-models',
 ]);
 
 export const RULE_SOURCE_MEDIA_TYPES = [...YAML_MEDIA_TYPES, 'application/json', 'text/plain'];

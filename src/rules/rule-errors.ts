@@ -5,7 +5,7 @@ import type { RuleTestResult } from '../engine/test-runner.js';
 import { diagnosticView, testResultView } from './rule-views.js';
 
 export class InvalidRuleError extends UnprocessableError {
-  constructor(errors: readonly Diagnostic[], warnings: readonly Diagnostic[] = []) {
+  constructor(errors: readonly Diagnostic[], warnings: readonly Diagnostic[] = [], what = 'rule') {
     const first = errors[0];
     const where =
       first?.line !== undefined
@@ -13,7 +13,7 @@ export class InvalidRuleError extends UnprocessableError {
         : '';
     super(
       'invalid_rule',
-      `${errors.length === 1 ? 'the rule has an error' : `the rule has ${errors.length} errors`}: ${first?.message ?? 'invalid'}${where}`,
+      `${errors.length === 1 ? `the ${what} has an error` : `the ${what} has ${errors.length} errors`}: ${first?.message ?? 'invalid'}${where}`,
       { errors: errors.map(diagnosticView), warnings: warnings.map(diagnosticView) },
     );
   }

@@ -4,6 +4,8 @@
 import { compileRule, type CompiledRule } from '../engine/compile.js';
 import { readStoredRule } from '../engine/formats/registry.js';
 import { RuleSet } from '../engine/rule-set.js';
+import { EMPTY_LIBRARY, type PythonLibrary } from '../engine/python/python-library.js';
+import type { LibraryVersions } from '../storage/entities.js';
 import type { ActiveRuleSource } from './rule-store.js';
 
 export interface ActiveRule {
@@ -12,15 +14,33 @@ export interface ActiveRule {
   version: number;
 }
 
+/** The global helpers and data models Python rules run with, and the stored version of each. */
+export interface ActiveLibrary {
+  readonly python: PythonLibrary;
+  readonly versions: LibraryVersions;
+}
+
+export const EMPTY_ACTIVE_LIBRARY: ActiveLibrary = {
+  python: EMPTY_LIBRARY,
+  versions: { globals: {}, dataModels: {} },
+};
+
 /** The rules and which stored version each one is, taken together so that they always agree. */
 export interface RuleSetSnapshot {
   readonly ruleSet: RuleSet;
   readonly versions: ReadonlyMap<string, ActiveRule>;
   /** Counts the rebuilds of this process's active set: an evaluation thread builds the same one. */
   readonly generation: number;
+  /** What the set's Python rules import and read through data models. */
+  readonly library: ActiveLibrary;
 }
 
-export const EMPTY_SNAPSHOT: RuleSetSnapshot = { ruleSet: RuleSet.empty, versions: new Map(), generation: 0 };
+export const EMPTY_SNAPSHOT: RuleSetSnapshot = {
+  ruleSet: RuleSet.empty,
+  versions: new Map(),
+  generation: 0,
+  library: EMPTY_ACTIVE_LIBRARY,
+};
 
 export interface BuiltSnapshot {
   snapshot: RuleSetSnapshot;
@@ -39,6 +59,7 @@ export interface BuiltSnapshot {
 export function buildSnapshot(
   sources: readonly ActiveRuleSource[],
   generation: number,
+  library: ActiveLibrary,
   ...reuse: (ReadonlyMap<number, CompiledRule> | undefined)[]
 ): BuiltSnapshot {
   const versions = new Map<string, ActiveRule>();
@@ -60,5 +81,10 @@ export function buildSnapshot(
     versions.set(source.ruleId, { compiled, versionId: source.versionId, version: source.version });
   }
   const ruleSet = RuleSet.fromCompiled([...versions.values()].map((rule) => rule.compiled));
-  return { snapshot: { ruleSet, versions, generation }, compiledByVersionId, compiledNow, unreadable };
+  return {
+    snapshot: { ruleSet, versions, generation, library },
+    compiledByVersionId,
+    compiledNow,
+    unreadable,
+  };
 }

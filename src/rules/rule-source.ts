@@ -3,10 +3,11 @@
 import { createHash } from 'node:crypto';
 import { compileRule, type CompiledRule } from '../engine/compile.js';
 import type { Diagnostic } from '../engine/diagnostics.js';
+import type { CompileContext } from '../engine/formats/rule-format.js';
 import { readRuleSource, readStoredRule } from '../engine/formats/registry.js';
 import type { RuleDefinition } from '../engine/rule.js';
 import { testRule, type RuleTestResult } from '../engine/test-runner.js';
-import type { RuleVersionMetadata } from '../storage/entities.js';
+import type { LibraryVersions, RuleVersionMetadata } from '../storage/entities.js';
 
 export type SourceFormat = 'yaml' | 'json';
 
@@ -25,6 +26,8 @@ export interface ReadRule extends ParsedRule {
 /** A rule read, compiled and tested. */
 export interface CheckedRule extends ReadRule {
   tests: RuleTestResult[];
+  /** For a Python rule, the helpers and data models its tests ran with. */
+  libraryVersions?: LibraryVersions;
 }
 
 export interface SourceProblems {
@@ -47,6 +50,8 @@ export interface SourceOptions {
   maxDocuments?: number;
   /** A stored version's rule format: its source is read with that format's reader. */
   ruleFormat?: string;
+  /** Where rules that run in a backend are compiled (PythonChecks: never in ingest's workers). */
+  context?: CompileContext;
 }
 
 /**
@@ -89,11 +94,11 @@ export function readRuleSources(
   options: SourceOptions,
 ): { rules: ReadRule[]; problems: SourceProblems } {
   const { rules, problems } = parseRuleSources(text, options);
-  return { rules: rules.map(compileParsedRule), problems };
+  return { rules: rules.map((rule) => compileParsedRule(rule, options.context)), problems };
 }
 
-export function compileParsedRule(rule: ParsedRule): ReadRule {
-  return { ...rule, compiled: compileRule(rule.definition) };
+export function compileParsedRule(rule: ParsedRule, context?: CompileContext): ReadRule {
+  return { ...rule, compiled: compileRule(rule.definition, context) };
 }
 
 /** Every rule of a source read (readRuleSources), compiled and its own tests run. */

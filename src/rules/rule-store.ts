@@ -2,7 +2,13 @@
 // units of work; each gets a RuleTransaction whose reads and writes are all committed together, or none.
 // storage/rules.repository.ts keeps rules in the database; the unit specs keep them in memory.
 import type { Actor, AuditEntry } from '../audit/audit.service.js';
-import type { RuleEntity, RuleVersionEntity } from '../storage/entities.js';
+import type {
+  LibraryItemEntity,
+  LibraryKind,
+  LibraryVersionEntity,
+  RuleEntity,
+  RuleVersionEntity,
+} from '../storage/entities.js';
 
 /** Injection token of the RuleStore (an interface leaves nothing at run time to inject by). */
 export const RULE_STORE = Symbol('RULE_STORE');
@@ -58,6 +64,15 @@ export interface PackRuleState {
   userVersions: number;
 }
 
+/** A global helper or data model and the version of it that is current. */
+export interface StoredLibraryItem {
+  item: LibraryItemEntity;
+  version: LibraryVersionEntity;
+}
+
+/** A helper or data model version to store; the store numbers it and gives it its id. */
+export type NewLibraryVersion = Omit<LibraryVersionEntity, 'id' | 'version'>;
+
 export interface RuleTransaction {
   /** Makes changes to these rules one at a time, also across instances, until the transaction ends. */
   lockRules(ruleIds: readonly string[]): Promise<void>;
@@ -87,10 +102,23 @@ export interface RuleTransaction {
   enabledCurrentSources(): Promise<ActiveRuleSource[]>;
   /**
    * A digest of what the active set is built from: each rule's current version, whether it runs and
-   * whether it is deleted. Any change on any instance changes it, whatever the clocks say. Empty where
+   * whether it is deleted, and each helper's and data model's current version. Any change on any instance changes it, whatever the clocks say. Empty where
    * no other instance can change the rules (one SQLite file has one writer: this process).
    */
   rulesStamp(): Promise<string>;
+  /** A helper or data model row, deleted or not. */
+  findLibraryItem(kind: LibraryKind, itemId: string): Promise<LibraryItemEntity | null>;
+  /** Every version of a helper or data model, oldest first. */
+  libraryVersions(kind: LibraryKind, itemId: string): Promise<LibraryVersionEntity[]>;
+  /** Every live helper and data model with its current version, by kind, then id. */
+  currentLibrary(): Promise<StoredLibraryItem[]>;
+  /**
+   * Stores the next version of a helper or data model and makes it current, creating its row or bringing
+   * a deleted one back; changes to one item are made one at a time, also across instances.
+   */
+  storeLibraryVersion(version: NewLibraryVersion): Promise<StoredLibraryItem>;
+  /** Marks a live helper or data model deleted; its versions stay. */
+  deleteLibraryItem(kind: LibraryKind, itemId: string, at: Date): Promise<void>;
   /** Records a change in the audit trail, in this transaction. */
   recordAudit(actor: Actor, entry: AuditEntry): Promise<void>;
   /** Records many changes by one actor in the audit trail, in a few statements. */

@@ -2,7 +2,7 @@
 import type { Diagnostic } from '../engine/diagnostics.js';
 import type { RuleDefinition } from '../engine/rule.js';
 import { describeFailure, type RuleTestResult } from '../engine/test-runner.js';
-import type { RuleEntity, RuleOrigin, RuleVersionEntity } from '../storage/entities.js';
+import type { LibraryVersions, RuleEntity, RuleOrigin, RuleVersionEntity } from '../storage/entities.js';
 
 export interface RuleSummaryView {
   ruleId: string;
@@ -45,6 +45,8 @@ export interface RuleVersionView {
   displayName: string | null;
   contentHash: string;
   tests: { passed: number; failed: number };
+  /** A Python rule's: the version of each global helper and data model its tests ran with. */
+  testedWith?: LibraryVersions;
   source?: string;
 }
 
@@ -136,6 +138,7 @@ export function versionView(
     displayName: version.metadata.displayName,
     contentHash: version.contentHash,
     tests: { passed: version.testsPassed, failed: version.testsFailed },
+    ...(version.libraryVersions ? { testedWith: version.libraryVersions } : {}),
     ...(withSource ? { source: version.sourceText } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { storeProvider } from '../storage/database-store.js';
 import { openRuleStore } from '../storage/rules.repository.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
 import { BuiltinPackLoader } from './builtin-pack.loader.js';
+import { PythonChecks } from './python-checks.js';
 import { PythonWorkers } from './python-workers.js';
 import { RULE_STORE } from './rule-store.js';
 import { RulesController } from './rules.controller.js';
@@ -15,8 +16,9 @@ import { RulesService } from './rules.service.js';
     ActiveRuleSet,
     BuiltinPackLoader,
     PythonWorkers,
+    PythonChecks,
     storeProvider(RULE_STORE, openRuleStore),
   ],
-  exports: [RulesService, ActiveRuleSet],
+  exports: [RulesService, ActiveRuleSet, PythonChecks, RULE_STORE],
 })
 export class RulesModule {}

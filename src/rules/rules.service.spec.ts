@@ -9,6 +9,7 @@ import { loadConfig } from '../config/config.js';
 import { checkRuleSources, readRuleSources, type CheckedRule } from './rule-source.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
 import { RulesService, type BuiltinPackInstall, type UploadOptions } from './rules.service.js';
+import { PythonChecks } from './python-checks.js';
 
 const ACTOR: Actor = { keyId: 'key-1', requestId: 'req-1' };
 const UPLOAD: UploadOptions = {
@@ -57,7 +58,7 @@ describe('RulesService', () => {
   beforeEach(() => {
     store = new InMemoryRuleStore();
     active = new ActiveRuleSet(store, loadConfig({}));
-    rules = new RulesService(store, active);
+    rules = new RulesService(store, active, new PythonChecks(loadConfig({})));
   });
 
   const running = () => [...active.snapshot().versions.keys()];

@@ -15,6 +15,7 @@ import type { RuleDefinition } from '../engine/rule.js';
 import { isPlainObject } from '../engine/values.js';
 import type { RuleEntity, RuleOrigin, RuleVersionEntity } from '../storage/entities.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
+import { PythonChecks } from './python-checks.js';
 import {
   RULE_STORE,
   type CurrentVersionChange,
@@ -26,8 +27,13 @@ import {
   type StoredRule,
 } from './rule-store.js';
 import { InvalidRuleError, RuleTestsFailedError } from './rule-errors.js';
+import { checkLibraryChange } from '../library/library-change.js';
+import { readLibrarySource, type LibraryDocument } from '../library/library-source.js';
+import type { Diagnostic } from '../engine/diagnostics.js';
+import type { LibraryKind, LibraryVersions } from '../storage/entities.js';
 import {
   checkRuleSources,
+  parseRuleSources,
   formatOf,
   metadataOf,
   testReadRule,
@@ -87,13 +93,62 @@ export interface ImportReportItem {
   failedTests?: TestResultView[];
 }
 
+/** What an import did with one of its global helpers or data models. */
+export interface ImportLibraryItem {
+  kind: 'global_helper' | 'data_model';
+  id: string;
+  action: UploadAction;
+  version: number;
+}
+
 export interface ImportReport {
   dryRun: boolean;
   created: number;
   updated: number;
   unchanged: number;
   rules: ImportReportItem[];
+  /** The pack's global helpers and data models. */
+  library: ImportLibraryItem[];
   warnings: DiagnosticView[];
+}
+
+const LIBRARY_TARGETS: Record<LibraryKind, ImportLibraryItem['kind']> = {
+  global: 'global_helper',
+  datamodel: 'data_model',
+};
+
+/** The helper and data model versions a pack's Python rules were tested with: the active ones, as the pack changes them. */
+function libraryVersionsAfter(
+  active: LibraryVersions,
+  imported: readonly ImportLibraryItem[],
+): LibraryVersions {
+  const after: LibraryVersions = { globals: { ...active.globals }, dataModels: { ...active.dataModels } };
+  for (const item of imported) {
+    if (item.kind === 'global_helper') after.globals[item.id] = item.version;
+    else after.dataModels[item.id] = item.version;
+  }
+  return after;
+}
+
+/** A GlobalID or DataModelID that a pack defines twice. */
+function duplicateLibraryIds(documents: readonly LibraryDocument[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const problems: Diagnostic[] = [];
+  for (const document of documents) {
+    const key = `${document.kind}:${document.itemId}`;
+    if (seen.has(key)) {
+      const what = document.kind === 'global' ? 'GlobalID' : 'DataModelID';
+      problems.push({
+        severity: 'error',
+        code: 'duplicate_id',
+        message: `${what} ${document.itemId} is defined twice in the pack`,
+        key: what,
+        line: (document.helper ?? document.dataModel)?.source.line,
+      });
+    }
+    seen.add(key);
+  }
+  return problems;
 }
 
 /** What the built-in pack did with one of its rules. */
@@ -145,6 +200,7 @@ export class RulesService {
   constructor(
     @Inject(RULE_STORE) private readonly ruleStore: RuleStore,
     private readonly activeRules: ActiveRuleSet,
+    private readonly checks: PythonChecks,
   ) {}
 
   /** Checks one rule source: exactly one valid rule, or a 422 naming every problem. */
@@ -152,7 +208,11 @@ export class RulesService {
     text: string,
     options: Pick<UploadOptions, 'ignoreExtraKeys'> & { format?: SourceFormat; ruleFormat?: string },
   ): Promise<CheckedRule & { warnings: DiagnosticView[] }> {
-    const { rules, problems } = await checkRuleSources(text, options);
+    // Uploaded Python runs its tests in workers of its own, never in the ones ingest uses.
+    const { rules, problems } = await this.checks.withLibrary(
+      this.activeRules.snapshot().library.python,
+      (context) => checkRuleSources(text, { ...options, context }),
+    );
     if (problems.errors.length > 0) throw new InvalidRuleError(problems.errors, problems.warnings);
     if (rules.length !== 1) {
       throw new UnprocessableError(
@@ -160,7 +220,18 @@ export class RulesService {
         `the body holds ${rules.length} rules; this operation takes one (send a pack to POST /v1/rules/import)`,
       );
     }
-    return { ...(rules[0] as CheckedRule), warnings: problems.warnings.map(diagnosticView) };
+    const checked = rules[0] as CheckedRule;
+    return {
+      ...checked,
+      ...this.testedWith(checked),
+      warnings: problems.warnings.map(diagnosticView),
+    };
+  }
+
+  /** For a Python rule, the stored helpers and data models its tests just ran with. */
+  private testedWith(rule: CheckedRule): Pick<CheckedRule, 'libraryVersions'> {
+    if (rule.definition.detection.language !== 'python') return {};
+    return { libraryVersions: this.activeRules.snapshot().library.versions };
   }
 
   /** Creates a rule, or stores a new version of it when the source differs from its current one. */
@@ -333,13 +404,42 @@ export class RulesService {
     return { events: results, hits: results.filter((result) => result.matched).length };
   }
 
-  /** A pack: every rule checked first, then all stored in one transaction, or none. */
+  /**
+   * A pack: rules, global helpers and data models, every one checked first (helpers and data models
+   * load, running Python rules still pass their tests with them, the pack's rules pass theirs), then all
+   * stored in one transaction, or none.
+   */
   async import(text: string, options: UploadOptions & { dryRun: boolean }): Promise<ImportReport> {
-    const { rules, problems } = await checkRuleSources(text, { ...options, maxDocuments: MAX_PACK_RULES });
+    const readOptions = { ...options, maxDocuments: MAX_PACK_RULES };
+    const { documents } = readLibrarySource(text, readOptions);
+    const libraryProblems = duplicateLibraryIds(documents);
+    const active = this.activeRules.snapshot();
+    const changedDocuments = await this.ruleStore.read(async (store) => {
+      const current = new Map(
+        (await store.currentLibrary()).map(({ item, version }) => [`${item.kind}:${item.itemId}`, version]),
+      );
+      return documents.filter(
+        (document) =>
+          current.get(`${document.kind}:${document.itemId}`)?.contentHash !== document.contentHash,
+      );
+    });
+    // Which running rules the pack replaces decides which ones the changed library must keep working.
+    const parsed = parseRuleSources(text, readOptions);
+    let library = active.library.python;
+    if (changedDocuments.length > 0 && parsed.problems.errors.length === 0 && libraryProblems.length === 0) {
+      library = await checkLibraryChange(this.checks, active, {
+        documents: changedDocuments,
+        replacedRules: new Set(parsed.rules.map((rule) => rule.definition.ruleId)),
+      });
+    }
+    const { rules, problems } = await this.checks.withLibrary(library, (context) =>
+      checkRuleSources(text, { ...readOptions, context }),
+    );
     const duplicates = rejectDuplicateRuleIds(rules.map((rule) => rule.definition)).diagnostics;
-    const errors = [...problems.errors, ...duplicates];
+    const errors = [...problems.errors, ...duplicates, ...libraryProblems];
     if (errors.length > 0) throw new InvalidRuleError(errors, problems.warnings);
-    if (rules.length === 0) throw new UnprocessableError('empty_pack', 'the pack holds no rules');
+    if (rules.length === 0 && documents.length === 0)
+      throw new UnprocessableError('empty_pack', 'the pack holds no rules, global helpers or data models');
     const failing = rules.filter((rule) => !testsPassed(rule));
     if (failing.length > 0 && !options.storeDisabled) {
       throw new UnprocessableError(
@@ -353,13 +453,17 @@ export class RulesService {
         },
       );
     }
-    const items = await this.ruleStore.write(async (transaction) => {
+    const { items, libraryItems } = await this.ruleStore.write(async (transaction) => {
+      const libraryReport = await this.importLibrary(transaction, documents, changedDocuments, options);
+      const testedWith = libraryVersionsAfter(active.library.versions, libraryReport);
       await transaction.lockRules(rules.map((rule) => rule.definition.ruleId));
       const report: ImportReportItem[] = [];
       for (const rule of rules) {
+        const checked =
+          rule.definition.detection.language === 'python' ? { ...rule, libraryVersions: testedWith } : rule;
         const stored = options.dryRun
-          ? await this.previewVersion(transaction, rule)
-          : await this.storeVersion(transaction, rule, options);
+          ? await this.previewVersion(transaction, checked)
+          : await this.storeVersion(transaction, checked, options);
         report.push({
           ruleId: rule.definition.ruleId,
           action: stored.action,
@@ -374,10 +478,10 @@ export class RulesService {
             : { failedTests: rule.tests.filter((t) => !t.passed).map(testResultView) }),
         });
       }
-      return report;
+      return { items: report, libraryItems: libraryReport };
     });
-    if (!options.dryRun && items.some((item) => item.action !== 'unchanged'))
-      await this.activeRules.refresh();
+    const changed = [...items, ...libraryItems].some((item) => item.action !== 'unchanged');
+    if (!options.dryRun && changed) await this.activeRules.refresh();
     const count = (action: UploadAction) => items.filter((item) => item.action === action).length;
     return {
       dryRun: options.dryRun,
@@ -385,8 +489,57 @@ export class RulesService {
       updated: count('updated'),
       unchanged: count('unchanged'),
       rules: items,
+      library: libraryItems,
       warnings: problems.warnings.map(diagnosticView),
     };
+  }
+
+  /** Stores the pack's changed helpers and data models (or, in a dry run, says what would be stored). */
+  private async importLibrary(
+    transaction: RuleTransaction,
+    documents: readonly LibraryDocument[],
+    changed: readonly LibraryDocument[],
+    options: UploadOptions & { dryRun: boolean },
+  ): Promise<ImportLibraryItem[]> {
+    const report: ImportLibraryItem[] = [];
+    for (const document of documents) {
+      const existing = await transaction.findLibraryItem(document.kind, document.itemId);
+      const live = existing !== null && existing.deletedAt === null;
+      const kind = LIBRARY_TARGETS[document.kind];
+      if (!changed.includes(document)) {
+        report.push({
+          kind,
+          id: document.itemId,
+          action: 'unchanged',
+          version: existing?.currentVersion ?? 0,
+        });
+        continue;
+      }
+      const action: UploadAction = live ? 'updated' : 'created';
+      if (options.dryRun) {
+        const last = (await transaction.libraryVersions(document.kind, document.itemId)).at(-1)?.version ?? 0;
+        report.push({ kind, id: document.itemId, action, version: last + 1 });
+        continue;
+      }
+      const stored = await transaction.storeLibraryVersion({
+        kind: document.kind,
+        itemId: document.itemId,
+        sourceText: document.sourceText,
+        sourceFormat: options.format,
+        contentHash: document.contentHash,
+        origin: options.origin,
+        createdByKey: options.actor.keyId,
+        createdAt: new Date(),
+      });
+      await transaction.recordAudit(options.actor, {
+        action: `${kind}.${action === 'created' ? 'create' : 'update'}`,
+        targetType: kind,
+        targetId: document.itemId,
+        details: { version: stored.version.version, origin: options.origin },
+      });
+      report.push({ kind, id: document.itemId, action, version: stored.version.version });
+    }
+    return report;
   }
 
   /** Every current rule as one multi-document YAML stream, ordered by RuleID; `Enabled` says its state. */
@@ -631,6 +784,7 @@ function newVersionRow(
     format: formatOf(checked.definition),
     contentHash: checked.contentHash,
     metadata: metadataOf(checked.definition),
+    libraryVersions: checked.libraryVersions ?? null,
     testsPassed: passed,
     testsFailed: checked.tests.length - passed,
   };

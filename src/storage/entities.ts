@@ -7,6 +7,9 @@ import { HitFieldEntity } from './entities/hit-field.entity.js';
 import { HitEntity } from './entities/hit.entity.js';
 import { IdempotencyKeyEntity } from './entities/idempotency-key.entity.js';
 import { IngestBatchEntity } from './entities/ingest-batch.entity.js';
+import { LibraryItemEntity } from './entities/library-item.entity.js';
+import { LibraryVersionEntity } from './entities/library-version.entity.js';
+import { RuleCacheEntryEntity } from './entities/rule-cache-entry.entity.js';
 import { RuleVersionEntity } from './entities/rule-version.entity.js';
 import { RuleEntity } from './entities/rule.entity.js';
 
@@ -21,6 +24,9 @@ export const ENTITIES = [
   AlertStatusChangeEntity,
   ApiKeyEntity,
   AuditEventEntity,
+  LibraryItemEntity,
+  LibraryVersionEntity,
+  RuleCacheEntryEntity,
 ];
 
 export {
@@ -32,9 +38,17 @@ export {
   HitFieldEntity,
   IdempotencyKeyEntity,
   IngestBatchEntity,
+  LibraryItemEntity,
+  LibraryVersionEntity,
+  RuleCacheEntryEntity,
   RuleEntity,
   RuleVersionEntity,
 };
+export type { LibraryKind } from './entities/library-item.entity.js';
 export type { AlertStatus } from './entities/alert.entity.js';
-export type { RuleOrigin, RuleVersionMetadata } from './entities/rule-version.entity.js';
+export type {
+  LibraryVersions,
+  RuleOrigin,
+  RuleVersionMetadata,
+} from './entities/rule-version.entity.js';
 export { API_KEY_SCOPES, type ApiKeyScope } from './entities/api-key.entity.js';

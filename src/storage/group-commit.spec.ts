@@ -18,6 +18,7 @@ import { IngestService, type IngestRequest } from '../ingest/ingest.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ActiveRuleSet } from '../rules/active-rule-set.service.js';
 import { RulesService } from '../rules/rules.service.js';
+import { PythonChecks } from '../rules/python-checks.js';
 import { CommitUnconfirmedError } from './database-faults.js';
 import { Database } from './database.service.js';
 import { sqliteConnectionOf } from './sqlite-transactions.js';
@@ -80,7 +81,7 @@ describe('group commit on SQLite: concurrent ingest writes share COMMITs, each a
     database = new Database(await openDataSource(config), config);
     const ruleStore = openRuleStore(database);
     const active = new ActiveRuleSet(ruleStore, config);
-    await new RulesService(ruleStore, active).upsert(DELETE_TRAIL, {
+    await new RulesService(ruleStore, active, new PythonChecks(config)).upsert(DELETE_TRAIL, {
       format: 'yaml',
       ignoreExtraKeys: false,
       storeDisabled: false,

@@ -2,20 +2,28 @@
 // for (rules/rule-store.ts). Each unit of work gets a RulesRepository on its transaction's EntityManager.
 import { Database } from './database.service.js';
 import { DatabaseStore } from './database-store.js';
-import { In, type EntityManager } from 'typeorm';
+import { In, IsNull, type EntityManager } from 'typeorm';
 import type { Actor, AuditEntry } from '../audit/audit.service.js';
 import type {
   ActiveRuleSource,
   CurrentVersionChange,
+  NewLibraryVersion,
   NewRule,
   NewRuleVersion,
   PackRuleState,
   RuleStore,
   RuleTransaction,
+  StoredLibraryItem,
   StoredRule,
 } from '../rules/rule-store.js';
 import { insertAuditEvent, insertAuditEvents } from './audit.repository.js';
-import { RuleEntity, RuleVersionEntity } from './entities.js';
+import {
+  LibraryItemEntity,
+  LibraryVersionEntity,
+  RuleEntity,
+  RuleVersionEntity,
+  type LibraryKind,
+} from './entities.js';
 import {
   chunksFor,
   dialectOf,
@@ -29,6 +37,8 @@ import {
 
 /** Changes to one rule (a version, its state) are made one at a time, also across instances. */
 const RULE_LOCKS = 'rule';
+/** Changes to one helper or data model, likewise. */
+const LIBRARY_LOCKS = 'library';
 /** The columns the pack's bulk writes fill (the others take their defaults). */
 const VERSION_COLUMNS = [
   '"rule_id"',
@@ -42,6 +52,7 @@ const VERSION_COLUMNS = [
   '"created_by_key"',
   '"tests_passed"',
   '"tests_failed"',
+  '"library_versions"',
   '"created_at"',
 ];
 const RULE_COLUMNS = [
@@ -179,6 +190,7 @@ export class RulesRepository implements RuleTransaction {
           version.createdByKey,
           version.testsPassed,
           version.testsFailed,
+          version.libraryVersions === null ? null : JSON.stringify(version.libraryVersions),
           sqlTime(dialect, version.createdAt.getTime()),
         ]),
       );
@@ -253,9 +265,78 @@ export class RulesRepository implements RuleTransaction {
     // One SQLite file has one writer, this process: it rebuilds on its own changes and needs no stamp.
     if (dialectOf(this.manager) !== 'postgres') return '';
     const [row] = await this.manager.query<{ stamp: string }[]>(
-      `SELECT md5(COALESCE(string_agg("rule_id" || ':' || "current_version_id" || ':' || "enabled" || ':' || ("deleted_at" IS NULL), ',' ORDER BY "rule_id"), '')) AS stamp FROM "rules"`,
+      `SELECT md5(COALESCE((SELECT string_agg("rule_id" || ':' || "current_version_id" || ':' || "enabled" || ':' || ("deleted_at" IS NULL), ',' ORDER BY "rule_id") FROM "rules"), '') || '|' || COALESCE((SELECT string_agg("kind" || ':' || "item_id" || ':' || "current_version_id" || ':' || ("deleted_at" IS NULL), ',' ORDER BY "kind", "item_id") FROM "library_items"), '')) AS stamp`,
     );
     return row?.stamp ?? '';
+  }
+
+  findLibraryItem(kind: LibraryKind, itemId: string): Promise<LibraryItemEntity | null> {
+    return this.manager.findOne(LibraryItemEntity, { where: { kind, itemId } });
+  }
+
+  libraryVersions(kind: LibraryKind, itemId: string): Promise<LibraryVersionEntity[]> {
+    return this.manager.find(LibraryVersionEntity, { where: { kind, itemId }, order: { version: 'ASC' } });
+  }
+
+  async currentLibrary(): Promise<StoredLibraryItem[]> {
+    const items = await this.manager.find(LibraryItemEntity, {
+      where: { deletedAt: IsNull() },
+      order: { kind: 'ASC', itemId: 'ASC' },
+    });
+    const versions = new Map<number, LibraryVersionEntity>();
+    for (const chunk of chunksFor(items, 1)) {
+      const found = await this.manager.find(LibraryVersionEntity, {
+        where: { id: In(chunk.map((item) => item.currentVersionId)) },
+      });
+      for (const version of found) versions.set(version.id, version);
+    }
+    return items.map((item) => {
+      const version = versions.get(item.currentVersionId);
+      if (!version) throw new Error(`${item.kind} ${item.itemId} points at a missing version`);
+      return { item, version };
+    });
+  }
+
+  async storeLibraryVersion(fields: NewLibraryVersion): Promise<StoredLibraryItem> {
+    const { kind, itemId } = fields;
+    await lockNames(this.manager, LIBRARY_LOCKS, [`${kind}:${itemId}`]);
+    const last = await this.manager
+      .createQueryBuilder(LibraryVersionEntity, 'version')
+      .select('MAX(version.version)', 'last')
+      .where('version.kind = :kind AND version.item_id = :itemId', { kind, itemId })
+      .getRawOne<{ last: unknown }>();
+    const version = this.manager.create(LibraryVersionEntity, {
+      ...fields,
+      version: readCount(last?.last ?? 0) + 1,
+    });
+    await this.manager.save(version);
+    let item = await this.findLibraryItem(kind, itemId);
+    if (item) {
+      item.currentVersion = version.version;
+      item.currentVersionId = version.id;
+      item.updatedAt = fields.createdAt;
+      if (item.deletedAt) {
+        item.deletedAt = null;
+        item.createdAt = fields.createdAt;
+      }
+    } else {
+      item = this.manager.create(LibraryItemEntity, {
+        kind,
+        itemId,
+        currentVersion: version.version,
+        currentVersionId: version.id,
+        createdAt: fields.createdAt,
+        updatedAt: fields.createdAt,
+        deletedAt: null,
+      });
+    }
+    await this.manager.save(item);
+    return { item, version };
+  }
+
+  async deleteLibraryItem(kind: LibraryKind, itemId: string, at: Date): Promise<void> {
+    await lockNames(this.manager, LIBRARY_LOCKS, [`${kind}:${itemId}`]);
+    await this.manager.update(LibraryItemEntity, { kind, itemId, deletedAt: IsNull() }, { deletedAt: at, updatedAt: at });
   }
 
   recordAudit(actor: Actor, entry: AuditEntry): Promise<void> {

@@ -5,23 +5,39 @@ import type { Actor, AuditEntry } from '../../src/audit/audit.service.js';
 import type {
   ActiveRuleSource,
   CurrentVersionChange,
+  NewLibraryVersion,
   NewRule,
   NewRuleVersion,
   PackRuleState,
   RuleStore,
   RuleTransaction,
+  StoredLibraryItem,
   StoredRule,
 } from '../../src/rules/rule-store.js';
-import type { RuleEntity, RuleVersionEntity } from '../../src/storage/entities.js';
+import type {
+  LibraryItemEntity,
+  LibraryKind,
+  LibraryVersionEntity,
+  RuleEntity,
+  RuleVersionEntity,
+} from '../../src/storage/entities.js';
 
 interface RuleTables {
   rules: Map<string, RuleEntity>;
   versions: RuleVersionEntity[];
+  libraryItems: Map<string, LibraryItemEntity>;
+  libraryVersions: LibraryVersionEntity[];
   audit: { actor: Actor; entry: AuditEntry }[];
 }
 
 export class InMemoryRuleStore implements RuleStore {
-  private tables: RuleTables = { rules: new Map(), versions: [], audit: [] };
+  private tables: RuleTables = {
+    rules: new Map(),
+    versions: [],
+    libraryItems: new Map(),
+    libraryVersions: [],
+    audit: [],
+  };
   /** Units of work run one at a time, as SQLite runs them. */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -192,12 +208,77 @@ class InMemoryRuleTransaction implements RuleTransaction {
     return sources;
   }
 
+  findLibraryItem(kind: LibraryKind, itemId: string): Promise<LibraryItemEntity | null> {
+    const item = this.tables.libraryItems.get(`${kind}:${itemId}`);
+    return Promise.resolve(item ? structuredClone(item) : null);
+  }
+
+  libraryVersions(kind: LibraryKind, itemId: string): Promise<LibraryVersionEntity[]> {
+    return Promise.resolve(
+      structuredClone(
+        this.tables.libraryVersions
+          .filter((version) => version.kind === kind && version.itemId === itemId)
+          .sort((a, b) => a.version - b.version),
+      ),
+    );
+  }
+
+  currentLibrary(): Promise<StoredLibraryItem[]> {
+    const live = [...this.tables.libraryItems.values()]
+      .filter((item) => item.deletedAt === null)
+      .sort((a, b) => compare(a.kind, b.kind) || compare(a.itemId, b.itemId));
+    return Promise.resolve(
+      live.map((item) => {
+        const version = this.tables.libraryVersions.find((v) => v.id === item.currentVersionId);
+        if (!version) throw new Error(`no version ${item.currentVersionId}`);
+        return structuredClone({ item, version });
+      }),
+    );
+  }
+
+  async storeLibraryVersion(fields: NewLibraryVersion): Promise<StoredLibraryItem> {
+    const previous = await this.libraryVersions(fields.kind, fields.itemId);
+    const version: LibraryVersionEntity = {
+      ...structuredClone(fields),
+      id: this.tables.libraryVersions.length + 1,
+      version: (previous.at(-1)?.version ?? 0) + 1,
+    };
+    this.tables.libraryVersions.push(version);
+    const key = `${fields.kind}:${fields.itemId}`;
+    const existing = this.tables.libraryItems.get(key);
+    const item: LibraryItemEntity = {
+      kind: fields.kind,
+      itemId: fields.itemId,
+      currentVersion: version.version,
+      currentVersionId: version.id,
+      createdAt: existing && existing.deletedAt === null ? existing.createdAt : fields.createdAt,
+      updatedAt: fields.createdAt,
+      deletedAt: null,
+    };
+    this.tables.libraryItems.set(key, item);
+    return structuredClone({ item, version });
+  }
+
+  deleteLibraryItem(kind: LibraryKind, itemId: string, at: Date): Promise<void> {
+    const item = this.tables.libraryItems.get(`${kind}:${itemId}`);
+    if (item && item.deletedAt === null) Object.assign(item, { deletedAt: at, updatedAt: at });
+    return Promise.resolve();
+  }
+
   rulesStamp(): Promise<string> {
     const rules = [...this.tables.rules.values()].sort((a, b) => compare(a.ruleId, b.ruleId));
+    const library = [...this.tables.libraryItems.values()].sort(
+      (a, b) => compare(a.kind, b.kind) || compare(a.itemId, b.itemId),
+    );
     return Promise.resolve(
-      rules
-        .map((rule) => `${rule.ruleId}:${rule.currentVersionId}:${rule.enabled}:${rule.deletedAt === null}`)
-        .join(','),
+      [
+        ...rules.map(
+          (rule) => `${rule.ruleId}:${rule.currentVersionId}:${rule.enabled}:${rule.deletedAt === null}`,
+        ),
+        ...library.map(
+          (item) => `${item.kind}:${item.itemId}:${item.currentVersionId}:${item.deletedAt === null}`,
+        ),
+      ].join(','),
     );
   }
 

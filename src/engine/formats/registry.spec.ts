@@ -115,7 +115,7 @@ describe('rules evaluated by a backend', () => {
         backendRule('B.Second'),
         conditionRule('C.Third'),
         backendRule('D.Fourth'),
-      ].map(compileRule),
+      ].map((definition) => compileRule(definition)),
     );
     expect(set.hasBackendRules).toBe(true);
     // The synchronous path leaves backend rules alone.
@@ -156,7 +156,7 @@ describe('rules evaluated by a backend', () => {
       },
     };
     registerRuleFormat(fakeFormat(backend));
-    const set = RuleSet.fromCompiled([conditionRule('A.First'), backendRule('B.Second')].map(compileRule));
+    const set = RuleSet.fromCompiled([conditionRule('A.First'), backendRule('B.Second')].map((definition) => compileRule(definition)));
     const messages: string[] = [];
     const onError = ({ ruleId, error }: RuleErrorReport) =>
       messages.push(`${ruleId}: ${error instanceof Error ? error.message : String(error)}`);

@@ -95,6 +95,14 @@ export function runsInProcess(detection: CompiledDetection): detection is InProc
   return 'matches' in detection;
 }
 
+/**
+ * Where a compile defines rules of formats that run in a backend, when not in the format's shared one:
+ * checking rules against helpers not stored yet uses a backend of its own, by format name.
+ */
+export interface CompileContext {
+  readonly backends?: ReadonlyMap<string, DetectionBackend>;
+}
+
 /** One event and the rules a backend must evaluate it with (those its index and filters left). */
 export interface BackendRequest {
   readonly event: unknown;
@@ -167,5 +175,5 @@ export interface RuleFormat {
   /** Reads the documents this format's rules are written in; formats may share a reader. */
   readonly reader: RuleSourceReader;
   /** Compiles a definition whose `detection.language` is this format's name. */
-  compile(definition: RuleDefinition): CompiledDetection;
+  compile(definition: RuleDefinition, context?: CompileContext): CompiledDetection;
 }

@@ -1,18 +1,19 @@
 // Panther's Python rules as a rule format: read by Panther's reader (a rule with `Filename`), run by the
 // shared Python runtime, a batch of events at a time, in its sandboxed workers.
-import type { CompiledDetection, RuleFormat } from '../formats/rule-format.js';
+import type { CompileContext, CompiledDetection, RuleFormat } from '../formats/rule-format.js';
 import { pantherRuleReader } from '../panther/rule-file.js';
 import type { RuleDefinition } from '../rule.js';
 import { isPythonDetection } from './python-library.js';
-import { sharedPythonRuntime } from './python-runtime.js';
+import { PythonRuntime, sharedPythonRuntime } from './python-runtime.js';
 
 export const pythonRuleFormat: RuleFormat = {
   name: 'python',
   reader: pantherRuleReader,
-  compile(definition: RuleDefinition): CompiledDetection {
+  compile(definition: RuleDefinition, context?: CompileContext): CompiledDetection {
     const detection = definition.detection;
     if (!isPythonDetection(detection)) throw new Error(`rule ${definition.ruleId} is not a Python rule`);
-    const runtime = sharedPythonRuntime();
+    const own = context?.backends?.get('python');
+    const runtime = own instanceof PythonRuntime ? own : sharedPythonRuntime();
     const backendRuleId = runtime.defineRule(
       definition.ruleId,
       detection.filename,

@@ -13,7 +13,7 @@ import type {
 import { backendOutputs } from '../formats/backend-verdicts.js';
 import type { RuleOutputs } from '../outputs.js';
 import { EMPTY_LIBRARY, type PythonLibrary } from './python-library.js';
-import { PythonWorker, PythonWorkerError, type CacheHandler } from './python-worker.js';
+import { PythonWorker, PythonWorkerError, type CacheHandler, type JsonMessage } from './python-worker.js';
 import { DEFAULT_SANDBOX_OPTIONS, sandboxProblem, type PythonSandboxOptions } from './sandbox.js';
 
 export interface PythonRuntimeOptions {
@@ -69,9 +69,11 @@ export const DEFAULT_RUNTIME_OPTIONS: PythonRuntimeOptions = {
 
 export class PythonRuntime implements DetectionBackend {
   readonly name = 'python';
-  private readonly options: PythonRuntimeOptions;
+  private options: PythonRuntimeOptions;
   private library: PythonLibrary = EMPTY_LIBRARY;
   private readonly rules = new Map<string, LoadedRule>();
+  /** Rule versions (by key) whose loading killed a worker, and why: never loaded again. */
+  private readonly unloadable = new Map<string, string>();
   private generation = 0;
   private report?: { generation: number; report: PythonLoadReport };
   private readonly idle: PythonWorker[] = [];
@@ -85,6 +87,12 @@ export class PythonRuntime implements DetectionBackend {
   constructor(options: Partial<PythonRuntimeOptions> = {}) {
     this.options = { ...DEFAULT_RUNTIME_OPTIONS, ...options };
     this.cache = this.options.cache;
+  }
+
+  /** New limits and sandbox settings: workers started from now on use them (the idle ones end now). */
+  configure(options: Partial<PythonRuntimeOptions>): void {
+    this.options = { ...this.options, ...options };
+    this.close();
   }
 
   /** Why Python rules cannot run on this machine, or undefined. */
@@ -128,6 +136,7 @@ export class PythonRuntime implements DetectionBackend {
       if (inactive <= RETAINED_INACTIVE_RULES) break;
       if (keys.has(key)) continue;
       this.rules.delete(key);
+      this.unloadable.delete(key);
       inactive -= 1;
       this.generation += 1;
     }
@@ -286,45 +295,87 @@ export class PythonRuntime implements DetectionBackend {
 
   private async load(worker: PythonWorker): Promise<void> {
     const generation = this.generation;
-    const answer = await worker.request(
-      {
-        op: 'load',
-        guards: this.options.guards,
-        helpers: this.library.helpers.map((helper) => ({
-          name: helper.globalId,
-          source: helper.body,
-          file: helper.filename,
-        })),
-        dataModels: this.library.dataModels
-          .filter((model) => model.enabled)
-          .map((model) => ({
-            id: model.dataModelId,
-            logTypes: model.logTypes,
-            mappings: model.mappings,
-            source: model.body ?? null,
-            file: model.filename ?? null,
-          })),
-        rules: [...this.rules.values()].map((rule) => ({
-          id: rule.key,
-          name: rule.ruleId,
-          source: rule.body,
-          file: rule.file,
-          logTypes: rule.logTypes,
-        })),
-      },
-      this.options.requestDeadlineMs,
-    );
+    let answer: JsonMessage;
+    try {
+      answer = await worker.request(
+        this.loadMessage([...this.rules.values()].filter((rule) => !this.unloadable.has(rule.key))),
+        this.options.requestDeadlineMs,
+      );
+    } catch (error) {
+      if (error instanceof PythonWorkerError) await this.findUnloadable();
+      throw error;
+    }
     if (typeof answer.error === 'string') throw new PythonWorkerError(`loading the rules: ${answer.error}`);
     worker.loadedGeneration = generation;
+    const ruleErrors = record(answer.ruleErrors);
+    for (const [key, error] of this.unloadable) ruleErrors[key] = error;
     this.report = {
       generation,
       report: {
         helperErrors: record(answer.helperErrors),
         dataModelErrors: record(answer.dataModelErrors),
-        ruleErrors: record(answer.ruleErrors),
+        ruleErrors,
         ruleFunctions: (answer.ruleFunctions ?? {}) as Record<string, string[]>,
         ruleGuards: (answer.ruleGuards ?? {}) as Record<string, string[]>,
       },
+    };
+  }
+
+  /**
+   * A load killed its worker: some rule's top level never returns, even when interrupted (it swallows
+   * the per-call limit, or waits in C). Each rule is loaded alone in a worker of its own; the ones that
+   * kill it are left out of every load from now on, with that as their error.
+   */
+  private async findUnloadable(): Promise<void> {
+    for (const rule of this.rules.values()) {
+      if (this.unloadable.has(rule.key)) continue;
+      const probe = new PythonWorker(this.options.sandbox, noCache);
+      try {
+        await probe.ready();
+      } catch (error) {
+        probe.kill();
+        throw error; // no worker starts at all: nothing to blame on a rule
+      }
+      try {
+        await probe.request(this.loadMessage([rule]), this.options.requestDeadlineMs);
+      } catch (error) {
+        if (!(error instanceof PythonWorkerError)) throw error;
+        this.unloadable.set(
+          rule.key,
+          `loading ${rule.file} never finished (${error.message}); it is left out`,
+        );
+      } finally {
+        probe.kill();
+      }
+    }
+    this.generation += 1;
+  }
+
+  private loadMessage(rules: readonly LoadedRule[]): JsonMessage {
+    return {
+      op: 'load',
+      guards: this.options.guards,
+      helpers: this.library.helpers.map((helper) => ({
+        name: helper.globalId,
+        source: helper.body,
+        file: helper.filename,
+      })),
+      dataModels: this.library.dataModels
+        .filter((model) => model.enabled)
+        .map((model) => ({
+          id: model.dataModelId,
+          logTypes: model.logTypes,
+          mappings: model.mappings,
+          source: model.body ?? null,
+          file: model.filename ?? null,
+        })),
+      rules: rules.map((rule) => ({
+        id: rule.key,
+        name: rule.ruleId,
+        source: rule.body,
+        file: rule.file,
+        logTypes: rule.logTypes,
+      })),
     };
   }
 

@@ -135,6 +135,12 @@ export class RuleVersionDto {
   })
   contentHash: string;
   @ApiProperty({ type: TestCountsDto }) tests: TestCountsDto;
+  @ApiPropertyOptional({
+    description:
+      'A Python rule’s: the version of each global helper and data model its tests ran with, by id',
+    example: { globals: { panther_aws_helpers: 3, panther_base_helpers: 5 }, dataModels: {} },
+  })
+  testedWith?: { globals: Record<string, number>; dataModels: Record<string, number> };
   @ApiPropertyOptional({ description: 'Only when one version is asked for', example: SEED_RULE_EXAMPLE })
   source?: string;
 }
@@ -185,11 +191,20 @@ class ImportItemDto {
   @ApiPropertyOptional({ type: [TestResultDto] }) failedTests?: TestResultDto[];
 }
 
+class ImportLibraryItemDto {
+  @ApiProperty({ enum: ['global_helper', 'data_model'], example: 'global_helper' }) kind: string;
+  @ApiProperty({ example: 'panther_base_helpers' }) id: string;
+  @ApiProperty({ enum: ['created', 'updated', 'unchanged'], example: 'created' }) action: string;
+  @ApiProperty({ example: 1 }) version: number;
+}
+
 export class ImportReportDto {
   @ApiProperty({ example: false }) dryRun: boolean;
   @ApiProperty({ example: 1 }) created: number;
   @ApiProperty({ example: 0 }) updated: number;
   @ApiProperty({ example: 3 }) unchanged: number;
   @ApiProperty({ type: [ImportItemDto] }) rules: ImportItemDto[];
+  @ApiProperty({ type: [ImportLibraryItemDto], description: 'The pack’s global helpers and data models' })
+  library: ImportLibraryItemDto[];
   @ApiProperty({ type: [DiagnosticDto] }) warnings: DiagnosticDto[];
 }

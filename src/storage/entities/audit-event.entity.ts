@@ -21,7 +21,7 @@ export class AuditEventEntity {
   action: string;
 
   @Column({ name: 'target_type', type: 'varchar', length: 16 })
-  targetType: 'rule' | 'api_key' | 'alert';
+  targetType: 'rule' | 'api_key' | 'alert' | 'global_helper' | 'data_model';
 
   @Column({ name: 'target_id', type: 'varchar', length: 200 })
   targetId: string;

@@ -20,6 +20,12 @@ export interface RuleVersionMetadata {
   enabledInSource: boolean;
 }
 
+/** Versions of the helpers and data models present when a rule version's tests ran, by id. */
+export interface LibraryVersions {
+  globals: Record<string, number>;
+  dataModels: Record<string, number>;
+}
+
 /** One immutable version of a rule: its full source as uploaded and what was parsed from it. */
 @Entity({ name: 'rule_versions' })
 @Index('uq_rule_versions_rule_version', ['ruleId', 'version'], { unique: true })
@@ -59,6 +65,13 @@ export class RuleVersionEntity {
   /** The API key that made this version, once keys exist; null for the built-in pack. */
   @Column({ name: 'created_by_key', type: 'varchar', length: 64, nullable: true })
   createdByKey: string | null;
+
+  /**
+   * For a Python rule, the version of each global helper and data model it was tested with, by id; null
+   * for the other formats.
+   */
+  @Column({ name: 'library_versions', type: 'simple-json', nullable: true })
+  libraryVersions: LibraryVersions | null;
 
   @Column({ name: 'tests_passed', type: 'integer' })
   testsPassed: number;

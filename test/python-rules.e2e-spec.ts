@@ -41,7 +41,6 @@ async function ingestCorpus(running: RunningApp, corpus: Corpus): Promise<void> 
     const answer = await http(running.url, 'POST', '/v1/events', {
       body: lines.slice(start, start + 2000).join('\n'),
       contentType: 'application/x-ndjson',
-      headers: { 'x-log-type': 'AWS.CloudTrail' },
     });
     expect(answer.status).toBe(200);
     expect(answer.body.rejectedCount).toBe(0);

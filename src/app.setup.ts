@@ -21,7 +21,7 @@ import { BEARER_SCHEME } from './auth/access.js';
 import { ApiKeysService } from './auth/api-keys.service.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { registerRequestGuard } from './auth/request-guard.js';
-import { RULE_SOURCE_ROUTES } from './rules/rule-body.js';
+import { RULE_BINARY_ROUTES, RULE_SOURCE_ROUTES } from './rules/rule-body.js';
 import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller.js';
 import { FORWARDER_STREAMED_ROUTES } from './forwarders/forwarders.module.js';
 import { PACK_EXAMPLE, SEED_RULE_EXAMPLE } from './rules/rule-examples.js';
@@ -114,6 +114,7 @@ export function setupApp(
     maxJsonDepth: config.limits.maxJsonDepth,
     streamedRoutes: new Set([...STREAMED_BODY_ROUTES, ...FORWARDER_STREAMED_ROUTES]),
     textRoutes: RULE_SOURCE_ROUTES,
+    binaryRoutes: RULE_BINARY_ROUTES,
   });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(createValidationPipe());

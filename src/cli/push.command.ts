@@ -1,42 +1,45 @@
-import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { writeTarGz, type ArchiveFile } from '../common/archives.js';
 import { collectRuleFiles } from '../engine/pack.js';
 import { UsageError, type CommandOptions } from './command-options.js';
 
-interface FileSpan {
-  file: string;
-  /** First line of the file in the combined stream (1-based). */
-  firstLine: number;
+/** The files sent: each by the name it has in the archive, and the name it is shown by. */
+interface TreeEntry {
+  entry: string;
+  shown: string;
 }
 
-/** All files as one multi-document stream, and where each file starts in it. */
-async function combine(files: readonly string[]): Promise<{ text: string; spans: FileSpan[] }> {
-  let text = '';
-  let line = 1;
-  const spans: FileSpan[] = [];
-  for (const file of files) {
-    let content = await readFile(file, 'utf8');
-    if (!content.endsWith('\n')) content += '\n';
-    if (text !== '') {
-      text += '---\n';
-      line += 1;
-    }
-    spans.push({ file, firstLine: line });
-    text += content;
-    line += content.split('\n').length - 1;
+/**
+ * The rule files and the Python beside them (every .py in their folders: a rule's Filename, a helper's
+ * body) as archive entries, named relative to the working folder.
+ */
+async function treeOf(files: readonly string[]): Promise<{ archive: ArchiveFile[]; entries: TreeEntry[] }> {
+  const wanted = new Set(files.map((file) => resolve(file)));
+  for (const folder of new Set(files.map((file) => dirname(resolve(file))))) {
+    for (const name of await readdir(folder)) if (name.endsWith('.py')) wanted.add(join(folder, name));
   }
-  return { text, spans };
+  const archive: ArchiveFile[] = [];
+  const entries: TreeEntry[] = [];
+  for (const file of [...wanted].sort()) {
+    const shown = relative(process.cwd(), file);
+    // Outside the working folder: named by its absolute path, without the leading slash.
+    const entry =
+      shown.startsWith('..') || isAbsolute(shown) ? file.replace(/^\/+/, '') : shown.split(sep).join('/');
+    archive.push({ path: entry, data: await readFile(file) });
+    entries.push({ entry, shown });
+  }
+  return { archive, entries };
 }
 
-function locate(spans: readonly FileSpan[], line: number | undefined): string {
-  if (line === undefined) return '';
-  const span = [...spans].reverse().find((candidate) => candidate.firstLine <= line);
-  return span ? `${relative(process.cwd(), span.file)}:${line - span.firstLine + 1}` : `line ${line}`;
+function locate(entries: readonly TreeEntry[], file: string | undefined, line: number | undefined): string {
+  const shown = entries.find((candidate) => candidate.entry === file)?.shown ?? file ?? '(pack)';
+  return line === undefined ? shown : `${shown}:${line}`;
 }
 
 interface Problem {
   detail?: string;
-  errors?: { message: string; line?: number; column?: number; key?: string }[];
+  errors?: { message: string; file?: string; line?: number; column?: number; key?: string }[];
   rules?: { ruleId: string; failedTests?: { name: string; failures: string[] }[] }[];
 }
 
@@ -46,6 +49,8 @@ interface Report {
   updated: number;
   unchanged: number;
   rules: { ruleId: string; action: string; version: number; enabled: boolean }[];
+  library?: { kind: string; id: string; action: string; version: number }[];
+  warnings?: { message: string; file?: string; line?: number }[];
 }
 
 /**
@@ -64,7 +69,8 @@ export async function pushCommand(paths: string[], options: CommandOptions): Pro
   }
   const files = await collectRuleFiles(paths);
   if (files.length === 0) throw new UsageError('no rule files (.yml, .yaml, .json) found');
-  const { text, spans } = await combine(files);
+  // The tree as it is, Python beside YAML: the server reads it as a Panther repository.
+  const { archive, entries } = await treeOf(files);
   const query = new URLSearchParams({
     dryRun: String(options['dry-run']),
     ignoreExtraKeys: String(options['ignore-extra-keys']),
@@ -75,8 +81,8 @@ export async function pushCommand(paths: string[], options: CommandOptions): Pro
     new URL(`v1/rules/import?${query.toString()}`, base.href.endsWith('/') ? base : `${base.href}/`),
     {
       method: 'POST',
-      headers: { 'content-type': 'application/yaml', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-      body: text,
+      headers: { 'content-type': 'application/gzip', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: writeTarGz(archive),
     },
   );
   const answer: unknown = await response.json().catch(() => ({}));
@@ -85,7 +91,7 @@ export async function pushCommand(paths: string[], options: CommandOptions): Pro
     process.stderr.write(`push refused (${response.status}): ${body.detail ?? response.statusText}\n`);
     for (const error of body.errors ?? []) {
       process.stderr.write(
-        `  ${locate(spans, error.line)}: ${error.message}${error.key ? ` [${error.key}]` : ''}\n`,
+        `  ${locate(entries, error.file, error.line)}: ${error.message}${error.key ? ` [${error.key}]` : ''}\n`,
       );
     }
     for (const rule of body.rules ?? []) {
@@ -95,6 +101,12 @@ export async function pushCommand(paths: string[], options: CommandOptions): Pro
     return 1;
   }
   const body = answer as Report;
+  for (const warning of body.warnings ?? [])
+    process.stderr.write(`warning: ${locate(entries, warning.file, warning.line)}: ${warning.message}\n`);
+  for (const item of body.library ?? []) {
+    const kind = item.kind === 'global_helper' ? 'global helper' : 'data model';
+    process.stdout.write(`${item.action.padEnd(9)} ${kind} ${item.id} v${item.version}\n`);
+  }
   for (const rule of body.rules) {
     process.stdout.write(
       `${rule.action.padEnd(9)} ${rule.ruleId} v${rule.version}${rule.enabled ? '' : ' (disabled)'}\n`,

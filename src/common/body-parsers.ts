@@ -55,6 +55,8 @@ export interface BodyParserOptions {
   streamedRoutes: ReadonlySet<string>;
   /** `METHOD /path` of routes that take JSON as text, to parse it themselves with positions. */
   textRoutes: ReadonlySet<string>;
+  /** `METHOD /path` of routes that also take these media types, as a Buffer (archives, multipart). */
+  binaryRoutes: ReadonlyMap<string, readonly string[]>;
 }
 
 export function registerBodyParsers(fastify: FastifyInstance, options: BodyParserOptions): void {
@@ -71,16 +73,29 @@ export function registerBodyParsers(fastify: FastifyInstance, options: BodyParse
       return;
     }
     const type = mediaType(request);
+    const route = `${request.method} ${request.routeOptions.url}`;
+    if (options.binaryRoutes.get(route)?.includes(type)) {
+      readAll(payload, options.bodyLimit).then(
+        (buffer) => done(null, buffer),
+        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+      );
+      return;
+    }
     if (!isJson(type) && !TEXT_TYPES.has(type)) {
       payload.resume();
-      done(new UnsupportedMediaTypeError(type || undefined, PARSED_MEDIA_TYPES));
+      done(
+        new UnsupportedMediaTypeError(type || undefined, [
+          ...PARSED_MEDIA_TYPES,
+          ...(options.binaryRoutes.get(route) ?? []),
+        ]),
+      );
       return;
     }
     readAll(payload, options.bodyLimit).then(
       (buffer) => {
         // A byte-order mark says nothing about the content; some editors and Windows tools add one.
         const text = buffer.toString('utf8').replace(/^\uFEFF/, '');
-        if (!isJson(type) || options.textRoutes.has(`${request.method} ${request.routeOptions.url ?? ''}`)) {
+        if (!isJson(type) || options.textRoutes.has(route)) {
           done(null, text);
           return;
         }

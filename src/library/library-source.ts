@@ -22,6 +22,8 @@ export interface LibraryDocument {
   itemId: string;
   /** The document alone, with its Python under Body. */
   sourceText: string;
+  /** How the stored text is written: as sent, or YAML once a Body was added to it. */
+  sourceFormat: 'yaml' | 'json';
   contentHash: string;
   helper?: GlobalHelperDefinition;
   dataModel?: DataModelDefinition;
@@ -39,14 +41,15 @@ export function readLibrarySource(
   options: ReadOptions,
 ): { documents: LibraryDocument[]; rules: RuleDefinition[]; diagnostics: Diagnostic[] } {
   const read = readRuleSource(text, options);
+  const format = options.format ?? 'yaml';
   const documents: LibraryDocument[] = [
     ...(read.helpers ?? []).map((helper) =>
-      storable('global', helper.globalId, helper.source.text, helper.body, (sourceText) => ({
+      storable(format, 'global', helper.globalId, helper.source.text, helper.body, (sourceText) => ({
         helper: { ...helper, source: { ...helper.source, text: sourceText } },
       })),
     ),
     ...(read.dataModels ?? []).map((model) =>
-      storable('datamodel', model.dataModelId, model.source.text, model.body, (sourceText) => ({
+      storable(format, 'datamodel', model.dataModelId, model.source.text, model.body, (sourceText) => ({
         dataModel: { ...model, source: { ...model.source, text: sourceText } },
       })),
     ),
@@ -55,6 +58,7 @@ export function readLibrarySource(
 }
 
 function storable(
+  format: 'yaml' | 'json',
   kind: LibraryKind,
   itemId: string,
   documentText: string,
@@ -62,7 +66,14 @@ function storable(
   definition: (sourceText: string) => Pick<LibraryDocument, 'helper' | 'dataModel'>,
 ): LibraryDocument {
   const sourceText = withBody(documentText, body);
-  return { kind, itemId, sourceText, contentHash: contentHash(sourceText), ...definition(sourceText) };
+  return {
+    kind,
+    itemId,
+    sourceText,
+    sourceFormat: sourceText === documentText ? format : 'yaml',
+    contentHash: contentHash(sourceText),
+    ...definition(sourceText),
+  };
 }
 
 /**

@@ -7,10 +7,12 @@ import { diagnosticView, testResultView } from './rule-views.js';
 export class InvalidRuleError extends UnprocessableError {
   constructor(errors: readonly Diagnostic[], warnings: readonly Diagnostic[] = [], what = 'rule') {
     const first = errors[0];
-    const where =
-      first?.line !== undefined
-        ? ` (line ${first.line}${first.column !== undefined ? `, column ${first.column}` : ''})`
-        : '';
+    const place = [
+      ...(first?.file !== undefined ? [first.file] : []),
+      ...(first?.line !== undefined ? [`line ${first.line}`] : []),
+      ...(first?.line !== undefined && first.column !== undefined ? [`column ${first.column}`] : []),
+    ];
+    const where = place.length > 0 ? ` (${place.join(', ')})` : '';
     super(
       'invalid_rule',
       `${errors.length === 1 ? `the ${what} has an error` : `the ${what} has ${errors.length} errors`}: ${first?.message ?? 'invalid'}${where}`,

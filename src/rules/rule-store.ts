@@ -57,7 +57,10 @@ export interface PackRuleState {
   /** The rule row, deleted or not. */
   rule: RuleEntity;
   /** Its current version: what an identical pack rule is compared with. */
-  current: Pick<RuleVersionEntity, 'id' | 'version' | 'contentHash' | 'metadata'>;
+  current: Pick<
+    RuleVersionEntity,
+    'id' | 'version' | 'contentHash' | 'metadata' | 'testsPassed' | 'testsFailed'
+  >;
   /** The highest version number it ever had. */
   lastVersion: number;
   /** Versions a user made (through the API or an import): the pack never replaces them. */

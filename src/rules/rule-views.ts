@@ -60,6 +60,8 @@ export interface TestResultView {
 export interface DiagnosticView {
   code: string;
   message: string;
+  /** The file of a tree (an archive or multipart upload) it is in. */
+  file?: string;
   key?: string;
   line?: number;
   column?: number;
@@ -156,6 +158,7 @@ export function diagnosticView(diagnostic: Diagnostic): DiagnosticView {
   return {
     code: diagnostic.code,
     message: diagnostic.message,
+    ...(diagnostic.file !== undefined ? { file: diagnostic.file } : {}),
     ...(diagnostic.key !== undefined ? { key: diagnostic.key } : {}),
     ...(diagnostic.line !== undefined ? { line: diagnostic.line } : {}),
     ...(diagnostic.column !== undefined ? { column: diagnostic.column } : {}),

@@ -52,7 +52,7 @@ import {
   RuleVersionListDto,
   UploadResultDto,
 } from './dto/rule-responses.dto.js';
-import { ruleSourceFromRequest } from './rule-body.js';
+import { packFromRequest, ruleSourceFromRequest } from './rule-body.js';
 import type { RuleDetailView, RuleSummaryView, RuleVersionView } from './rule-views.js';
 import { RulesService, type ImportReport, type UploadResult } from './rules.service.js';
 import { SEED_RULE_EXAMPLE, uploadResultExample } from './rule-examples.js';
@@ -135,7 +135,7 @@ export class RulesController {
   @ApiOperation({
     summary: 'Import a pack',
     description:
-      'A multi-document YAML stream of rules. Every rule is checked and tested first; then all are stored in one transaction, or none (422 with the reasons). dryRun=true reports what would change and changes nothing.',
+      'A multi-document YAML stream of rules, global helpers and data models; or a whole detection-as-code tree (a Panther-style repository) as a zip or gzipped tar, or as multipart/form-data files, where a Python rule’s .py sits beside its YAML (what `tripline push DIR` sends). Every rule is checked and tested first (Python rules with the pack’s helpers); then all are stored in one transaction, or none (422 with the reasons). Files Tripline does not keep (packs, policies, queries, lookup tables) are left out with a warning. dryRun=true reports what would change and changes nothing.',
   })
   @ApiRuleSourceBody('pack')
   @ApiOkResponse({ type: ImportReportDto })
@@ -145,9 +145,13 @@ export class RulesController {
     @Query() query: ImportRulesQuery,
     @RequestActor() actor: Actor,
   ): Promise<ImportReport> {
-    const { text, format } = ruleSourceFromRequest(request, this.config.limits.maxPackChars);
-    return this.rules.import(text, {
-      format,
+    const { sources, warnings } = packFromRequest(
+      request,
+      this.config.limits.maxPackChars,
+      this.config.ingest.maxDecompressedBytes,
+    );
+    return this.rules.import(sources, {
+      warnings,
       ignoreExtraKeys: query.ignoreExtraKeys ?? false,
       storeDisabled: query.storeDisabled ?? false,
       dryRun: query.dryRun ?? false,

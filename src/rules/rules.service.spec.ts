@@ -197,7 +197,11 @@ describe('RulesService', () => {
     await rules.upsert(rule('Test.A'), UPLOAD);
     const pack = [rule('Test.A'), rule('Test.B'), rule('Test.C', { severity: 'High' })].join('---\n');
 
-    const preview = await rules.import(pack, { ...UPLOAD, origin: 'import', dryRun: true });
+    const preview = await rules.import([{ text: pack, format: 'yaml' }], {
+      ...UPLOAD,
+      origin: 'import',
+      dryRun: true,
+    });
     expect(preview).toMatchObject({ dryRun: true, created: 2, updated: 0, unchanged: 1 });
     expect(preview.rules.map((item) => [item.ruleId, item.action, item.version])).toEqual([
       ['Test.A', 'unchanged', 1],
@@ -207,7 +211,11 @@ describe('RulesService', () => {
     expect(store.rules.map((stored) => stored.ruleId)).toEqual(['Test.A']);
     expect(running()).toEqual(['Test.A']);
 
-    const imported = await rules.import(pack, { ...UPLOAD, origin: 'import', dryRun: false });
+    const imported = await rules.import([{ text: pack, format: 'yaml' }], {
+      ...UPLOAD,
+      origin: 'import',
+      dryRun: false,
+    });
     expect(imported).toMatchObject({ dryRun: false, created: 2, updated: 0, unchanged: 1 });
     expect(store.versions.map((v) => [v.ruleId, v.origin])).toEqual([
       ['Test.A', 'api'],
@@ -219,11 +227,15 @@ describe('RulesService', () => {
 
   it('refuses a pack with a failing rule as a whole (422), or stores that rule disabled', async () => {
     const pack = [rule('Test.A'), rule('Test.Failing', { tests: FAILING_TESTS })].join('---\n');
-    const error = await refusal(rules.import(pack, { ...UPLOAD, dryRun: false }));
+    const error = await refusal(rules.import([{ text: pack, format: 'yaml' }], { ...UPLOAD, dryRun: false }));
     expect([error.status, error.code]).toEqual([422, 'rule_tests_failed']);
     expect(store.rules).toEqual([]);
 
-    const stored = await rules.import(pack, { ...UPLOAD, storeDisabled: true, dryRun: false });
+    const stored = await rules.import([{ text: pack, format: 'yaml' }], {
+      ...UPLOAD,
+      storeDisabled: true,
+      dryRun: false,
+    });
     expect(stored.rules.map((item) => [item.ruleId, item.enabled, item.failedTests?.length])).toEqual([
       ['Test.A', true, undefined],
       ['Test.Failing', false, 1],

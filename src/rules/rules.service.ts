@@ -31,8 +31,10 @@ import { checkLibraryChange } from '../library/library-change.js';
 import { readLibrarySource, type LibraryDocument } from '../library/library-source.js';
 import type { Diagnostic } from '../engine/diagnostics.js';
 import type { LibraryKind, LibraryVersions } from '../storage/entities.js';
+import type { PackSource } from './rule-tree.js';
 import {
   checkRuleSources,
+  compileParsedRule,
   parseRuleSources,
   formatOf,
   metadataOf,
@@ -409,9 +411,19 @@ export class RulesService {
    * load, running Python rules still pass their tests with them, the pack's rules pass theirs), then all
    * stored in one transaction, or none.
    */
-  async import(text: string, options: UploadOptions & { dryRun: boolean }): Promise<ImportReport> {
-    const readOptions = { ...options, maxDocuments: MAX_PACK_RULES };
-    const { documents } = readLibrarySource(text, readOptions);
+  async import(
+    sources: readonly PackSource[],
+    options: Omit<UploadOptions, 'format'> & { dryRun: boolean; warnings?: readonly Diagnostic[] },
+  ): Promise<ImportReport> {
+    const readOptions = (source: PackSource) => ({
+      ...options,
+      format: source.format,
+      ...(source.file !== undefined ? { file: source.file } : {}),
+      maxDocuments: MAX_PACK_RULES,
+    });
+    const documents = sources.flatMap(
+      (source) => readLibrarySource(source.text, readOptions(source)).documents,
+    );
     const libraryProblems = duplicateLibraryIds(documents);
     const active = this.activeRules.snapshot();
     const changedDocuments = await this.ruleStore.read(async (store) => {
@@ -424,17 +436,63 @@ export class RulesService {
       );
     });
     // Which running rules the pack replaces decides which ones the changed library must keep working.
-    const parsed = parseRuleSources(text, readOptions);
+    const parsed = sources.map((source) => parseRuleSources(source.text, readOptions(source)));
+    const parsedRules = parsed.flatMap((result) => result.rules);
+    if (parsedRules.length > MAX_PACK_RULES)
+      throw new UnprocessableError(
+        'too_many_rules',
+        `the pack holds ${parsedRules.length} rules; at most ${MAX_PACK_RULES} are taken at once`,
+      );
     let library = active.library.python;
-    if (changedDocuments.length > 0 && parsed.problems.errors.length === 0 && libraryProblems.length === 0) {
+    const parseErrors = parsed.some((result) => result.problems.errors.length > 0);
+    if (changedDocuments.length > 0 && !parseErrors && libraryProblems.length === 0) {
       library = await checkLibraryChange(this.checks, active, {
         documents: changedDocuments,
-        replacedRules: new Set(parsed.rules.map((rule) => rule.definition.ruleId)),
+        replacedRules: new Set(parsedRules.map((rule) => rule.definition.ruleId)),
       });
     }
-    const { rules, problems } = await this.checks.withLibrary(library, (context) =>
-      checkRuleSources(text, { ...readOptions, context }),
+    // A rule identical to its current version was tested when that was stored: unless the helpers it
+    // runs with change, its tests are not run again (a CI pipeline pushes the whole tree every time).
+    const states = await this.ruleStore.read((store) =>
+      store.packStates(parsedRules.map((rule) => rule.definition.ruleId)),
     );
+    const storedTests = new Map<RuleDefinition, { passed: number; failed: number }>();
+    for (const rule of parsedRules) {
+      const state = states.get(rule.definition.ruleId);
+      const python = rule.definition.detection.language === 'python';
+      if (
+        state &&
+        !state.rule.deletedAt &&
+        state.current.contentHash === rule.contentHash &&
+        !(python && changedDocuments.length > 0)
+      )
+        storedTests.set(rule.definition, {
+          passed: state.current.testsPassed,
+          failed: state.current.testsFailed,
+        });
+    }
+    const rules = await this.checks.withLibrary(library, async (context) => {
+      const checked: CheckedRule[] = [];
+      for (const rule of parsedRules) {
+        const read = compileParsedRule(rule, context);
+        checked.push(storedTests.has(rule.definition) ? { ...read, tests: [] } : await testReadRule(read));
+      }
+      return checked;
+    });
+    const formatOfRule = new Map(
+      parsed.flatMap((result, index) =>
+        result.rules.map((rule) => [rule.definition, (sources[index] as PackSource).format] as const),
+      ),
+    );
+    const testCounts = (rule: CheckedRule) =>
+      storedTests.get(rule.definition) ?? {
+        passed: rule.tests.filter((t) => t.passed).length,
+        failed: rule.tests.filter((t) => !t.passed).length,
+      };
+    const problems = {
+      errors: parsed.flatMap((result) => result.problems.errors),
+      warnings: [...(options.warnings ?? []), ...parsed.flatMap((result) => result.problems.warnings)],
+    };
     const duplicates = rejectDuplicateRuleIds(rules.map((rule) => rule.definition)).diagnostics;
     const errors = [...problems.errors, ...duplicates, ...libraryProblems];
     if (errors.length > 0) throw new InvalidRuleError(errors, problems.warnings);
@@ -463,16 +521,16 @@ export class RulesService {
           rule.definition.detection.language === 'python' ? { ...rule, libraryVersions: testedWith } : rule;
         const stored = options.dryRun
           ? await this.previewVersion(transaction, checked)
-          : await this.storeVersion(transaction, checked, options);
+          : await this.storeVersion(transaction, checked, {
+              ...options,
+              format: formatOfRule.get(rule.definition) ?? 'yaml',
+            });
         report.push({
           ruleId: rule.definition.ruleId,
           action: stored.action,
           version: typeof stored.version === 'number' ? stored.version : stored.version.version,
           enabled: stored.enabled,
-          tests: {
-            passed: rule.tests.filter((t) => t.passed).length,
-            failed: rule.tests.filter((t) => !t.passed).length,
-          },
+          tests: testCounts(rule),
           ...(testsPassed(rule)
             ? {}
             : { failedTests: rule.tests.filter((t) => !t.passed).map(testResultView) }),
@@ -499,7 +557,7 @@ export class RulesService {
     transaction: RuleTransaction,
     documents: readonly LibraryDocument[],
     changed: readonly LibraryDocument[],
-    options: UploadOptions & { dryRun: boolean },
+    options: Omit<UploadOptions, 'format'> & { dryRun: boolean },
   ): Promise<ImportLibraryItem[]> {
     const report: ImportLibraryItem[] = [];
     for (const document of documents) {
@@ -525,7 +583,7 @@ export class RulesService {
         kind: document.kind,
         itemId: document.itemId,
         sourceText: document.sourceText,
-        sourceFormat: options.format,
+        sourceFormat: document.sourceFormat,
         contentHash: document.contentHash,
         origin: options.origin,
         createdByKey: options.actor.keyId,

@@ -46,9 +46,5 @@ export {
 };
 export type { LibraryKind } from './entities/library-item.entity.js';
 export type { AlertStatus } from './entities/alert.entity.js';
-export type {
-  LibraryVersions,
-  RuleOrigin,
-  RuleVersionMetadata,
-} from './entities/rule-version.entity.js';
+export type { LibraryVersions, RuleOrigin, RuleVersionMetadata } from './entities/rule-version.entity.js';
 export { API_KEY_SCOPES, type ApiKeyScope } from './entities/api-key.entity.js';

@@ -142,7 +142,15 @@ export class RulesRepository implements RuleTransaction {
       const rules = await this.manager.find(RuleEntity, { where: { ruleId: In(chunk) } });
       if (rules.length === 0) continue;
       const current = await this.manager.find(RuleVersionEntity, {
-        select: { id: true, ruleId: true, version: true, contentHash: true, metadata: true },
+        select: {
+          id: true,
+          ruleId: true,
+          version: true,
+          contentHash: true,
+          metadata: true,
+          testsPassed: true,
+          testsFailed: true,
+        },
         where: { id: In(rules.map((rule) => rule.currentVersionId)) },
       });
       const currentById = new Map(current.map((version) => [version.id, version]));
@@ -336,7 +344,11 @@ export class RulesRepository implements RuleTransaction {
 
   async deleteLibraryItem(kind: LibraryKind, itemId: string, at: Date): Promise<void> {
     await lockNames(this.manager, LIBRARY_LOCKS, [`${kind}:${itemId}`]);
-    await this.manager.update(LibraryItemEntity, { kind, itemId, deletedAt: IsNull() }, { deletedAt: at, updatedAt: at });
+    await this.manager.update(
+      LibraryItemEntity,
+      { kind, itemId, deletedAt: IsNull() },
+      { deletedAt: at, updatedAt: at },
+    );
   }
 
   recordAudit(actor: Actor, entry: AuditEntry): Promise<void> {

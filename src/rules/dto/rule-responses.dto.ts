@@ -98,6 +98,11 @@ export class TestResultDto {
 export class DiagnosticDto {
   @ApiProperty({ example: 'unknown_key' }) code: string;
   @ApiProperty({ example: 'unknown key "Sevrity"' }) message: string;
+  @ApiPropertyOptional({
+    example: 'rules/aws_cloudtrail_rules/aws_root_login.yml',
+    description: 'The file of an archive or multipart upload it is in',
+  })
+  file?: string;
   @ApiPropertyOptional({ example: 'Sevrity' }) key?: string;
   @ApiPropertyOptional({ example: 9 }) line?: number;
   @ApiPropertyOptional({ example: 1 }) column?: number;

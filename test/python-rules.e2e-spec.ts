@@ -2,15 +2,17 @@
 // stored and versioned, the seed's rule exactly as the catalogue publishes it making the built-in rule's
 // hits, packs that bring helpers with their rules, and hostile rules that leave the service up. Needs the
 // host's Python 3 and bubblewrap (.ci/run installs them) and ../shared; without them it says so.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { DEFAULT_SANDBOX_OPTIONS, sandboxProblem } from '../src/engine/python/sandbox.js';
-import { http, removeDatabase, startApp, type RunningApp } from './support/app.js';
+import { bearer, http, removeDatabase, startApp, TEST_ADMIN_KEY, type RunningApp } from './support/app.js';
+import { tripline } from './support/cli.js';
 import { hasShared, makeCorpus, SHARED_DIR, type Corpus } from './support/shared.js';
+import { writeZip } from './support/zip.js';
 
 const PROBLEM = sandboxProblem(DEFAULT_SANDBOX_OPTIONS);
 const CATALOGUE = join(SHARED_DIR, 'panther-analysis');
@@ -45,6 +47,21 @@ async function ingestCorpus(running: RunningApp, corpus: Corpus): Promise<void> 
     expect(answer.status).toBe(200);
     expect(answer.body.rejectedCount).toBe(0);
   }
+}
+
+/** A body of bytes (an archive), answered as JSON. */
+async function postBytes(
+  running: RunningApp,
+  path: string,
+  data: Buffer,
+  contentType: string,
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${running.url}${path}`, {
+    method: 'POST',
+    headers: { ...bearer(), 'content-type': contentType },
+    body: data,
+  });
+  return { status: response.status, body: await response.json() };
 }
 
 interface StoredHit {
@@ -190,6 +207,137 @@ describe.skipIf(PROBLEM !== undefined || !hasShared(CATALOGUE))(
       expect(compatible.body).toMatchObject({ action: 'updated', item: { version: 2 }, rulesTested: 1 });
       const versions = await http(running.url, 'GET', '/v1/global-helpers/panther_aws_helpers/versions');
       expect(versions.body.items.map((item: { current: boolean }) => item.current)).toEqual([false, true]);
+    });
+
+    it('takes a repository as a zip, its .py files beside their YAML, leaving out what it does not keep', async () => {
+      const fresh = await startApp({ builtinRules: false });
+      try {
+        const file = (path: string) => readFileSync(join(CATALOGUE, path));
+        const zip = writeZip([
+          {
+            path: 'repo/global_helpers/panther_base_helpers.yml',
+            data: file('global_helpers/panther_base_helpers.yml'),
+          },
+          {
+            path: 'repo/global_helpers/panther_base_helpers.py',
+            data: file('global_helpers/panther_base_helpers.py'),
+            deflate: true,
+          },
+          {
+            path: 'repo/global_helpers/panther_aws_helpers.yml',
+            data: file('global_helpers/panther_aws_helpers.yml'),
+          },
+          {
+            path: 'repo/global_helpers/panther_aws_helpers.py',
+            data: file('global_helpers/panther_aws_helpers.py'),
+            deflate: true,
+          },
+          { path: 'repo/rules/vpce.yml', data: readFileSync(SEED_RULE) },
+          {
+            path: 'repo/rules/aws_vpce_external_principal.py',
+            data: readFileSync(SEED_RULE.replace(/\.yml$/, '.py')),
+          },
+          {
+            path: 'repo/packs/aws.yml',
+            data: 'AnalysisType: pack\nPackID: AWS.Example\nPackDefinition:\n  IDs: [X]\n',
+          },
+          { path: 'repo/README.md', data: '# not read' },
+        ]);
+        const imported = await postBytes(fresh, '/v1/rules/import', zip, 'application/zip');
+        expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+        expect(imported.body.rules).toMatchObject([
+          { ruleId: SEED_ID, action: 'created', tests: { passed: 3, failed: 0 } },
+        ]);
+        expect(imported.body.library.map((item: { id: string }) => item.id).sort()).toEqual([
+          'panther_aws_helpers',
+          'panther_base_helpers',
+        ]);
+        expect(imported.body.warnings).toMatchObject([{ code: 'not_kept', file: 'repo/packs/aws.yml' }]);
+        // What is stored loads on its own: the Python is under Body.
+        const stored = await http(fresh.url, 'GET', `/v1/rules/${SEED_ID}`);
+        expect(stored.body.source).toContain('Body:');
+        expect(stored.body.source).toContain('def rule(event):');
+
+        const damaged = await postBytes(fresh, '/v1/rules/import', zip.subarray(0, 200), 'application/zip');
+        expect(damaged.status).toBe(400);
+        expect(damaged.body.code).toBe('invalid_archive');
+      } finally {
+        await fresh.close();
+        await removeDatabase(fresh);
+      }
+    });
+
+    it('takes one Python rule as multipart/form-data, its YAML and its .py', async () => {
+      const fresh = await startApp({ builtinRules: false });
+      try {
+        const pack = [helperFile('panther_base_helpers'), helperFile('panther_aws_helpers')]
+          .map(withBody)
+          .join('---\n');
+        expect((await http(fresh.url, 'POST', '/v1/rules/import', { body: pack })).status).toBe(200);
+        const form = new FormData();
+        form.append('rule', new Blob([readFileSync(SEED_RULE)]), 'aws_vpce_external_principal.yml');
+        form.append(
+          'python',
+          new Blob([readFileSync(SEED_RULE.replace(/\.yml$/, '.py'))]),
+          'aws_vpce_external_principal.py',
+        );
+        const response = await fetch(`${fresh.url}/v1/rules`, {
+          method: 'POST',
+          headers: bearer(),
+          body: form,
+        });
+        const answer = (await response.json()) as { rule: { ruleId: string; tests: object } };
+        expect(response.status, JSON.stringify(answer)).toBe(201);
+        expect(answer.rule).toMatchObject({ ruleId: SEED_ID, tests: { passed: 3, failed: 0 } });
+
+        const alone = new FormData();
+        alone.append('rule', new Blob([readFileSync(SEED_RULE)]), 'aws_vpce_external_principal.yml');
+        const missing = await fetch(`${fresh.url}/v1/rules`, {
+          method: 'PUT',
+          headers: bearer(),
+          body: alone,
+        });
+        expect(missing.status).toBe(404); // PUT names its rule in the path
+        const refused = await fetch(`${fresh.url}/v1/rules/${SEED_ID}`, {
+          method: 'PUT',
+          headers: bearer(),
+          body: alone,
+        });
+        const problem = (await refused.json()) as { code: string; errors: { code: string; key: string }[] };
+        expect(refused.status).toBe(422);
+        expect(problem.errors[0]).toMatchObject({ code: 'missing_body', key: 'Filename' });
+      } finally {
+        await fresh.close();
+        await removeDatabase(fresh);
+      }
+    });
+
+    it('tripline push sends a folder of helpers and Python rules as it is', async () => {
+      const fresh = await startApp({ builtinRules: false });
+      const tree = join(directory, 'push-tree');
+      try {
+        await mkdir(join(tree, 'helpers'), { recursive: true });
+        await mkdir(join(tree, 'rules'), { recursive: true });
+        for (const name of ['panther_base_helpers', 'panther_aws_helpers'])
+          for (const extension of ['yml', 'py'])
+            await copyFile(
+              join(CATALOGUE, 'global_helpers', `${name}.${extension}`),
+              join(tree, 'helpers', `${name}.${extension}`),
+            );
+        await copyFile(SEED_RULE, join(tree, 'rules', 'aws_vpce_external_principal.yml'));
+        await copyFile(
+          SEED_RULE.replace(/\.yml$/, '.py'),
+          join(tree, 'rules', 'aws_vpce_external_principal.py'),
+        );
+        const run = await tripline(['push', tree, '--server', fresh.url, '--key', TEST_ADMIN_KEY]);
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stdout).toContain('created   global helper panther_aws_helpers v1');
+        expect(run.stdout).toContain(`created   ${SEED_ID} v1`);
+        expect(run.stdout).toContain('1 created, 0 updated, 0 unchanged');
+      } finally {
+        await fresh.close();
+        await removeDatabase(fresh);
+      }
     });
 
     it('imports a pack of helpers and Python rules all or nothing', async () => {

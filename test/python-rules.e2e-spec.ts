@@ -9,7 +9,15 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { DEFAULT_SANDBOX_OPTIONS, sandboxProblem } from '../src/engine/python/sandbox.js';
-import { bearer, http, removeDatabase, startApp, TEST_ADMIN_KEY, type RunningApp } from './support/app.js';
+import {
+  bearer,
+  http,
+  removeDatabase,
+  rows,
+  startApp,
+  TEST_ADMIN_KEY,
+  type RunningApp,
+} from './support/app.js';
 import { tripline } from './support/cli.js';
 import { hasShared, makeCorpus, SHARED_DIR, type Corpus } from './support/shared.js';
 import { writeZip } from './support/zip.js';
@@ -338,6 +346,45 @@ describe.skipIf(PROBLEM !== undefined || !hasShared(CATALOGUE))(
         await fresh.close();
         await removeDatabase(fresh);
       }
+    });
+
+    it("keeps the rules' cache in the database: a counter grows across batches", async () => {
+      const rule = [
+        'AnalysisType: rule',
+        'RuleID: Test.Cache.RepeatedLogins',
+        'Filename: repeated_logins.py',
+        'LogTypes: [AWS.CloudTrail]',
+        'Severity: Low',
+        'Body: |',
+        '  from panther_detection_helpers.caching import increment_counter',
+        '  def rule(event):',
+        '      if event.get("eventName") != "ConsoleLogin":',
+        '          return False',
+        "      return increment_counter(f\"logins:{event.deep_get('userIdentity', 'arn')}\") >= 3",
+      ].join('\n');
+      const uploaded = await http(running.url, 'POST', '/v1/rules', { body: rule });
+      expect(uploaded.status, JSON.stringify(uploaded.body)).toBe(201);
+      const login = (index: number) => ({
+        eventID: `cache-login-${index}`,
+        eventTime: '2026-01-01T00:00:00Z',
+        eventSource: 'signin.amazonaws.com',
+        eventName: 'ConsoleLogin',
+        recipientAccountId: '111111111111',
+        userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111111111111:user/alice' },
+      });
+      const hits: number[] = [];
+      for (let index = 1; index <= 5; index += 1) {
+        const answer = await http(running.url, 'POST', '/v1/events', { body: [login(index)] });
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        hits.push(answer.body.hits as number);
+      }
+      expect(hits).toEqual([0, 0, 1, 1, 1]);
+      const stored = await rows<{ counter: unknown }>(
+        running,
+        `SELECT "counter" FROM "rule_cache_entries" WHERE "cache_key" = ?`,
+        ['logins:arn:aws:iam::111111111111:user/alice'],
+      );
+      expect(stored.map((row) => Number(row.counter))).toEqual([5]);
     });
 
     it('imports a pack of helpers and Python rules all or nothing', async () => {

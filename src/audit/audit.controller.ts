@@ -54,7 +54,11 @@ export class AuditController {
   @ApiQueries(
     text('action', 'Only this action, e.g. rule.update'),
     text('keyId', 'Only changes made with this API key id (system: the service itself)'),
-    oneOf('targetType', ['rule', 'api_key', 'alert', 'global_helper', 'data_model'], 'Only changes to this kind of thing'),
+    oneOf(
+      'targetType',
+      ['rule', 'api_key', 'alert', 'global_helper', 'data_model'],
+      'Only changes to this kind of thing',
+    ),
     text('targetId', 'Only changes to this rule id, key id or alert id'),
     ...timeRange('Changes made'),
     ...page(MAX_AUDIT_PAGE, DEFAULT_AUDIT_PAGE),

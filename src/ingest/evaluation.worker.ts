@@ -62,6 +62,7 @@ function receive(message: ToThread): void {
         message.sources,
         message.generation,
         EMPTY_ACTIVE_LIBRARY,
+        undefined,
         compiledByVersionId,
       );
       compiledByVersionId = built.compiledByVersionId;

@@ -1,12 +1,21 @@
 // The compiled set of enabled rules that ingest evaluates. A change to the rules builds a new RuleSet and
 // swaps the reference in one step: a batch in flight keeps the set it started with. Instances sharing a
 // PostgreSQL database also look for each other's changes every RULES_REFRESH_MS.
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { CompiledRule } from '../engine/compile.js';
 import type { RuleSet } from '../engine/rule-set.js';
+import { PythonRuntime, sharedPythonRuntime } from '../engine/python/python-runtime.js';
 import { pythonLibraryOf } from '../library/library-source.js';
+import { PYTHON_RUNTIME } from './python-options.js';
 import { RULE_STORE, type ActiveRuleSource, type RuleStore } from './rule-store.js';
 import { buildSnapshot, EMPTY_SNAPSHOT, type ActiveRule, type RuleSetSnapshot } from './rule-set-snapshot.js';
 
@@ -32,6 +41,8 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(RULE_STORE) private readonly ruleStore: RuleStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    /** Where this service's Python rules run (unit specs without one use the process's shared runtime). */
+    @Optional() @Inject(PYTHON_RUNTIME) private readonly python: PythonRuntime = sharedPythonRuntime(),
   ) {}
 
   onModuleInit(): void {
@@ -119,6 +130,7 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
       sources,
       this.active.generation + 1,
       { python: library.library, versions: library.versions },
+      { backends: new Map([['python', this.python]]) },
       this.compiledByVersionId,
       known,
     );

@@ -1,13 +1,13 @@
 // The service's side of the Python runtime (engine/python): says at start-up whether Python rules can run
 // here and what to install when they cannot, gives the workers the stored helpers and data models with
-// every new active set, and ends the workers when the service stops.
+// every new active set and the rules' cache in the database, and ends the workers when the service stops.
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.js';
 import { backendRuleIdOf, runsInProcess } from '../engine/formats/rule-format.js';
-import { sharedPythonRuntime } from '../engine/python/python-runtime.js';
+import type { PythonRuntime } from '../engine/python/python-runtime.js';
 import { ActiveRuleSet, type RuleSetSnapshot } from './active-rule-set.service.js';
-import { pythonRuntimeOptions } from './python-options.js';
+import { Database } from '../storage/database.service.js';
+import { DatabaseRuleCache } from '../storage/rule-cache.repository.js';
+import { PYTHON_RUNTIME } from './python-options.js';
 
 @Injectable()
 export class PythonWorkers implements OnModuleInit, OnApplicationShutdown {
@@ -17,12 +17,14 @@ export class PythonWorkers implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly activeRules: ActiveRuleSet,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(PYTHON_RUNTIME) private readonly runtime: PythonRuntime,
+    private readonly database: Database,
   ) {}
 
   onModuleInit(): void {
-    sharedPythonRuntime().configure(pythonRuntimeOptions(this.config.python));
-    const problem = sharedPythonRuntime().problem();
+    // panther_detection_helpers.caching: one cache in the database, shared by every worker and instance.
+    this.runtime.useCache(new DatabaseRuleCache(this.database).handle);
+    const problem = this.runtime.problem();
     if (problem !== undefined)
       this.logger.warn(`${problem}; YAML rules are not affected (see docs/python-rules.md)`);
     else
@@ -33,12 +35,12 @@ export class PythonWorkers implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    sharedPythonRuntime().close();
+    this.runtime.close();
   }
 
   /** The active set's helpers and data models, and only its rule versions (plus a few being tested). */
   private follow(snapshot: RuleSetSnapshot): void {
-    const runtime = sharedPythonRuntime();
+    const runtime = this.runtime;
     const given = JSON.stringify(snapshot.library.versions);
     if (given !== this.libraryGiven) {
       runtime.setLibrary(snapshot.library.python);

@@ -3,6 +3,7 @@
 // thread (ingest/evaluation.worker.ts) builds the very same set from the same sources.
 import { compileRule, type CompiledRule } from '../engine/compile.js';
 import { readStoredRule } from '../engine/formats/registry.js';
+import type { CompileContext } from '../engine/formats/rule-format.js';
 import { RuleSet } from '../engine/rule-set.js';
 import { EMPTY_LIBRARY, type PythonLibrary } from '../engine/python/python-library.js';
 import type { LibraryVersions } from '../storage/entities.js';
@@ -60,6 +61,8 @@ export function buildSnapshot(
   sources: readonly ActiveRuleSource[],
   generation: number,
   library: ActiveLibrary,
+  /** Where rules that run in a backend are compiled: this service's Python workers. */
+  context: CompileContext | undefined,
   ...reuse: (ReadonlyMap<number, CompiledRule> | undefined)[]
 ): BuiltSnapshot {
   const versions = new Map<string, ActiveRule>();
@@ -74,7 +77,7 @@ export function buildSnapshot(
         unreadable.push({ ruleId: source.ruleId, format: source.format });
         continue;
       }
-      compiled = compileRule(definition);
+      compiled = compileRule(definition, context);
       compiledNow += 1;
     }
     compiledByVersionId.set(source.versionId, compiled);

@@ -4,6 +4,7 @@ import { openRuleStore } from '../storage/rules.repository.js';
 import { ActiveRuleSet } from './active-rule-set.service.js';
 import { BuiltinPackLoader } from './builtin-pack.loader.js';
 import { PythonChecks } from './python-checks.js';
+import { pythonRuntimeProvider } from './python-options.js';
 import { PythonWorkers } from './python-workers.js';
 import { RULE_STORE } from './rule-store.js';
 import { RulesController } from './rules.controller.js';
@@ -17,6 +18,7 @@ import { RulesService } from './rules.service.js';
     BuiltinPackLoader,
     PythonWorkers,
     PythonChecks,
+    pythonRuntimeProvider,
     storeProvider(RULE_STORE, openRuleStore),
   ],
   exports: [RulesService, ActiveRuleSet, PythonChecks, RULE_STORE],

@@ -156,7 +156,9 @@ describe('rules evaluated by a backend', () => {
       },
     };
     registerRuleFormat(fakeFormat(backend));
-    const set = RuleSet.fromCompiled([conditionRule('A.First'), backendRule('B.Second')].map((definition) => compileRule(definition)));
+    const set = RuleSet.fromCompiled(
+      [conditionRule('A.First'), backendRule('B.Second')].map((definition) => compileRule(definition)),
+    );
     const messages: string[] = [];
     const onError = ({ ruleId, error }: RuleErrorReport) =>
       messages.push(`${ruleId}: ${error instanceof Error ? error.message : String(error)}`);

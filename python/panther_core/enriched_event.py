@@ -23,7 +23,8 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
         is None."""
         value = self
         for key in keys:
-            if not isinstance(value, Mapping):
+            # Views are the common case: their class is checked before the (slower) ABC test.
+            if value.__class__ is not ImmutableCaseInsensitiveDict and value is not self and not isinstance(value, Mapping):
                 return default
             value = value.get(key, default)
         return default if value is None else value

@@ -7,8 +7,14 @@ from collections.abc import Mapping, Sequence
 import copy as _copy
 
 
+_MISSING = object()
+
+# Values returned as they are: nothing to wrap (checked by class, the common case, before isinstance).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _wrap(value):
-    if isinstance(value, dict):
+    if value.__class__ is dict or isinstance(value, dict):
         return ImmutableCaseInsensitiveDict(value)
     if isinstance(value, list):
         return ImmutableList(value)
@@ -17,6 +23,8 @@ def _wrap(value):
 
 def plain(value):
     """A deep, mutable, JSON-shaped copy of a view (or of anything holding views)."""
+    if value.__class__ in _SCALARS:
+        return value
     if isinstance(value, ImmutableDict):
         return _copy.deepcopy(value._container)
     if isinstance(value, ImmutableList):
@@ -34,7 +42,9 @@ class ImmutableDict(Mapping):
     __slots__ = ("_container", "_views")
 
     def __init__(self, container):
-        if isinstance(container, ImmutableDict):
+        if container.__class__ is dict:
+            pass  # the common case: an object of the event
+        elif isinstance(container, ImmutableDict):
             container = container._container
         elif not isinstance(container, dict):
             container = dict(container)
@@ -43,6 +53,10 @@ class ImmutableDict(Mapping):
 
     def _key(self, key):
         return key
+
+    def _find(self, key):
+        """The key as stored, or _MISSING: a miss without raising (get() misses often)."""
+        return key if key in self._container else _MISSING
 
     def __getitem__(self, key):
         found = self._key(key)
@@ -63,11 +77,20 @@ class ImmutableDict(Mapping):
         container = self._container
         if key in container:
             value = container[key]
-            return self[key] if isinstance(value, (dict, list)) else value
-        try:
-            return self[key]
-        except KeyError:
-            return default
+            kind = value.__class__
+            if kind in _SCALARS:
+                return value
+            if kind is dict or kind is list or isinstance(value, (dict, list)):
+                views = self._views
+                if views is None:
+                    views = self._views = {}
+                view = views.get(key)
+                if view is None:
+                    view = views[key] = _wrap(value)
+                return view
+            return value
+        found = self._find(key)
+        return default if found is _MISSING else self[found]
 
     def __iter__(self):
         return iter(self._container)
@@ -76,11 +99,7 @@ class ImmutableDict(Mapping):
         return len(self._container)
 
     def __contains__(self, key):
-        try:
-            self._key(key)
-        except KeyError:
-            return False
-        return True
+        return self._find(key) is not _MISSING
 
     def __setitem__(self, key, value):
         raise TypeError(f"{type(self).__name__} is read-only: use .copy() for a mutable copy")
@@ -120,22 +139,26 @@ class ImmutableCaseInsensitiveDict(ImmutableDict):
         self._folded = None
 
     def _key(self, key):
+        found = self._find(key)
+        if found is _MISSING:
+            raise KeyError(key)
+        return found
+
+    def _find(self, key):
         container = self._container
         if key in container:
             return key
-        if isinstance(key, str):
+        if key.__class__ is str or isinstance(key, str):
             folded = self._folded
             if folded is None:
                 folded = {}
                 for original in container:
-                    if isinstance(original, str):
+                    if original.__class__ is str or isinstance(original, str):
                         # The first key written wins when two differ only in case.
                         folded.setdefault(original.lower(), original)
                 self._folded = folded
-            found = folded.get(key.lower())
-            if found is not None:
-                return found
-        raise KeyError(key)
+            return folded.get(key.lower(), _MISSING)
+        return _MISSING
 
 
 class ImmutableList(Sequence):

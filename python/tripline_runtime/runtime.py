@@ -131,6 +131,7 @@ class Runtime:
         reads_by_event = {}
         admitted_by_event = {}
         use_guards = self.use_guards
+        plans = [self._plan(entries, use_guards) for entries in lists]
         for position, (event_index, list_index) in enumerate(message["requests"]):
             view = views.get(event_index)
             if view is None:
@@ -143,16 +144,14 @@ class Runtime:
                 admitted = admitted_by_event[event_index] = self.guard_index.admitted(view) if use_guards else {}
             else:
                 admitted = admitted_by_event[event_index]
-            for rule_position, (rule_id, rule) in enumerate(lists[list_index]):
+            entries = lists[list_index]
+            for rule_position in _candidates(plans[list_index], admitted):
+                rule_id, rule = entries[rule_position]
                 if rule is None:
                     errors.append([position, rule_position, f"rule {rule_id} is not loaded in this worker"])
                     continue
-                if use_guards and rule.guards:
-                    passed = admitted.get(rule.guards[0].read_key)
-                    if passed is not None and rule_id not in passed:
-                        continue
-                    if len(rule.guards) > 1 and not _guards_admit(rule.guards[1:], view, reads):
-                        continue
+                if use_guards and len(rule.guards) > 1 and not _guards_admit(rule.guards[1:], view, reads):
+                    continue
                 try:
                     if not rule.matches(view):
                         continue
@@ -162,6 +161,20 @@ class Runtime:
                 outputs, function_errors = rule.outputs(view)
                 matches.append([position, rule_position, outputs, function_errors])
         return {"matches": matches, "errors": errors}
+
+    @staticmethod
+    def _plan(entries, use_guards):
+        """A list's rules split once per request: the positions every event goes to (no guard), and per
+        field read, the guarded rules by key with their positions, so that an event visits only the rules
+        its guard values admit instead of every rule of the list."""
+        always = []
+        by_field = {}
+        for position, (rule_id, rule) in enumerate(entries):
+            if use_guards and rule is not None and rule.guards:
+                by_field.setdefault(rule.guards[0].read_key, {})[rule_id] = position
+            else:
+                always.append(position)
+        return always, list(by_field.items())
 
     # -- test ------------------------------------------------------------------------------------------
 
@@ -189,6 +202,24 @@ class Runtime:
                 return {"matched": False}
             outputs, function_errors = rule.outputs(view)
         return {"matched": True, "outputs": outputs, "errors": function_errors}
+
+
+def _candidates(plan, admitted):
+    """The positions of a list's rules that an event's first-guard values admit, in list order."""
+    always, by_field = plan
+    if not by_field:
+        return always
+    positions = list(always)
+    for read_key, members in by_field:
+        passed = admitted.get(read_key)
+        if passed is None:  # the field could not be read: every rule decides for itself
+            positions.extend(members.values())
+        elif len(passed) < len(members):
+            positions.extend(members[key] for key in passed if key in members)
+        else:
+            positions.extend(position for key, position in members.items() if key in passed)
+    positions.sort()
+    return positions
 
 
 def _guards_admit(guards, view, reads):

@@ -82,7 +82,7 @@ export interface AppConfig {
     callSeconds: number;
     /** How long one request to a worker may take before the worker is killed, in milliseconds. */
     requestDeadlineMs: number;
-    /** Workers that evaluate ingest's events. */
+    /** Workers that evaluate ingest's events, side by side for a large batch. */
     workers: number;
   };
   /** Browser origins allowed to call the API (CORS); empty: no CORS headers at all. */
@@ -418,7 +418,15 @@ export function loadConfig(
       3_600_000,
       problems,
     ),
-    workers: integer('PYTHON_WORKERS', env.PYTHON_WORKERS, 1, 1, 64, problems),
+    // A large batch is shared out among the workers; two use both cores of a small machine.
+    workers: integer(
+      'PYTHON_WORKERS',
+      env.PYTHON_WORKERS,
+      Math.min(2, availableParallelism()),
+      1,
+      64,
+      problems,
+    ),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return {

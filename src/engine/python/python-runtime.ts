@@ -59,6 +59,9 @@ const noCache: CacheHandler = () =>
  */
 const RETAINED_INACTIVE_RULES = 100;
 
+/** Requests below which a set is not shared out among workers. */
+const MIN_SHARE_REQUESTS = 250;
+
 export const DEFAULT_RUNTIME_OPTIONS: PythonRuntimeOptions = {
   sandbox: DEFAULT_SANDBOX_OPTIONS,
   workers: 1,
@@ -74,6 +77,7 @@ export class PythonRuntime implements DetectionBackend {
   private readonly rules = new Map<string, LoadedRule>();
   /** Rule versions (by key) whose loading killed a worker, and why: never loaded again. */
   private readonly unloadable = new Map<string, string>();
+  private searching: Promise<void> | undefined;
   private generation = 0;
   private report?: { generation: number; report: PythonLoadReport };
   private readonly idle: PythonWorker[] = [];
@@ -162,7 +166,17 @@ export class PythonRuntime implements DetectionBackend {
     return this.withWorker(() => Promise.resolve((this.report as { report: PythonLoadReport }).report));
   }
 
+  /**
+   * Each request's verdicts. A large set of requests is cut into one share per worker, evaluated side by
+   * side (a share is a few hundred events at least: below that, one worker answers sooner).
+   */
   async evaluate(requests: readonly BackendRequest[]): Promise<BackendVerdict[][]> {
+    const answers = await Promise.all(this.shares(requests).map((share) => this.evaluateShare(share)));
+    return answers.flat();
+  }
+
+  /** One worker's share; when its worker dies under it, the share is run again rule by rule. */
+  private async evaluateShare(requests: readonly BackendRequest[]): Promise<BackendVerdict[][]> {
     const verdicts: BackendVerdict[][] = requests.map((request) =>
       request.ruleIds.map((): BackendVerdict => ({ matched: false })),
     );
@@ -224,11 +238,22 @@ export class PythonRuntime implements DetectionBackend {
    * the worker's loop cost alone (the benchmark's floor).
    */
   async roundTrip(requests: readonly BackendRequest[]): Promise<void> {
-    const message = encodeRequests(requests);
-    const answer = await this.withWorker((worker) =>
-      worker.request({ op: 'roundtrip', ...message }, this.options.requestDeadlineMs),
-    );
-    if (typeof answer.error === 'string') throw new PythonWorkerError(answer.error);
+    const send = async (share: readonly BackendRequest[]) => {
+      const message = encodeRequests(share);
+      const answer = await this.withWorker((worker) =>
+        worker.request({ op: 'roundtrip', ...message }, this.options.requestDeadlineMs),
+      );
+      if (typeof answer.error === 'string') throw new PythonWorkerError(answer.error);
+    };
+    await Promise.all(this.shares(requests).map(send));
+  }
+
+  /** Requests cut into one share per worker when there are enough of them (see evaluate). */
+  private shares(requests: readonly BackendRequest[]): (readonly BackendRequest[])[] {
+    const count = Math.min(this.options.workers, Math.floor(requests.length / MIN_SHARE_REQUESTS));
+    if (count <= 1) return [requests];
+    const size = Math.ceil(requests.length / count);
+    return Array.from({ length: count }, (_, share) => requests.slice(share * size, (share + 1) * size));
   }
 
   /**
@@ -302,7 +327,11 @@ export class PythonRuntime implements DetectionBackend {
         this.options.requestDeadlineMs,
       );
     } catch (error) {
-      if (error instanceof PythonWorkerError) await this.findUnloadable();
+      if (error instanceof PythonWorkerError) {
+        // Workers that failed the same load together wait for one search.
+        this.searching ??= this.findUnloadable().finally(() => (this.searching = undefined));
+        await this.searching;
+      }
       throw error;
     }
     if (typeof answer.error === 'string') throw new PythonWorkerError(`loading the rules: ${answer.error}`);

@@ -219,7 +219,7 @@ async function main(): Promise<number> {
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(
     join(resultsDir, 'python.json'),
-    `${JSON.stringify({ events: corpus.lines.length, batch, inflight, workers, rules: ruleSet.size, guarded, floor, measured, yaml, runs: { floorRuns, pythonRuns, yamlRuns } }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), events: corpus.lines.length, batch, inflight, workers, rules: ruleSet.size, guarded, floor, measured, yaml, runs: { floorRuns, pythonRuns, yamlRuns } }, null, 2)}\n`,
   );
   return seedOk && yamlSeedOk && loadErrors === 0 ? 0 : 1;
 }

@@ -1,7 +1,7 @@
-// The throughput benchmark: five figures, each against a floor measured in the same run.
+// The throughput benchmark: six figures, each against a floor measured in the same run.
 //
 //   npm run bench -- [--events 200000] [--storm-events 50000] [--concurrency 4] [--smoke] [--queries]
-//                    [--rules 100] [--no-scaling] [--http-runs 3]
+//                    [--python] [--rules 100] [--no-scaling] [--http-runs 3]
 //
 //   1. engine: decode + normalise + evaluate 100 CloudTrail rules, against bare JSON.parse (same process)
 //   2. HTTP ingest: the real server, against a bare node:http server that only parses (same client),
@@ -9,6 +9,8 @@
 //   3. hit storm: hits stored per second, against bare better-sqlite3 inserts of the same rows
 //   4. queries: the last `npm run bench:queries` result (a fresh one with --queries)
 //   5. the server's peak resident memory during part 2, against the bare server's
+//   6. Python rules: the last `npm run bench:python` result (a fresh one with --python): Panther's
+//      CloudTrail rules in the sandboxed workers, against an empty worker round trip
 //
 // and an engine scaling table: 10 to 10,000 generated rules, each against JSON.parse (engine-scaling.ts).
 //
@@ -54,6 +56,9 @@ const resultsDir = join(repoRoot, 'bench', 'results');
 const serverMain = join(here, '..', 'src', 'main.js');
 const bareServer = join(here, 'bare-http-server.js');
 const queriesBench = join(here, 'queries.bench.js');
+const pythonBench = join(here, 'python.bench.js');
+/** Part 6's target: the catalogue's CloudTrail rules in Python (issue 16). */
+const PYTHON_TARGET = 20_000;
 
 const RULES_IN_SET = 100;
 const BATCH_SIZE = 1000;
@@ -71,6 +76,8 @@ interface Options {
   concurrency: number;
   smoke: boolean;
   queries: boolean;
+  /** Run `npm run bench:python` now (minutes) rather than report its last result. */
+  python: boolean;
   /** Keep the temporary directory (rule files, databases) for a closer look, e.g. under a profiler. */
   keepWork: boolean;
   /** Rules in the set of parts 1, 2 and 5 (100 by default). */
@@ -88,6 +95,7 @@ function parseOptions(): Options {
       concurrency: { type: 'string', default: '4' },
       smoke: { type: 'boolean', default: false },
       queries: { type: 'boolean', default: false },
+      python: { type: 'boolean', default: false },
       'keep-work': { type: 'boolean', default: false },
       rules: { type: 'string', default: String(RULES_IN_SET) },
       'no-scaling': { type: 'boolean', default: false },
@@ -110,6 +118,7 @@ function parseOptions(): Options {
     concurrency: positive('concurrency', values.concurrency),
     smoke: values.smoke,
     queries: values.queries,
+    python: values.python,
     keepWork: values['keep-work'],
     rules: positive('rules', values.rules),
     scaling: !values['no-scaling'],
@@ -361,8 +370,13 @@ async function measureHitStorm(
 }
 
 function runQueriesBench(): Promise<void> {
+  return runChildBench(queriesBench, 'queries');
+}
+
+/** Another benchmark of this build, its output shown; exit 1 (a target missed) is a figure, not a failure. */
+function runChildBench(script: string, name: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', queriesBench], {
+    const child = spawn(process.execPath, ['--enable-source-maps', script], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.once('error', reject);
@@ -370,9 +384,47 @@ function runQueriesBench(): Promise<void> {
     child.once('exit', (code) =>
       code === 0 || code === 1
         ? resolvePromise()
-        : reject(new Error(`the queries benchmark exited with ${code ?? 'a signal'}`)),
+        : reject(new Error(`the ${name} benchmark exited with ${code ?? 'a signal'}`)),
     );
   });
+}
+
+/** Part 6 from bench/results/python.json: Python rules against an empty worker round trip. */
+function pythonPart(ranNow: boolean): PartResult {
+  const file = join(resultsDir, 'python.json');
+  const base = {
+    part: '6. Python rules (catalogue, CloudTrail)',
+    target: `≥ ${count(PYTHON_TARGET)} events/s`,
+  };
+  if (!existsSync(file))
+    return {
+      ...base,
+      measured: 'not measured',
+      floor: '—',
+      ratio: undefined,
+      pass: undefined,
+      note: 'no bench/results/python.json: run `npm run bench:python` or `npm run bench -- --python`',
+      details: {},
+    };
+  const result = JSON.parse(readFileSync(file, 'utf8')) as {
+    events: number;
+    rules: number;
+    workers?: number;
+    floor: number;
+    measured: number;
+    at?: string;
+  };
+  const source = ranNow ? 'measured in this run (--python)' : 'from the last `npm run bench:python`';
+  return {
+    ...base,
+    part: `6. Python rules (${result.rules}, ${count(result.events)} events)`,
+    measured: `${count(result.measured)} events/s`,
+    floor: `${count(result.floor)} events/s (empty round trip)`,
+    ratio: result.measured / result.floor,
+    pass: result.measured >= PYTHON_TARGET,
+    note: `${source}${result.at ? ` (${result.at})` : ''}; ${result.workers ?? 1} workers`,
+    details: result,
+  };
 }
 
 /** Part 4 from bench/results/queries.json: the worst p95 of the documented filters. */
@@ -511,6 +563,11 @@ async function main(): Promise<number> {
     await runQueriesBench();
   }
   parts.push(queriesPart(options.queries));
+  if (options.python) {
+    log("part 6: npm run bench:python (the catalogue's CloudTrail rules in Python; a few minutes)");
+    await runChildBench(pythonBench, 'Python rules');
+  }
+  parts.push(pythonPart(options.python));
   parts.sort((a, b) => a.part.localeCompare(b.part));
 
   const generatedWithHits = pack.generated.filter(

@@ -37,6 +37,24 @@ class RuleError(Exception):
         self.function = function
 
 
+# Modules Panther's helpers import that Debian packages; a missing one is named with what to install.
+_DEBIAN_PACKAGES = {
+    "dateutil": "python3-dateutil",
+    "pycountry": "python3-pycountry",
+    "yaml": "python3-yaml",
+    "requests": "python3-requests",
+    "jsonpath_ng": "python3-jsonpath-ng",
+}
+
+
+def _install_hint(error):
+    top = (error.name or "").split(".")[0]
+    package = _DEBIAN_PACKAGES.get(top)
+    if package:
+        return f"; install it on the host: apt-get install {package}"
+    return "; the sandbox has Python's standard library, the host's Debian python3-* packages and Tripline's own modules"
+
+
 def describe_exception(error, file_name):
     """`NameError: name 'x' is not defined (rule.py, line 12)`: the last frame inside the rule's own
     source (or the innermost frame when none is)."""
@@ -47,7 +65,8 @@ def describe_exception(error, file_name):
     if isinstance(error, SyntaxError) and error.lineno is not None:
         where = f" ({error.filename or file_name}, line {error.lineno})"
         return f"SyntaxError: {error.msg}{where}"
-    return f"{type(error).__name__}: {error}{where}"
+    hint = _install_hint(error) if isinstance(error, ModuleNotFoundError) else ""
+    return f"{type(error).__name__}: {error}{where}{hint}"
 
 
 class PythonRule:

@@ -360,6 +360,11 @@ describe.skipIf(PROBLEM !== undefined || !hasShared(CATALOGUE))(
         const hits = guarded.stdout.trimEnd().split('\n');
         expect(hits.length).toBeGreaterThan(1_000);
         expect(guarded.stdout).toBe(unguarded.stdout);
+        // The guards were applied before sending, too: rule calls were spared, none without them.
+        const spared = (run: { stderr: string }) =>
+          Number(/(\d+) rule calls spared by the rules' guards/.exec(run.stderr)?.[1] ?? NaN);
+        expect(spared(guarded)).toBeGreaterThan(10_000);
+        expect(spared(unguarded)).toBe(0);
         // The seed rule among them finds the corpus's external principals.
         const seedHits = hits.filter((line) =>
           line.includes('"ruleId":"AWS.CloudTrail.VPCE.ExternalPrincipal"'),

@@ -62,6 +62,17 @@ class Guard:
         except TypeError:  # an object or a list: the rule decides
             return True
 
+    def spec(self):
+        """The guard as the service applies it before sending an event: the field, how it is read, the
+        string values admitted, and whether an absent field (the default) is admitted anyway."""
+        return {
+            "method": self.method,
+            "keys": list(self.keys),
+            "values": sorted(value for value in self.values if isinstance(value, str)),
+            "onlyStrings": all(isinstance(value, str) for value in self.values),
+            "defaultAdmitted": self.admits(self.default),
+        }
+
     def describe(self):
         where = ".".join(self.keys)
         shown = sorted(self.values, key=str)

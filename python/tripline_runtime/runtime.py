@@ -61,6 +61,7 @@ class Runtime:
         rule_errors = {}
         rule_functions = {}
         rule_guards = {}
+        guard_specs = {}
         for rule in message.get("rules", []):
             file_name = rule.get("file") or f"{rule['id']}.py"
             self.clock.start(f"loading {file_name}")
@@ -79,6 +80,8 @@ class Runtime:
             rule_functions[rule["id"]] = loaded.functions
             if loaded.guards:
                 rule_guards[rule["id"]] = [guard.describe() for guard in loaded.guards]
+                if self.use_guards:
+                    guard_specs[rule["id"]] = [guard.spec() for guard in loaded.guards]
         self.guard_index = GuardIndex(self.rules.values())
         return {
             "generation": self.generation,
@@ -87,6 +90,7 @@ class Runtime:
             "ruleErrors": rule_errors,
             "ruleFunctions": rule_functions,
             "ruleGuards": rule_guards,
+            "guardSpecs": guard_specs,
         }
 
     def _data_model(self, model):

@@ -144,6 +144,11 @@ async function evaluateEvents(positionals: string[], options: CommandOptions): P
   process.stderr.write(
     `${events} events, ${rejected} rejected, ${hits} hits from ${ruleSet.size} rules in ${seconds.toFixed(2)} s (${rate} events/s)\n`,
   );
+  const guarded = python.guardStats();
+  if (guarded.eventsSent + guarded.eventsKept > 0)
+    process.stderr.write(
+      `Python rules: ${guarded.eventsSent} events sent to the workers, ${guarded.eventsKept} kept back and ${guarded.rulesSkipped} rule calls spared by the rules' guards\n`,
+    );
   for (const [ruleId, count] of [...hitsByRule].sort()) process.stderr.write(`  ${ruleId}: ${count} hits\n`);
   for (const [ruleId, { count, first }] of [...errorsByRule].sort())
     process.stderr.write(`  ${ruleId}: ${count} errors (the first: ${first.slice(0, 300)})\n`);

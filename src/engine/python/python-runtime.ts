@@ -12,6 +12,7 @@ import type {
 } from '../formats/rule-format.js';
 import { backendOutputs } from '../formats/backend-verdicts.js';
 import type { RuleOutputs } from '../outputs.js';
+import { compileGuard, type CompiledGuard, type GuardSpec } from './guard-filter.js';
 import { EMPTY_LIBRARY, type PythonLibrary } from './python-library.js';
 import { PythonWorker, PythonWorkerError, type CacheHandler, type JsonMessage } from './python-worker.js';
 import { DEFAULT_SANDBOX_OPTIONS, sandboxProblem, type PythonSandboxOptions } from './sandbox.js';
@@ -78,6 +79,9 @@ export class PythonRuntime implements DetectionBackend {
   /** Rule versions (by key) whose loading killed a worker, and why: never loaded again. */
   private readonly unloadable = new Map<string, string>();
   private searching: Promise<void> | undefined;
+  /** The guards each loaded rule version's source opens with, by key (guard-filter.ts). */
+  private readonly guards = new Map<string, CompiledGuard[]>();
+  private readonly stats = { eventsSent: 0, eventsKept: 0, rulesSkipped: 0 };
   private generation = 0;
   private report?: { generation: number; report: PythonLoadReport };
   private readonly idle: PythonWorker[] = [];
@@ -112,6 +116,8 @@ export class PythonRuntime implements DetectionBackend {
   setLibrary(library: PythonLibrary): void {
     this.library = library;
     this.generation += 1;
+    // A guard may read a helper's constants (`in WATCHED_CALLS`): the next load says them again.
+    this.guards.clear();
   }
 
   /**
@@ -141,6 +147,7 @@ export class PythonRuntime implements DetectionBackend {
       if (keys.has(key)) continue;
       this.rules.delete(key);
       this.unloadable.delete(key);
+      this.guards.delete(key);
       inactive -= 1;
       this.generation += 1;
     }
@@ -171,8 +178,43 @@ export class PythonRuntime implements DetectionBackend {
    * side (a share is a few hundred events at least: below that, one worker answers sooner).
    */
   async evaluate(requests: readonly BackendRequest[]): Promise<BackendVerdict[][]> {
-    const answers = await Promise.all(this.shares(requests).map((share) => this.evaluateShare(share)));
-    return answers.flat();
+    const verdicts: BackendVerdict[][] = requests.map((request) =>
+      request.ruleIds.map((): BackendVerdict => ({ matched: false })),
+    );
+    // Only the rules whose guards the event can pass are asked; an event none would look at stays here.
+    const asked: { index: number; positions: number[]; request: BackendRequest }[] = [];
+    requests.forEach((request, index) => {
+      const positions: number[] = [];
+      request.ruleIds.forEach((key, position) => {
+        const guards = this.options.guards ? this.guards.get(key) : undefined;
+        if (guards === undefined || guards.every((admits) => admits(request.event))) positions.push(position);
+      });
+      this.stats.rulesSkipped += request.ruleIds.length - positions.length;
+      if (positions.length === 0) {
+        this.stats.eventsKept += 1;
+        return;
+      }
+      this.stats.eventsSent += 1;
+      const ruleIds =
+        positions.length === request.ruleIds.length
+          ? request.ruleIds
+          : positions.map((position) => request.ruleIds[position] as string);
+      asked.push({ index, positions, request: { event: request.event, ruleIds } });
+    });
+    const shares = this.shares(asked.map((item) => item.request));
+    const answers = (await Promise.all(shares.map((share) => this.evaluateShare(share)))).flat();
+    answers.forEach((answer, at) => {
+      const item = asked[at];
+      const row = item && verdicts[item.index];
+      if (!item || !row) return;
+      answer.forEach((verdict, position) => (row[item.positions[position] as number] = verdict));
+    });
+    return verdicts;
+  }
+
+  /** Events and rules the guards kept from the workers since the runtime started. */
+  guardStats(): Readonly<{ eventsSent: number; eventsKept: number; rulesSkipped: number }> {
+    return { ...this.stats };
   }
 
   /** One worker's share; when its worker dies under it, the share is run again rule by rule. */
@@ -338,6 +380,11 @@ export class PythonRuntime implements DetectionBackend {
     worker.loadedGeneration = generation;
     const ruleErrors = record(answer.ruleErrors);
     for (const [key, error] of this.unloadable) ruleErrors[key] = error;
+    // A key names one source, so its guards stay right for as long as it is loaded.
+    for (const [key, specs] of Object.entries((answer.guardSpecs ?? {}) as Record<string, GuardSpec[]>)) {
+      const compiled = specs.map(compileGuard).filter((guard): guard is CompiledGuard => guard !== undefined);
+      if (compiled.length > 0) this.guards.set(key, compiled);
+    }
     this.report = {
       generation,
       report: {

@@ -18,16 +18,21 @@ export interface GuardSpec {
 const ABSENT = Symbol('absent');
 const UNSURE = Symbol('unsure');
 
-type Read = unknown | typeof ABSENT | typeof UNSURE;
+/** What a read found: the value, ABSENT (the rule's default applies) or UNSURE (admit). */
+type Read = unknown;
+
+function isAscii(text: string): boolean {
+  for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 0x7f) return false;
+  return true;
+}
 
 /** A key of an event object as Panther's views find it: exactly, else ignoring case (first written wins). */
 function field(object: Record<string, unknown>, key: string): Read {
   if (Object.hasOwn(object, key)) return object[key];
-  const ascii = /^[\x00-\x7f]*$/;
-  if (!ascii.test(key)) return UNSURE;
+  if (!isAscii(key)) return UNSURE;
   const folded = key.toLowerCase();
   for (const candidate of Object.keys(object)) {
-    if (!ascii.test(candidate)) return UNSURE; // Python's lower() and JavaScript's may differ
+    if (!isAscii(candidate)) return UNSURE; // Python's lower() and JavaScript's may differ
     if (candidate.toLowerCase() === folded) return object[candidate];
   }
   return ABSENT;
@@ -55,7 +60,8 @@ function read(event: unknown, spec: GuardSpec): Read {
 export type CompiledGuard = (event: unknown) => boolean;
 
 export function compileGuard(spec: GuardSpec): CompiledGuard | undefined {
-  if (!spec.onlyStrings || (spec.method !== 'get' && spec.method !== 'deep_get')) return undefined;
+  // A method this side does not know (a newer worker's) is not applied.
+  if (!spec.onlyStrings || !['get', 'deep_get'].includes(spec.method)) return undefined;
   const values = new Set(spec.values);
   return (event) => {
     const value = read(event, spec);

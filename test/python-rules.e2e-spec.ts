@@ -173,6 +173,41 @@ describe.skipIf(PROBLEM !== undefined || !hasShared(CATALOGUE))(
       });
     });
 
+    it('stores data models, refuses one whose method is missing, and the seed rule still passes with them', async () => {
+      const modelFile = join(CATALOGUE, 'data_models', 'aws_cloudtrail_data_model.yml');
+      // Its methods import a helper not stored yet: refused, naming it.
+      const early = await http(running.url, 'POST', '/v1/data-models', { body: withBody(modelFile) });
+      expect(early.status).toBe(422);
+      expect(early.body.detail).toMatch(/No module named 'panther_event_type_helpers'/);
+      const helper = await http(running.url, 'POST', '/v1/global-helpers', {
+        body: withBody(helperFile('panther_event_type_helpers')),
+      });
+      expect(helper.status).toBe(201);
+      const created = await http(running.url, 'POST', '/v1/data-models', { body: withBody(modelFile) });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body).toMatchObject({
+        action: 'created',
+        item: { id: 'Standard.AWS.CloudTrail', logTypes: ['AWS.CloudTrail'], version: 1 },
+        rulesTested: 1,
+      });
+      const listed = await http(running.url, 'GET', '/v1/data-models');
+      expect(listed.body.items.map((item: { id: string }) => item.id)).toEqual(['Standard.AWS.CloudTrail']);
+
+      const broken = withBody(modelFile).replace('Method: get_actor_user', 'Method: no_such_method');
+      const refused = await http(running.url, 'POST', '/v1/data-models', { body: broken });
+      expect(refused.status).toBe(422);
+      expect(refused.body.code).toBe('python_load_failed');
+      expect(refused.body.detail).toMatch(
+        /data model Standard\.AWS\.CloudTrail does not load: .*no_such_method/,
+      );
+      const versions = await http(running.url, 'GET', '/v1/data-models/Standard.AWS.CloudTrail/versions');
+      expect(versions.body.items).toHaveLength(1);
+
+      const tested = await http(running.url, 'POST', `/v1/rules/${SEED_ID}/test`, { body: {} });
+      expect(tested.status).toBe(200);
+      expect(tested.body.tests.map((test: { passed: boolean }) => test.passed)).toEqual([true, true, true]);
+    });
+
     it("makes exactly the built-in rule's hits on the corpus, with the same titles and alert context", async () => {
       await Promise.all([ingestCorpus(running, corpus), ingestCorpus(builtin, corpus)]);
       const python = await hitsOf(running, SEED_ID);

@@ -4,6 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
 import { readRuleSource } from './formats/registry.js';
+import { analysisTypeNotKept } from './panther/rule-file.js';
 import type { ReadOptions, ReadResult } from './formats/rule-format.js';
 import type { DataModelDefinition, GlobalHelperDefinition, PythonLibrary } from './python/python-library.js';
 import type { RuleDefinition } from './rule.js';
@@ -91,7 +92,19 @@ export async function loadRulePaths(
   const dataModels: DataModelDefinition[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const file of files) {
-    const result = readRuleSource(await readFile(file, 'utf8'), {
+    const text = await readFile(file, 'utf8');
+    const notKept = analysisTypeNotKept(text);
+    if (notKept !== undefined) {
+      diagnostics.push({
+        severity: 'warning',
+        code: 'not_kept',
+        message: `left out: AnalysisType ${notKept} is not something Tripline runs${notKept === 'correlation_rule' ? ' yet (its tests are not run)' : ''}`,
+        file,
+        line: 1,
+      });
+      continue;
+    }
+    const result = readRuleSource(text, {
       ...options,
       file,
       companionFile: companionReader(file),

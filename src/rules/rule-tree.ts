@@ -4,7 +4,7 @@
 // does not keep (packs, policies, queries, lookup tables, correlation rules) are left out with a warning.
 import { parseAllDocuments, type Document } from 'yaml';
 import type { Diagnostic } from '../engine/diagnostics.js';
-import { isPlainObject } from '../engine/values.js';
+import { analysisTypeNotKept } from '../engine/panther/rule-file.js';
 
 export interface TreeFile {
   path: string;
@@ -17,16 +17,6 @@ export interface PackSource {
   file?: string;
   format: 'yaml' | 'json';
 }
-
-/** Analysis types a Panther repository holds that Tripline neither runs nor stores. */
-const NOT_KEPT = new Set([
-  'pack',
-  'policy',
-  'saved_query',
-  'scheduled_query',
-  'lookup_table',
-  'correlation_rule',
-]);
 
 const ANALYSIS_FILE = /\.(ya?ml|json)$/i;
 
@@ -56,21 +46,18 @@ export function packSourcesFromTree(files: readonly TreeFile[]): {
       sources.push({ text, file: file.path, format }); // the reader reports the syntax error with its line
       continue;
     }
-    const types = list.map((document) => {
-      const value: unknown = document.toJS({ maxAliasCount: 100 });
-      return isPlainObject(value) ? value.AnalysisType : undefined;
-    });
-    if (types.length > 0 && types.every((type) => typeof type === 'string' && NOT_KEPT.has(type))) {
+    const notKept = analysisTypeNotKept(text);
+    if (notKept !== undefined) {
       warnings.push({
         severity: 'warning',
         code: 'not_kept',
-        message: `${file.path} is left out: AnalysisType ${String(types[0])} is not something Tripline runs or keeps`,
+        message: `${file.path} is left out: AnalysisType ${notKept} is not something Tripline runs or keeps`,
         file: file.path,
         line: 1,
       });
       continue;
     }
-    if (types.length === 0 && !/\.json$/i.test(file.path)) continue; // an empty YAML file
+    if (list.length === 0 && !/\.json$/i.test(file.path)) continue; // an empty YAML file
     const folder = file.path.includes('/') ? file.path.slice(0, file.path.lastIndexOf('/') + 1) : '';
     let changed = false;
     for (const document of list) {

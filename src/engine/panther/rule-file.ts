@@ -107,6 +107,35 @@ const TEST_KEYS = [
   'ExpectedAlertContext',
 ] as const;
 
+/** Analysis types a Panther repository holds that Tripline neither runs nor stores. */
+const TYPES_NOT_KEPT: ReadonlySet<string> = new Set([
+  'pack',
+  'policy',
+  'saved_query',
+  'scheduled_query',
+  'lookup_table',
+  'correlation_rule',
+]);
+
+/**
+ * The AnalysisType of a file Tripline leaves out of a repository (every document is one of the kinds
+ * above, e.g. a pack), or undefined for a file to read. A file that does not parse is read, so that its
+ * error is reported with its line.
+ */
+export function analysisTypeNotKept(text: string): string | undefined {
+  const documents = parseAllDocuments(text);
+  const list = Array.isArray(documents) ? documents : [];
+  if (list.length === 0 || list.some((document) => document.errors.length > 0)) return undefined;
+  const types = list.map((document) => {
+    const value: unknown = document.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    return isPlainObject(value) ? value.AnalysisType : undefined;
+  });
+  const [first] = types;
+  return types.every((type) => typeof type === 'string' && TYPES_NOT_KEPT.has(type))
+    ? (first as string)
+    : undefined;
+}
+
 /** Parses every document of a YAML or JSON stream; a document with errors yields no rule. */
 export function loadRuleSource(text: string, options: LoadOptions = {}): LoadResult {
   if (bracketDepth(text) > MAX_SOURCE_BRACKET_DEPTH) {

@@ -60,37 +60,28 @@ class ImmutableDict(Mapping):
 
     def __getitem__(self, key):
         found = self._key(key)
-        value = self._container[found]
-        if isinstance(value, (dict, list)):
-            views = self._views
-            if views is None:
-                views = self._views = {}
-            view = views.get(found)
-            if view is None:
-                view = views[found] = _wrap(value)
-            return view
-        return value
+        return self._read(found, self._container[found])
+
+    def _read(self, key, value):
+        """A stored value as rules see it: objects and lists as views, made once per key."""
+        kind = value.__class__
+        if kind in _SCALARS or not (kind is dict or kind is list or isinstance(value, (dict, list))):
+            return value
+        views = self._views
+        if views is None:
+            views = self._views = {}
+        view = views.get(key)
+        if view is None:
+            view = views[key] = _wrap(value)
+        return view
 
     def get(self, key, default=None):
-        # Mapping.get by way of __getitem__ and KeyError, without the exception on the common path:
-        # rules call get() more than anything else.
+        # Mapping.get without __getitem__'s KeyError on a miss: rules call get() more than anything else.
         container = self._container
         if key in container:
-            value = container[key]
-            kind = value.__class__
-            if kind in _SCALARS:
-                return value
-            if kind is dict or kind is list or isinstance(value, (dict, list)):
-                views = self._views
-                if views is None:
-                    views = self._views = {}
-                view = views.get(key)
-                if view is None:
-                    view = views[key] = _wrap(value)
-                return view
-            return value
+            return self._read(key, container[key])
         found = self._find(key)
-        return default if found is _MISSING else self[found]
+        return default if found is _MISSING else self._read(found, container[found])
 
     def __iter__(self):
         return iter(self._container)

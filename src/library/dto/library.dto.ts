@@ -1,19 +1,10 @@
 // Response shapes of the global helpers and data models API, declared for the OpenAPI document.
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional } from 'class-validator';
-import { ToBoolean } from '../../common/validation.js';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { UploadRuleQuery } from '../../rules/dto/rule-queries.dto.js';
 import { GLOBAL_HELPER_EXAMPLE } from '../library-examples.js';
 
-export class UploadLibraryQuery {
-  @ApiPropertyOptional({
-    description: 'Unknown top-level keys become warnings instead of errors',
-    default: false,
-  })
-  @IsOptional()
-  @ToBoolean()
-  @IsBoolean()
-  ignoreExtraKeys?: boolean;
-}
+/** The one upload option of a rule that also applies to a helper or data model. */
+export class UploadLibraryQuery extends PickType(UploadRuleQuery, ['ignoreExtraKeys'] as const) {}
 
 export class LibraryItemDto {
   @ApiProperty({ example: 'tripline_example_helpers', description: 'GlobalID or DataModelID' })

@@ -183,6 +183,9 @@ export class PythonRuntime implements DetectionBackend {
     );
     // Only the rules whose guards the event can pass are asked; an event none would look at stays here.
     const asked: { index: number; positions: number[]; request: BackendRequest }[] = [];
+    // Events that keep the same rules share one list, so that each list is encoded once (encodeRequests).
+    const lists = new Map<string, readonly string[]>();
+    const listIds = new Map<readonly string[], number>();
     requests.forEach((request, index) => {
       const positions: number[] = [];
       request.ruleIds.forEach((key, position) => {
@@ -195,10 +198,18 @@ export class PythonRuntime implements DetectionBackend {
         return;
       }
       this.stats.eventsSent += 1;
-      const ruleIds =
-        positions.length === request.ruleIds.length
-          ? request.ruleIds
-          : positions.map((position) => request.ruleIds[position] as string);
+      let ruleIds = request.ruleIds;
+      if (positions.length < request.ruleIds.length) {
+        let listId = listIds.get(request.ruleIds);
+        if (listId === undefined) listIds.set(request.ruleIds, (listId = listIds.size));
+        const key = `${listId}:${positions.join(',')}`;
+        const known = lists.get(key);
+        if (known) ruleIds = known;
+        else {
+          ruleIds = positions.map((position) => request.ruleIds[position] as string);
+          lists.set(key, ruleIds);
+        }
+      }
       asked.push({ index, positions, request: { event: request.event, ruleIds } });
     });
     const shares = this.shares(asked.map((item) => item.request));

@@ -38,6 +38,10 @@ export class PythonWorker {
   readonly hello: Promise<JsonMessage>;
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
   private buffered: Buffer = Buffer.alloc(0);
+  /** Chunks read since `buffered`, and how many more bytes the frame in progress needs. */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  private needed = 0;
   private pending?: Pending;
   private helloWaiter?: { resolve(message: JsonMessage): void; reject(error: Error): void };
   private exited = false;
@@ -114,14 +118,26 @@ export class PythonWorker {
   }
 
   private write(message: JsonMessage): void {
-    const body = Buffer.from(JSON.stringify(message), 'utf8');
+    // The text is written as it is: no copy of a request of many megabytes into a buffer first.
+    const body = JSON.stringify(message);
     const header = Buffer.alloc(HEADER_BYTES);
-    header.writeUInt32BE(body.length, 0);
-    this.child.stdin.write(Buffer.concat([header, body]));
+    header.writeUInt32BE(Buffer.byteLength(body, 'utf8'), 0);
+    this.child.stdin.write(header);
+    this.child.stdin.write(body, 'utf8');
   }
 
   private onData(chunk: Buffer): void {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    // A large answer arrives in many chunks: they are joined once it is whole, not chunk by chunk.
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
+    if (this.chunkBytes < this.needed) return;
+    this.buffered =
+      this.buffered.length === 0 && this.chunks.length === 1
+        ? chunk
+        : Buffer.concat([this.buffered, ...this.chunks]);
+    this.chunks = [];
+    this.chunkBytes = 0;
+    this.needed = 0;
     while (this.buffered.length >= HEADER_BYTES) {
       const length = this.buffered.readUInt32BE(0);
       if (length > MAX_ANSWER_BYTES) {
@@ -129,7 +145,10 @@ export class PythonWorker {
         this.fail(new PythonWorkerError(`the Python worker sent a frame of ${length} bytes`));
         return;
       }
-      if (this.buffered.length < HEADER_BYTES + length) return;
+      if (this.buffered.length < HEADER_BYTES + length) {
+        this.needed = HEADER_BYTES + length - this.buffered.length;
+        return;
+      }
       const body = this.buffered.subarray(HEADER_BYTES, HEADER_BYTES + length).toString('utf8');
       this.buffered = this.buffered.subarray(HEADER_BYTES + length);
       let message: unknown;

@@ -288,6 +288,36 @@ describe.skipIf(PROBLEM !== undefined)(suiteTitle('the walls around a Python rul
     expect(verdictOf(after, 0)).toEqual({ matched: true, outputs: {} });
   });
 
+  it('suspends a rule that ended its worker three times in a row, so that it stops costing each batch a deadline', async () => {
+    const quick = new PythonRuntime({
+      workers: 1,
+      // Ample for the honest rule's load and call on a busy machine; the stuck one never finishes.
+      requestDeadlineMs: 4_000,
+      sandbox: { ...DEFAULT_SANDBOX_OPTIONS, callSeconds: 1 },
+    });
+    try {
+      const stuck = quick.defineRule(
+        'Hostile.Stuck',
+        'stuck.py',
+        'def rule(event):\n    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass\n',
+        [],
+      );
+      const honest = quick.defineRule('Honest', 'honest.py', 'def rule(event):\n    return True\n', []);
+      for (let round = 1; round <= 3; round += 1) {
+        const [row = []] = await quick.evaluate([{ event: {}, ruleIds: [stuck, honest] }]);
+        expect(row[0]).toMatchObject({ error: expect.stringMatching(/did not answer within 4000 ms$/) });
+        expect(row[1]).toEqual({ matched: true, outputs: {} });
+      }
+      const [row = []] = await quick.evaluate([{ event: {}, ruleIds: [stuck, honest] }]);
+      expect(row[0]).toMatchObject({
+        error: expect.stringMatching(/ended its worker 3 times in a row and is not evaluated until /),
+      });
+      expect(row[1]).toEqual({ matched: true, outputs: {} });
+    } finally {
+      quick.close();
+    }
+  });
+
   it('blames a rule whose top level never finishes loading on that rule alone, and keeps loading the others', async () => {
     define(
       'Hostile.LoadLoop',

@@ -60,6 +60,10 @@ const noCache: CacheHandler = () =>
  */
 const RETAINED_INACTIVE_RULES = 100;
 
+/** Workers a rule may end in a row before it is suspended, and for how long. */
+const SUSPEND_AFTER_KILLS = 3;
+const SUSPEND_MS = 10 * 60_000;
+
 /** Requests below which a set is not shared out among workers. */
 const MIN_SHARE_REQUESTS = 250;
 
@@ -82,6 +86,11 @@ export class PythonRuntime implements DetectionBackend {
   /** The guards each loaded rule version's source opens with, by key (guard-filter.ts). */
   private readonly guards = new Map<string, CompiledGuard[]>();
   private readonly stats = { eventsSent: 0, eventsKept: 0, rulesSkipped: 0 };
+  /**
+   * Rules that ended their worker (a deadline or a crash, found on the rule-by-rule rerun), by key: each
+   * such batch costs a deadline, so after a few in a row the rule is left out for a while.
+   */
+  private readonly killers = new Map<string, { count: number; until: number; message: string }>();
   private generation = 0;
   private report?: { generation: number; report: PythonLoadReport };
   private readonly idle: PythonWorker[] = [];
@@ -148,6 +157,7 @@ export class PythonRuntime implements DetectionBackend {
       this.rules.delete(key);
       this.unloadable.delete(key);
       this.guards.delete(key);
+      this.killers.delete(key);
       inactive -= 1;
       this.generation += 1;
     }
@@ -186,9 +196,15 @@ export class PythonRuntime implements DetectionBackend {
     // Events that keep the same rules share one list, so that each list is encoded once (encodeRequests).
     const lists = new Map<string, readonly string[]>();
     const listIds = new Map<readonly string[], number>();
+    const now = Date.now();
     requests.forEach((request, index) => {
       const positions: number[] = [];
       request.ruleIds.forEach((key, position) => {
+        const suspended = this.suspension(key, now);
+        if (suspended !== undefined) {
+          (verdicts[index] as BackendVerdict[])[position] = { error: suspended };
+          return;
+        }
         const guards = this.options.guards ? this.guards.get(key) : undefined;
         if (guards === undefined || guards.every((admits) => admits(request.event))) positions.push(position);
       });
@@ -223,6 +239,22 @@ export class PythonRuntime implements DetectionBackend {
     return verdicts;
   }
 
+  /** Counts a worker a rule ended on its own; the third in a row suspends it for a while. */
+  private blame(key: string, message: string): void {
+    const known = this.killers.get(key) ?? { count: 0, until: 0, message };
+    known.count += 1;
+    known.message = message;
+    if (known.count >= SUSPEND_AFTER_KILLS) known.until = Date.now() + SUSPEND_MS;
+    this.killers.set(key, known);
+  }
+
+  /** Why a rule is not evaluated now, or undefined when it is. */
+  private suspension(key: string, now: number): string | undefined {
+    const killer = this.killers.get(key);
+    if (killer === undefined || killer.until <= now) return undefined;
+    return `${killer.message}; it ended its worker ${killer.count} times in a row and is not evaluated until ${new Date(killer.until).toISOString()}`;
+  }
+
   /** Events and rules the guards kept from the workers since the runtime started. */
   guardStats(): Readonly<{ eventsSent: number; eventsKept: number; rulesSkipped: number }> {
     return { ...this.stats };
@@ -236,6 +268,7 @@ export class PythonRuntime implements DetectionBackend {
     if (requests.length === 0) return verdicts;
     try {
       await this.evaluateInto(requests, verdicts);
+      for (const request of requests) for (const key of request.ruleIds) this.killers.delete(key);
     } catch (error) {
       if (!(error instanceof PythonWorkerError)) throw error;
       // The worker died under the whole request: once more, rule by rule, to find the one at fault.
@@ -247,10 +280,12 @@ export class PythonRuntime implements DetectionBackend {
         const singleVerdicts = single.map((): BackendVerdict[] => [{ matched: false }]);
         try {
           await this.evaluateInto(single, singleVerdicts);
+          this.killers.delete(ruleId);
         } catch (again) {
           if (!(again instanceof PythonWorkerError)) throw again;
-          for (const row of singleVerdicts)
-            row[0] = { error: `rule ${this.rules.get(ruleId)?.ruleId ?? ruleId}: ${again.message}` };
+          const message = `rule ${this.rules.get(ruleId)?.ruleId ?? ruleId}: ${again.message}`;
+          this.blame(ruleId, message);
+          for (const row of singleVerdicts) row[0] = { error: message };
         }
         subset.forEach(({ request, index }, position) => {
           const verdict = singleVerdicts[position]?.[0] as BackendVerdict;

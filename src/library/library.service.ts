@@ -14,7 +14,7 @@ import {
   type StoredLibraryItem,
 } from '../rules/rule-store.js';
 import { diagnosticView, type DiagnosticView } from '../rules/rule-views.js';
-import type { LibraryKind, LibraryVersionEntity, RuleOrigin } from '../storage/entities.js';
+import type { LibraryKind, RuleOrigin } from '../storage/entities.js';
 import { checkLibraryChange } from './library-change.js';
 import { LIBRARY_KIND_NAMES, readLibrarySource, type LibraryDocument } from './library-source.js';
 import {
@@ -187,10 +187,7 @@ export class LibraryService {
   ): Promise<StoredLibraryItem | undefined> {
     const item = await store.findLibraryItem(kind, itemId);
     if (!item || item.deletedAt) return undefined;
-    const version = (await store.libraryVersions(kind, itemId)).find(
-      (candidate): candidate is LibraryVersionEntity => candidate.id === item.currentVersionId,
-    );
-    return version ? { item, version } : undefined;
+    return { item, version: await store.currentLibraryVersionOf(item) };
   }
 
   private async require(

@@ -16,8 +16,14 @@ import type { RuleSet } from '../engine/rule-set.js';
 import { PythonRuntime, sharedPythonRuntime } from '../engine/python/python-runtime.js';
 import { pythonLibraryOf } from '../library/library-source.js';
 import { PYTHON_RUNTIME } from './python-options.js';
-import { RULE_STORE, type ActiveRuleSource, type RuleStore } from './rule-store.js';
-import { buildSnapshot, EMPTY_SNAPSHOT, type ActiveRule, type RuleSetSnapshot } from './rule-set-snapshot.js';
+import { RULE_STORE, type ActiveRuleSource, type RuleStore, type StoredLibraryItem } from './rule-store.js';
+import {
+  buildSnapshot,
+  EMPTY_SNAPSHOT,
+  type ActiveLibrary,
+  type ActiveRule,
+  type RuleSetSnapshot,
+} from './rule-set-snapshot.js';
 
 export type { ActiveLibrary, ActiveRule, RuleSetSnapshot } from './rule-set-snapshot.js';
 
@@ -115,6 +121,20 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** The stored versions the active library was read from: a rule change reads none of them again. */
+  private libraryBuiltFrom = '';
+
+  /** The helpers and data models of these stored versions, read from their sources only when they changed. */
+  private libraryOf(stored: readonly StoredLibraryItem[]): ActiveLibrary {
+    const versionIds = stored.map(({ version }) => version.id).join(',');
+    if (versionIds === this.libraryBuiltFrom) return this.active.library;
+    const library = pythonLibraryOf(stored);
+    for (const item of library.unreadable)
+      this.logger.error(`stored ${item} no longer loads; Python rules run without it`);
+    this.libraryBuiltFrom = versionIds;
+    return { python: library.library, versions: library.versions };
+  }
+
   private async rebuild(known: ReadonlyMap<number, CompiledRule> | undefined): Promise<void> {
     // The stamp is read first: a change made between the two reads is seen again at the next look.
     const { stamp, sources, stored } = await this.ruleStore.read(async (rules) => ({
@@ -123,13 +143,10 @@ export class ActiveRuleSet implements OnModuleInit, OnApplicationShutdown {
       stored: await rules.currentLibrary(),
     }));
     const started = performance.now();
-    const library = pythonLibraryOf(stored);
-    for (const item of library.unreadable)
-      this.logger.error(`stored ${item} no longer loads; Python rules run without it`);
     const built = buildSnapshot(
       sources,
       this.active.generation + 1,
-      { python: library.library, versions: library.versions },
+      this.libraryOf(stored),
       { backends: new Map([['python', this.python]]) },
       this.compiledByVersionId,
       known,

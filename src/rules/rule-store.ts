@@ -111,6 +111,8 @@ export interface RuleTransaction {
   rulesStamp(): Promise<string>;
   /** A helper or data model row, deleted or not. */
   findLibraryItem(kind: LibraryKind, itemId: string): Promise<LibraryItemEntity | null>;
+  /** The version a helper or data model row points to as current. */
+  currentLibraryVersionOf(item: LibraryItemEntity): Promise<LibraryVersionEntity>;
   /** Every version of a helper or data model, oldest first. */
   libraryVersions(kind: LibraryKind, itemId: string): Promise<LibraryVersionEntity[]>;
   /** Every live helper and data model with its current version, by kind, then id. */

@@ -416,7 +416,7 @@ export class RulesService {
     options: Omit<UploadOptions, 'format'> & { dryRun: boolean; warnings?: readonly Diagnostic[] },
   ): Promise<ImportReport> {
     const readOptions = (source: PackSource) => ({
-      ...options,
+      ignoreExtraKeys: options.ignoreExtraKeys,
       format: source.format,
       ...(source.file !== undefined ? { file: source.file } : {}),
       maxDocuments: MAX_PACK_RULES,

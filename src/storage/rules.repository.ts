@@ -282,6 +282,10 @@ export class RulesRepository implements RuleTransaction {
     return this.manager.findOne(LibraryItemEntity, { where: { kind, itemId } });
   }
 
+  currentLibraryVersionOf(item: LibraryItemEntity): Promise<LibraryVersionEntity> {
+    return this.manager.findOneOrFail(LibraryVersionEntity, { where: { id: item.currentVersionId } });
+  }
+
   libraryVersions(kind: LibraryKind, itemId: string): Promise<LibraryVersionEntity[]> {
     return this.manager.find(LibraryVersionEntity, { where: { kind, itemId }, order: { version: 'ASC' } });
   }

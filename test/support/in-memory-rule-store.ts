@@ -213,6 +213,12 @@ class InMemoryRuleTransaction implements RuleTransaction {
     return Promise.resolve(item ? structuredClone(item) : null);
   }
 
+  currentLibraryVersionOf(item: LibraryItemEntity): Promise<LibraryVersionEntity> {
+    const version = this.tables.libraryVersions.find((candidate) => candidate.id === item.currentVersionId);
+    if (!version) return Promise.reject(new Error(`no version ${item.currentVersionId}`));
+    return Promise.resolve(structuredClone(version));
+  }
+
   libraryVersions(kind: LibraryKind, itemId: string): Promise<LibraryVersionEntity[]> {
     return Promise.resolve(
       structuredClone(

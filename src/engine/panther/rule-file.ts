@@ -117,12 +117,19 @@ const TYPES_NOT_KEPT: ReadonlySet<string> = new Set([
   'correlation_rule',
 ]);
 
+/** A file that may hold one of those kinds says so in an `AnalysisType` key, in YAML or in JSON. */
+const NOT_KEPT_MENTIONED = new RegExp(
+  `AnalysisType["']?\\s*:\\s*["']?(?:${[...TYPES_NOT_KEPT].join('|')})\\b`,
+);
+
 /**
  * The AnalysisType of a file Tripline leaves out of a repository (every document is one of the kinds
  * above, e.g. a pack), or undefined for a file to read. A file that does not parse is read, so that its
  * error is reported with its line.
  */
 export function analysisTypeNotKept(text: string): string | undefined {
+  // Most files name none of these kinds: they are not parsed here, only by the reader that follows.
+  if (!NOT_KEPT_MENTIONED.test(text)) return undefined;
   const documents = parseAllDocuments(text);
   const list = Array.isArray(documents) ? documents : [];
   if (list.length === 0 || list.some((document) => document.errors.length > 0)) return undefined;
